@@ -1,0 +1,98 @@
+//! Every PNG the core makes decodes back to exactly its text with an independent decoder (rqrr).
+
+use qr_core::{Engine, MIN_IMAGE_PX, Options, QrError};
+
+const TARGETS: &str = include_str!("../../../bench/targets.txt");
+
+/// Decodes a PNG with the `image` crate and `rqrr`, checking the image's shape on the way.
+fn decode(png: &[u8]) -> Vec<u8> {
+    let image = image::load_from_memory_with_format(png, image::ImageFormat::Png)
+        .expect("a valid PNG")
+        .to_luma8();
+    assert_eq!(image.width(), image.height(), "square");
+    assert!(image.width() >= MIN_IMAGE_PX, "at least {MIN_IMAGE_PX} px");
+    let mut prepared = rqrr::PreparedImage::prepare(image);
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1, "exactly one QR code in the image");
+    let mut data = Vec::new();
+    grids[0]
+        .decode_to(&mut data)
+        .expect("rqrr decodes the grid");
+    data
+}
+
+fn assert_round_trip(text: &str) {
+    for &engine in Engine::ALL {
+        let png = qr_core::png(text, &Options::with_engine(engine)).expect("a PNG");
+        assert_eq!(
+            decode(&png),
+            text.as_bytes(),
+            "engine {engine}, text {text:?}"
+        );
+    }
+}
+
+#[test]
+fn target_texts_round_trip() {
+    for text in TARGETS.lines() {
+        assert_round_trip(text);
+    }
+}
+
+#[test]
+fn longest_ascii_text_round_trips() {
+    let text: String = (0..512)
+        .map(|i| char::from(b'!' + (i % 94) as u8))
+        .collect();
+    assert_round_trip(&text);
+}
+
+#[test]
+fn cjk_text_at_the_limit_round_trips() {
+    let text: String = "漢字仮名交じり文".chars().cycle().take(170).collect();
+    assert_eq!(text.len(), 510);
+    assert_round_trip(&text);
+}
+
+#[test]
+fn emoji_and_nul_round_trip() {
+    assert_round_trip("🦀 rust 🚀");
+    assert_round_trip("a\0b");
+    assert_round_trip("\0");
+}
+
+#[test]
+fn article_png_is_8_bit_gray() {
+    let png = qr_core::png("hello", &Options::with_engine(Engine::Article)).unwrap();
+    let decoder = image::codecs::png::PngDecoder::new(std::io::Cursor::new(&png)).unwrap();
+    use image::ImageDecoder;
+    assert_eq!(decoder.color_type(), image::ColorType::L8);
+}
+
+#[test]
+fn limits_give_typed_errors_with_contract_messages() {
+    let options = Options::default();
+    assert_eq!(qr_core::png("", &options), Err(QrError::Missing));
+    assert_eq!(QrError::Missing.to_string(), "missing \"text\" query param");
+    let too_long = "a".repeat(513);
+    assert_eq!(qr_core::png(&too_long, &options), Err(QrError::TooLong));
+    assert_eq!(QrError::TooLong.to_string(), "text must be <= 512 bytes");
+    // 171 three-byte characters are 513 bytes: the limit counts bytes, not characters.
+    assert_eq!(
+        qr_core::png(&"漢".repeat(171), &options),
+        Err(QrError::TooLong)
+    );
+    assert!(qr_core::png(&"a".repeat(512), &options).is_ok());
+}
+
+#[test]
+fn print_sizes() {
+    let sizes: Vec<usize> = TARGETS
+        .lines()
+        .map(|t| qr_core::png(t, &Options::default()).unwrap().len())
+        .collect();
+    eprintln!(
+        "{sizes:?} mean {}",
+        sizes.iter().sum::<usize>() as f64 / sizes.len() as f64
+    );
+}
