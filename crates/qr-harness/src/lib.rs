@@ -1,0 +1,751 @@
+//! The launcher every rusty-qr server is started with: tier names, the exact command, ready line, stop.
+//!
+//! Used by `cargo xtask serve`, the conformance suite (`cargo xtask test`) and the benchmark.
+//! Run its own tests with `cargo test -p qr-harness`.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use qr_core::Engine;
+use rustix::process::{Pid, Signal};
+
+/// How long a server may take to print its ready line.
+pub const READY_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a server may take to exit after SIGTERM before it is killed.
+pub const STOP_TIMEOUT: Duration = Duration::from_secs(30);
+/// The prefix of the one line a server prints on stdout once it serves.
+pub const READY_PREFIX: &str = "listening on http://";
+/// How many of a server's last stderr lines an error quotes.
+const STDERR_TAIL_LINES: usize = 20;
+
+/// A tier of Rust adoption: one way to serve `GET /qrcode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tier {
+    /// Pure JS: npm `qrcode` inside express.
+    Tier0,
+    /// express spawns `qr-cli` once per request.
+    Tier1,
+    /// express calls the hand-written-ABI Wasm module.
+    Tier2,
+    /// express calls the wasm-bindgen module.
+    Tier2Bindgen,
+    /// express calls the napi-rs addon.
+    Tier3,
+    /// The whole server in Rust (axum).
+    Tier4,
+}
+
+impl Tier {
+    /// Every tier, in order.
+    pub const ALL: &'static [Tier] = &[
+        Tier::Tier0,
+        Tier::Tier1,
+        Tier::Tier2,
+        Tier::Tier2Bindgen,
+        Tier::Tier3,
+        Tier::Tier4,
+    ];
+
+    /// The tier's name, as accepted by `FromStr` and printed by `Display`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Tier::Tier0 => "tier-0",
+            Tier::Tier1 => "tier-1",
+            Tier::Tier2 => "tier-2",
+            Tier::Tier2Bindgen => "tier-2-bindgen",
+            Tier::Tier3 => "tier-3",
+            Tier::Tier4 => "tier-4",
+        }
+    }
+
+    /// Whether the Node.js host serves this tier (all but tier-4).
+    pub fn is_node(self) -> bool {
+        self != Tier::Tier4
+    }
+
+    /// Whether the image comes from the Rust core (tiers 1 to 4), so its PNG bytes equal
+    /// `qr_core::png`'s.
+    pub fn uses_rust_core(self) -> bool {
+        self != Tier::Tier0
+    }
+}
+
+/// A mode of the Node.js host. Tier-4 ignores it: it is always one multi-threaded process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Mode {
+    /// One Node.js process.
+    Single,
+    /// A primary and N worker processes (`--workers`, default: one per CPU).
+    Cluster,
+}
+
+impl Mode {
+    /// Every mode, in order.
+    pub const ALL: &'static [Mode] = &[Mode::Single, Mode::Cluster];
+
+    /// The mode's name, as accepted by `FromStr` and printed by `Display`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Single => "single",
+            Mode::Cluster => "cluster",
+        }
+    }
+}
+
+/// A name that [`Tier::from_str`] or [`Mode::from_str`] does not know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownName {
+    kind: &'static str,
+    name: String,
+    expected: Vec<&'static str>,
+}
+
+impl fmt::Display for UnknownName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown {} {:?} (expected one of: {})",
+            self.kind,
+            self.name,
+            self.expected.join(", ")
+        )
+    }
+}
+
+impl std::error::Error for UnknownName {}
+
+macro_rules! named_enum {
+    ($ty:ident, $kind:literal) => {
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+
+        impl FromStr for $ty {
+            type Err = UnknownName;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                $ty::ALL
+                    .iter()
+                    .copied()
+                    .find(|value| value.name() == s)
+                    .ok_or_else(|| UnknownName {
+                        kind: $kind,
+                        name: s.to_owned(),
+                        expected: $ty::ALL.iter().map(|value| value.name()).collect(),
+                    })
+            }
+        }
+    };
+}
+
+named_enum!(Tier, "tier");
+named_enum!(Mode, "mode");
+
+/// The repository root: every command runs there and every build output is found from it.
+pub fn repo_root() -> &'static Path {
+    static ROOT: OnceLock<PathBuf> = OnceLock::new();
+    ROOT.get_or_init(|| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .ancestors()
+            .nth(2)
+            .expect("crates/qr-harness sits two levels below the repository root")
+            .to_path_buf()
+    })
+}
+
+/// Which server to start, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerSpec {
+    /// The tier to serve.
+    pub tier: Tier,
+    /// Single process or cluster (ignored by tier-4).
+    pub mode: Mode,
+    /// Cluster workers (`--workers N`); `None` leaves the host's default. Ignored by tier-4.
+    pub workers: Option<usize>,
+    /// The port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// The Rust engine (`--engine E`); `None` leaves the default. Tier-0 has none.
+    pub engine: Option<Engine>,
+}
+
+impl ServerSpec {
+    /// A spec for `tier` in `mode` on an ephemeral port, with the defaults.
+    pub fn new(tier: Tier, mode: Mode) -> Self {
+        ServerSpec {
+            tier,
+            mode,
+            workers: None,
+            port: 0,
+            engine: None,
+        }
+    }
+
+    /// A short name for logs and errors: `tier-1 cluster`, `tier-4`.
+    pub fn label(&self) -> String {
+        if self.tier.is_node() {
+            format!("{} {}", self.tier, self.mode)
+        } else {
+            self.tier.to_string()
+        }
+    }
+
+    /// The documented command for this server, run in the repository root, with
+    /// `RUSTY_QR_CLI` pointing at `target/release/qr-cli`.
+    pub fn command(&self) -> Command {
+        let root = repo_root();
+        let mut command;
+        if self.tier.is_node() {
+            command = Command::new("node");
+            command.arg("node/server.js");
+            command.args(["--tier", self.tier.name(), "--mode", self.mode.name()]);
+            if let Some(workers) = self.workers {
+                command.args(["--workers".to_owned(), workers.to_string()]);
+            }
+            command.args(["--port".to_owned(), self.port.to_string()]);
+        } else {
+            command = Command::new(root.join(QR_SERVER));
+            command.args(["--addr".to_owned(), format!("127.0.0.1:{}", self.port)]);
+        }
+        if let Some(engine) = self.engine {
+            command.args(["--engine", engine.name()]);
+        }
+        command.current_dir(root);
+        command.env("RUSTY_QR_CLI", root.join(QR_CLI));
+        command
+    }
+
+    /// The build outputs this server needs, relative to the repository root.
+    pub fn required_outputs(&self) -> Vec<&'static str> {
+        let mut outputs = Vec::new();
+        if self.tier.is_node() {
+            outputs.extend(["node/server.js", "node/node_modules"]);
+        }
+        match self.tier {
+            Tier::Tier0 => {}
+            Tier::Tier1 => outputs.push(QR_CLI),
+            Tier::Tier2 => outputs.push("node/build/qr_wasm.wasm"),
+            Tier::Tier2Bindgen => outputs.extend([
+                "node/build/bindgen/qr_wasm_bindgen.js",
+                "node/build/bindgen/qr_wasm_bindgen_bg.wasm",
+            ]),
+            Tier::Tier3 => outputs.push("node/build/qr_napi.node"),
+            Tier::Tier4 => outputs.push(QR_SERVER),
+        }
+        outputs
+    }
+
+    /// Fails with one clear line if the spec cannot work or a build output under `root` is missing.
+    fn check(&self, root: &Path) -> Result<()> {
+        if self.tier == Tier::Tier0 && self.engine.is_some() {
+            bail!("tier-0 is pure JS and takes no --engine");
+        }
+        for output in self.required_outputs() {
+            if !root.join(output).exists() {
+                bail!("{output} is missing: run `cargo xtask build`");
+            }
+        }
+        Ok(())
+    }
+}
+
+const QR_CLI: &str = "target/release/qr-cli";
+const QR_SERVER: &str = "target/release/qr-server";
+
+/// A running server, in its own process group. Dropping it kills the group, so a failing
+/// test never leaks a process; [`Server::stop`] shuts it down gracefully instead.
+#[derive(Debug)]
+pub struct Server {
+    child: Child,
+    addr: SocketAddr,
+    label: String,
+    stderr_tail: Arc<Mutex<VecDeque<String>>>,
+    stderr_done: Arc<AtomicBool>,
+    stopped: bool,
+}
+
+impl Server {
+    /// Spawns the server and waits (at most [`READY_TIMEOUT`]) for its ready line.
+    pub fn start(spec: &ServerSpec) -> Result<Server> {
+        spec.check(repo_root())?;
+        Server::start_command(spec.command(), spec.label(), READY_TIMEOUT)
+    }
+
+    /// Spawns `command` in its own process group, forwards its stderr (and any stdout line but
+    /// the ready line) to ours prefixed with `[label]`, and waits for `listening on http://ADDR`.
+    fn start_command(mut command: Command, label: String, timeout: Duration) -> Result<Server> {
+        use std::os::unix::process::CommandExt;
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        let mut child = command
+            .spawn()
+            .with_context(|| format!("cannot start {label}: {command:?}"))?;
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let mut server = Server {
+            child,
+            addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+            label,
+            stderr_tail: Arc::default(),
+            stderr_done: Arc::default(),
+            stopped: false,
+        };
+
+        let (prefix, tail, done) = (
+            format!("[{}]", server.label),
+            server.stderr_tail.clone(),
+            server.stderr_done.clone(),
+        );
+        std::thread::spawn(move || {
+            for_each_line(stderr, |line| {
+                eprintln!("{prefix} {line}");
+                let mut tail = tail.lock().unwrap_or_else(|e| e.into_inner());
+                if tail.len() == STDERR_TAIL_LINES {
+                    tail.pop_front();
+                }
+                tail.push_back(line.to_owned());
+            });
+            done.store(true, Ordering::Release);
+        });
+
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let prefix = format!("[{}]", server.label);
+        std::thread::spawn(move || {
+            let mut ready = false;
+            for_each_line(stdout, |line| {
+                let addr = line.strip_prefix(READY_PREFIX).map(str::parse);
+                match addr {
+                    Some(Ok(addr)) if !ready => {
+                        ready = true;
+                        // The receiver may have given up already; nothing to do then.
+                        let _ = ready_tx.send(addr);
+                    }
+                    _ => eprintln!("{prefix} (stdout) {line}"),
+                }
+            });
+        });
+
+        let deadline = Instant::now() + timeout;
+        loop {
+            match ready_rx.recv_timeout(Duration::from_millis(50)) {
+                Ok(addr) => {
+                    server.addr = addr;
+                    return Ok(server);
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    // Stdout closed without a ready line: the process is exiting (or closed it).
+                    let status = server.wait_for_exit(Duration::from_secs(5))?;
+                    return Err(server.exited_early(status));
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if let Some(status) = server.child.try_wait()? {
+                        return Err(server.exited_early(Some(status)));
+                    }
+                    if Instant::now() >= deadline {
+                        bail!(
+                            "{} printed no `{READY_PREFIX}ADDR` line within {timeout:?}; killed it{}",
+                            server.label,
+                            server.stderr_tail_text()
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// The address the server listens on (from its ready line).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The server's process id (also its process group id).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Blocks until the server exits on its own (e.g. after [`send_sigterm`] from a signal
+    /// handler). Dropping the server afterwards kills anything left in its process group.
+    pub fn wait(&mut self) -> Result<ExitStatus> {
+        self.child
+            .wait()
+            .with_context(|| format!("waiting for {}", self.label))
+    }
+
+    /// Sends SIGTERM and waits (at most [`STOP_TIMEOUT`]) for the server to exit; kills it with
+    /// SIGKILL and fails if it does not, if it had exited already, or if it leaves processes behind.
+    pub fn stop(self) -> Result<ExitStatus> {
+        self.stop_within(STOP_TIMEOUT)
+    }
+
+    fn stop_within(mut self, timeout: Duration) -> Result<ExitStatus> {
+        self.stopped = true;
+        let label = self.label.clone();
+        if let Some(status) = self.child.try_wait()? {
+            self.kill_group();
+            bail!(
+                "{label} had exited on its own ({status}) before it was stopped{}",
+                self.stderr_tail_text()
+            );
+        }
+        rustix::process::kill_process(self.pid_of(), Signal::TERM)
+            .with_context(|| format!("sending SIGTERM to {label}"))?;
+        let Some(status) = self.wait_for_exit(timeout)? else {
+            self.kill_group();
+            let status = self.child.wait()?;
+            bail!("{label} did not exit within {timeout:?} of SIGTERM; killed it ({status})");
+        };
+        if group_outlives(self.pid_of(), Duration::from_secs(2)) {
+            self.kill_group();
+            bail!("{label} exited ({status}) but left processes in its group; killed them");
+        }
+        Ok(status)
+    }
+
+    fn pid_of(&self) -> Pid {
+        Pid::from_raw(self.child.id() as i32).expect("a child's pid is positive")
+    }
+
+    /// SIGKILL to the whole process group (the server, its workers, its spawned children).
+    fn kill_group(&self) {
+        // ESRCH only means nothing is left.
+        let _ = rustix::process::kill_process_group(self.pid_of(), Signal::KILL);
+    }
+
+    fn wait_for_exit(&mut self, timeout: Duration) -> Result<Option<ExitStatus>> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                return Ok(Some(status));
+            }
+            if Instant::now() >= deadline {
+                return Ok(None);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn exited_early(&self, status: Option<ExitStatus>) -> anyhow::Error {
+        let status = match status {
+            Some(status) => status.to_string(),
+            None => "its stdout closed, still running".to_owned(),
+        };
+        anyhow::anyhow!(
+            "{} exited before it was ready ({status}){}",
+            self.label,
+            self.stderr_tail_text()
+        )
+    }
+
+    /// The last stderr lines, as a suffix for an error message.
+    fn stderr_tail_text(&self) -> String {
+        // Give the forwarding thread a moment to read what the process wrote last.
+        let deadline = Instant::now() + Duration::from_secs(1);
+        while !self.stderr_done.load(Ordering::Acquire) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let tail = self.stderr_tail.lock().unwrap_or_else(|e| e.into_inner());
+        if tail.is_empty() {
+            "; it wrote nothing to stderr".to_owned()
+        } else {
+            let lines: Vec<&str> = tail.iter().map(|line| line.as_str()).collect();
+            format!("; last stderr lines:\n  {}", lines.join("\n  "))
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if !self.stopped {
+            self.kill_group();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Whether process group `pgid` still has members after `grace` (exited ones that are not
+/// yet reaped count until init reaps them, hence the grace period).
+fn group_outlives(pgid: Pid, grace: Duration) -> bool {
+    let deadline = Instant::now() + grace;
+    while rustix::process::test_kill_process_group(pgid).is_ok() {
+        if Instant::now() >= deadline {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+/// Sends SIGTERM to process `pid`: for a signal handler that forwards to a running [`Server`].
+pub fn send_sigterm(pid: u32) -> std::io::Result<()> {
+    let pid = i32::try_from(pid)
+        .ok()
+        .and_then(Pid::from_raw)
+        .ok_or_else(|| std::io::Error::other(format!("not a process id: {pid}")))?;
+    rustix::process::kill_process(pid, Signal::TERM).map_err(std::io::Error::from)
+}
+
+/// Calls `f` with each line of `reader` (lossy UTF-8, without the line break) until EOF or error.
+fn for_each_line(reader: impl Read, mut f: impl FnMut(&str)) {
+    let mut reader = BufReader::new(reader);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {
+                let text = String::from_utf8_lossy(&line);
+                f(text.trim_end_matches(['\n', '\r']));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    fn args(command: &Command) -> Vec<&str> {
+        command.get_args().map(|a| a.to_str().unwrap()).collect()
+    }
+
+    #[test]
+    fn tiers_and_modes_round_trip_through_their_names() {
+        let names: Vec<String> = Tier::ALL.iter().map(Tier::to_string).collect();
+        assert_eq!(
+            names,
+            [
+                "tier-0",
+                "tier-1",
+                "tier-2",
+                "tier-2-bindgen",
+                "tier-3",
+                "tier-4"
+            ]
+        );
+        for &tier in Tier::ALL {
+            assert_eq!(tier.name().parse::<Tier>(), Ok(tier));
+        }
+        for &mode in Mode::ALL {
+            assert_eq!(mode.to_string().parse::<Mode>(), Ok(mode));
+        }
+        assert_eq!("cluster".parse::<Mode>(), Ok(Mode::Cluster));
+    }
+
+    #[test]
+    fn unknown_names_are_rejected_with_the_choices() {
+        let err = "tier-5".parse::<Tier>().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unknown tier \"tier-5\" (expected one of: tier-0, tier-1, tier-2, tier-2-bindgen, tier-3, tier-4)"
+        );
+        assert!("Tier-0".parse::<Tier>().is_err());
+        assert_eq!(
+            "multi".parse::<Mode>().unwrap_err().to_string(),
+            "unknown mode \"multi\" (expected one of: single, cluster)"
+        );
+    }
+
+    #[test]
+    fn tier_4_command_is_the_binary_with_addr_and_engine() {
+        let mut spec = ServerSpec::new(Tier::Tier4, Mode::Cluster);
+        spec.port = 8080;
+        spec.workers = Some(3);
+        let command = spec.command();
+        assert_eq!(
+            command.get_program(),
+            repo_root().join("target/release/qr-server")
+        );
+        assert_eq!(args(&command), ["--addr", "127.0.0.1:8080"]);
+        assert_eq!(command.get_current_dir(), Some(repo_root()));
+
+        spec.engine = Some(Engine::Article);
+        assert_eq!(
+            args(&spec.command()),
+            ["--addr", "127.0.0.1:8080", "--engine", "article"]
+        );
+        assert_eq!(spec.label(), "tier-4");
+    }
+
+    #[test]
+    fn node_commands_name_tier_mode_workers_port_and_engine() {
+        let spec = ServerSpec::new(Tier::Tier2Bindgen, Mode::Single);
+        let command = spec.command();
+        assert_eq!(command.get_program(), "node");
+        assert_eq!(
+            args(&command),
+            [
+                "node/server.js",
+                "--tier",
+                "tier-2-bindgen",
+                "--mode",
+                "single",
+                "--port",
+                "0"
+            ]
+        );
+        assert_eq!(command.get_current_dir(), Some(repo_root()));
+        let cli = repo_root().join("target/release/qr-cli");
+        let env: Vec<_> = command.get_envs().collect();
+        assert_eq!(env, [(OsStr::new("RUSTY_QR_CLI"), Some(cli.as_os_str()))]);
+
+        let spec = ServerSpec {
+            workers: Some(2),
+            port: 42069,
+            engine: Some(Engine::Article),
+            ..ServerSpec::new(Tier::Tier3, Mode::Cluster)
+        };
+        assert_eq!(
+            args(&spec.command()),
+            [
+                "node/server.js",
+                "--tier",
+                "tier-3",
+                "--mode",
+                "cluster",
+                "--workers",
+                "2",
+                "--port",
+                "42069",
+                "--engine",
+                "article"
+            ]
+        );
+        assert_eq!(spec.label(), "tier-3 cluster");
+    }
+
+    #[test]
+    fn repo_root_holds_the_workspace() {
+        assert!(repo_root().join("Cargo.toml").is_file());
+        assert!(repo_root().join("crates/qr-harness").is_dir());
+    }
+
+    #[test]
+    fn a_missing_build_output_is_one_clear_line() {
+        let nowhere = repo_root().join("target/qr-harness-no-such-dir");
+        let err = ServerSpec::new(Tier::Tier4, Mode::Single)
+            .check(&nowhere)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "target/release/qr-server is missing: run `cargo xtask build`"
+        );
+        let err = ServerSpec::new(Tier::Tier3, Mode::Single)
+            .check(&nowhere)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "node/server.js is missing: run `cargo xtask build`"
+        );
+        assert!(
+            ServerSpec::new(Tier::Tier3, Mode::Single)
+                .required_outputs()
+                .contains(&"node/build/qr_napi.node")
+        );
+        let spec = ServerSpec {
+            engine: Some(Engine::Article),
+            ..ServerSpec::new(Tier::Tier0, Mode::Single)
+        };
+        assert_eq!(
+            Server::start(&spec).unwrap_err().to_string(),
+            "tier-0 is pure JS and takes no --engine"
+        );
+    }
+
+    fn sh(script: &str) -> Command {
+        let mut command = Command::new("sh");
+        command.args(["-c", script]);
+        command
+    }
+
+    #[test]
+    fn start_reads_the_ready_line_and_stop_sends_sigterm() {
+        use std::os::unix::process::ExitStatusExt;
+        let script = "echo starting; echo 'listening on http://127.0.0.1:4321'; exec sleep 60";
+        let server = Server::start_command(sh(script), "fake".into(), READY_TIMEOUT).unwrap();
+        assert_eq!(server.addr(), "127.0.0.1:4321".parse().unwrap());
+        let status = server.stop().unwrap();
+        assert_eq!(status.signal(), Some(15), "{status}");
+    }
+
+    #[test]
+    fn a_process_exiting_before_ready_reports_status_and_stderr() {
+        let script = "echo 'bad flag --tier' >&2; exit 3";
+        let err = Server::start_command(sh(script), "fake".into(), READY_TIMEOUT).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.starts_with("fake exited before it was ready"),
+            "{message}"
+        );
+        assert!(message.contains("exit status: 3"), "{message}");
+        assert!(
+            message.ends_with("last stderr lines:\n  bad flag --tier"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_silent_process_times_out_and_is_killed() {
+        let err = Server::start_command(
+            sh("exec sleep 60"),
+            "fake".into(),
+            Duration::from_millis(300),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("fake printed no `listening on http://ADDR` line within 300ms"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_server_ignoring_sigterm_is_killed_and_reported() {
+        let script = "trap '' TERM; echo 'listening on http://127.0.0.1:1'; exec sleep 60";
+        let server = Server::start_command(sh(script), "fake".into(), READY_TIMEOUT).unwrap();
+        let pid = server.pid();
+        let err = server.stop_within(Duration::from_millis(300)).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("fake did not exit within 300ms of SIGTERM; killed it"),
+            "{err}"
+        );
+        assert!(rustix::process::test_kill_process(Pid::from_raw(pid as i32).unwrap()).is_err());
+    }
+
+    #[test]
+    fn processes_left_in_the_group_are_an_error() {
+        // The shell exits on SIGTERM, its background `sleep` would linger.
+        let script = "sleep 60 & echo 'listening on http://127.0.0.1:1'; wait";
+        let server = Server::start_command(sh(script), "fake".into(), READY_TIMEOUT).unwrap();
+        let pgid = Pid::from_raw(server.pid() as i32).unwrap();
+        let err = server.stop().unwrap_err();
+        assert!(
+            err.to_string().contains("left processes in its group"),
+            "{err}"
+        );
+        assert!(!group_outlives(pgid, Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn dropping_a_server_kills_its_group() {
+        let script = "sleep 60 & echo 'listening on http://127.0.0.1:1'; wait";
+        let server = Server::start_command(sh(script), "fake".into(), READY_TIMEOUT).unwrap();
+        let pgid = Pid::from_raw(server.pid() as i32).unwrap();
+        drop(server);
+        assert!(!group_outlives(pgid, Duration::from_secs(2)));
+    }
+}
