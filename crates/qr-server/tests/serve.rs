@@ -1,0 +1,139 @@
+//! The serve loop over real sockets: raw request targets, the header-read timeout, graceful shutdown.
+
+mod common;
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use axum::extract::Request;
+use axum::middleware::{self, Next};
+use common::*;
+use qr_server::ServeConfig;
+
+#[test]
+fn raw_utf8_in_the_request_target_is_text() {
+    let server = TestServer::start(default_app(), ServeConfig::default());
+    let reply = send(
+        server.addr,
+        b"GET /qrcode?text=caf\xc3\xa9 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(reply.status, 200);
+    assert_eq!(decode(&reply.body), "café".as_bytes());
+    server.stop().unwrap();
+}
+
+/// Reads until the server closes the connection, returning what it sent and when it closed.
+fn wait_for_close(mut stream: TcpStream, started: Instant) -> (Vec<u8>, Duration) {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut bytes = Vec::new();
+    match stream.read_to_end(&mut bytes) {
+        Ok(_) => {}
+        Err(err) if err.kind() == ErrorKind::ConnectionReset => {}
+        Err(err) => panic!("the connection was not closed: {err}"),
+    }
+    (bytes, started.elapsed())
+}
+
+#[test]
+fn slow_clients_are_cut_off_after_the_header_read_timeout() {
+    let timeout = Duration::from_millis(300);
+    let config = ServeConfig {
+        header_read_timeout: timeout,
+        ..ServeConfig::default()
+    };
+    let server = TestServer::start(default_app(), config);
+
+    // Half a request line, then silence.
+    let started = Instant::now();
+    let mut half = TcpStream::connect(server.addr).unwrap();
+    half.write_all(b"GET /qrcode?te").unwrap();
+    // A client that sends nothing at all.
+    let silent = TcpStream::connect(server.addr).unwrap();
+    // Headers that never end.
+    let mut endless = TcpStream::connect(server.addr).unwrap();
+    endless
+        .write_all(b"GET /qrcode?text=a HTTP/1.1\r\nHost: t\r\n")
+        .unwrap();
+
+    for stream in [half, silent, endless] {
+        let (bytes, elapsed) = wait_for_close(stream, started);
+        assert!(
+            elapsed >= timeout,
+            "closed after {elapsed:?}, before the timeout"
+        );
+        assert!(elapsed < timeout * 10, "closed only after {elapsed:?}");
+        assert!(
+            !bytes.starts_with(b"HTTP/1.1 200"),
+            "no answer to half a request"
+        );
+    }
+
+    // A prompt client is still served.
+    let reply = send(server.addr, &request("GET", "/qrcode?text=ok"));
+    assert_eq!(decode(&reply.body), b"ok");
+    server.stop().unwrap();
+}
+
+async fn slow_down(request: Request, next: Next) -> axum::response::Response {
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    next.run(request).await
+}
+
+#[test]
+fn graceful_shutdown_lets_an_in_flight_request_finish() {
+    // Each request takes 500 ms before it reaches the router, so it is surely in flight.
+    let slow_app = default_app().layer(middleware::from_fn(slow_down));
+    let server = TestServer::start(slow_app, ServeConfig::default());
+    let addr = server.addr;
+    let client = std::thread::spawn(move || send(addr, &request("GET", "/qrcode?text=in+flight")));
+    std::thread::sleep(Duration::from_millis(200));
+
+    let started = Instant::now();
+    server.stop().expect("serve ends with success");
+    assert!(
+        started.elapsed() >= Duration::from_millis(200),
+        "shutdown waited for the request"
+    );
+    let reply = client.join().unwrap();
+    assert_eq!(reply.status, 200);
+    assert_eq!(decode(&reply.body), b"in flight");
+    // Nothing listens any more.
+    assert!(TcpStream::connect(addr).is_err(), "the listener is closed");
+}
+
+#[test]
+fn idle_keep_alive_connections_do_not_delay_shutdown() {
+    let server = TestServer::start(default_app(), ServeConfig::default());
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    stream
+        .write_all(b"GET /qrcode?text=a HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    let mut first = [0u8; 12];
+    stream.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"HTTP/1.1 200");
+    // The connection is now idle and kept alive; shutdown closes it at once.
+    let started = Instant::now();
+    server.stop().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn shutdown_gives_up_after_the_grace_period() {
+    let config = ServeConfig {
+        shutdown_grace: Duration::from_millis(200),
+        ..ServeConfig::default()
+    };
+    let slow_app = default_app().layer(middleware::from_fn(slow_down));
+    let server = TestServer::start(slow_app, config);
+    let addr = server.addr;
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.write_all(&request("GET", "/qrcode?text=a")).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let err = server
+        .stop()
+        .expect_err("a request outlived the grace period");
+    assert_eq!(err.kind(), ErrorKind::TimedOut);
+}
