@@ -1,0 +1,774 @@
+//! The one black-box conformance suite: every tier and mode gets the same HTTP cases over a real socket.
+//!
+//! Run with `cargo xtask test` (after `cargo xtask build`), or one tier with
+//! `RUSTY_QR_TIERS=tier-0:single,tier-4 cargo test -p qr-harness --test conformance -- --include-ignored`.
+//!
+//! Each case asserts the exact status, Content-Type and body the contract gives, so the same request
+//! gets the same answer from every tier by construction; every PNG is decoded back to its exact
+//! text by rqrr, and the PNGs of tiers 1 to 4 must equal `qr_core::png` byte for byte.
+
+#[path = "support/http.rs"]
+mod http;
+
+use std::io::{BufReader, Write};
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use http::{Response, SlowReader, encode};
+use qr_core::{MIN_IMAGE_PX, Options};
+use qr_harness::{Mode, Server, ServerSpec, Tier};
+
+const TARGETS: &str = include_str!("../../../bench/targets.txt");
+
+const ONCE: &str = "\"text\" query param must be given once, as a plain string";
+const MISSING: &str = "missing \"text\" query param";
+const TOO_LONG: &str = "text must be <= 512 bytes";
+const NOT_UTF8: &str = "\"text\" query param must be valid UTF-8";
+const NOT_FOUND: &str = "not found";
+const NOT_ALLOWED: &str = "method not allowed";
+const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
+const ALLOW: &str = "GET, HEAD";
+
+/// What a request must get back.
+#[derive(Debug, Clone)]
+enum Expect {
+    /// 200, `image/png`, a square PNG >= 200 px that decodes (EC level L) to exactly this text.
+    Png(String),
+    /// This status, `text/plain; charset=utf-8`, exactly this body (405 also needs `Allow`).
+    Error(u16, &'static str),
+    /// Only this status: the HTTP layer's answer, whose body the contract leaves open.
+    Status(u16),
+}
+
+/// One request and its expected answer.
+struct Case {
+    name: String,
+    method: &'static str,
+    target: String,
+    expect: Expect,
+}
+
+fn case(
+    name: impl Into<String>,
+    method: &'static str,
+    target: impl Into<String>,
+    expect: Expect,
+) -> Case {
+    Case {
+        name: name.into(),
+        method,
+        target: target.into(),
+        expect,
+    }
+}
+
+/// `GET /qrcode?QUERY`, with QUERY written exactly as given.
+fn query(name: impl Into<String>, raw_query: impl AsRef<str>, expect: Expect) -> Case {
+    case(
+        name,
+        "GET",
+        format!("/qrcode?{}", raw_query.as_ref()),
+        expect,
+    )
+}
+
+/// `GET /qrcode?text=<text, percent-encoded>` expecting its PNG.
+fn png(name: impl Into<String>, text: &str) -> Case {
+    query(
+        name,
+        format!("text={}", encode(text.as_bytes())),
+        Expect::Png(text.to_owned()),
+    )
+}
+
+fn error(status: u16, body: &'static str) -> Expect {
+    Expect::Error(status, body)
+}
+
+fn text(text: &str) -> Expect {
+    Expect::Png(text.to_owned())
+}
+
+/// Every case, in the order they are sent.
+fn cases() -> Vec<Case> {
+    let mut cases = Vec::new();
+    for (i, target) in TARGETS.lines().enumerate() {
+        cases.push(png(format!("target text {}", i + 1), target));
+    }
+    // A URL in the query as a browser sends it: '?', ':', '/' and '=' stay raw in the value.
+    let raw = "https://www.reddit.com/r/rust/top/?t=month";
+    cases.push(query(
+        "raw URL as the value",
+        format!("text={raw}"),
+        text(raw),
+    ));
+
+    // The limit counts UTF-8 bytes.
+    let ascii =
+        |n: usize| -> String { (0..n).map(|i| char::from(b' ' + (i % 95) as u8)).collect() };
+    cases.push(png("512 ASCII bytes", &ascii(512)));
+    cases.push(query(
+        "513 ASCII bytes",
+        format!("text={}", encode(ascii(513).as_bytes())),
+        error(400, TOO_LONG),
+    ));
+    let cjk = |n: usize| -> String { "漢字仮名交じり文".chars().cycle().take(n).collect() };
+    cases.push(png("170 three-byte chars (510 bytes)", &cjk(170)));
+    cases.push(query(
+        "171 three-byte chars (513 bytes)",
+        format!("text={}", encode(cjk(171).as_bytes())),
+        error(400, TOO_LONG),
+    ));
+    let emoji = |n: usize| -> String { "🦀🚀🎉😀".chars().cycle().take(n).collect() };
+    cases.push(png("128 four-byte emoji (512 bytes)", &emoji(128)));
+    cases.push(query(
+        "129 four-byte emoji (516 bytes)",
+        format!("text={}", encode(emoji(129).as_bytes())),
+        error(400, TOO_LONG),
+    ));
+    cases.push(query(
+        "513 bytes of invalid UTF-8 (length is checked first)",
+        "text=".to_owned() + &"%FF".repeat(513),
+        error(400, TOO_LONG),
+    ));
+    cases.push(query(
+        "20 KB URL",
+        format!("text={}", "a".repeat(20_000)),
+        error(400, TOO_LONG),
+    ));
+    cases.push(query(
+        "20 KB URL of escapes",
+        format!("text={}", "%C3%A9".repeat(3_400)),
+        error(400, TOO_LONG),
+    ));
+
+    // Emoji and other multi-byte text.
+    cases.push(png("emoji", "🦀"));
+    cases.push(png("emoji in text", "🦀 rust 🚀"));
+    cases.push(png("emoji ZWJ sequence", "👨‍👩‍👧"));
+    cases.push(png(
+        "decomposed accent (bytes kept, no normalisation)",
+        "e\u{301}",
+    ));
+
+    // Missing and empty.
+    cases.push(case("no query", "GET", "/qrcode", error(400, MISSING)));
+    cases.push(query("empty query", "", error(400, MISSING)));
+    cases.push(query("empty text", "text=", error(400, MISSING)));
+    cases.push(query("text without '='", "text", error(400, MISSING)));
+    cases.push(query(
+        "another param only",
+        "other=hello",
+        error(400, MISSING),
+    ));
+    cases.push(query(
+        "'texts' is another param",
+        "texts=hello",
+        error(400, MISSING),
+    ));
+    cases.push(query(
+        "names are case-sensitive",
+        "Text=hello",
+        error(400, MISSING),
+    ));
+    cases.push(query(
+        "empty pieces are skipped",
+        "&&text=hello&&",
+        text("hello"),
+    ));
+    cases.push(query(
+        "other params are ignored",
+        "foo=1&text=hello&bar",
+        text("hello"),
+    ));
+    cases.push(query(
+        "the name is percent-decoded",
+        "%74ext=hello",
+        text("hello"),
+    ));
+
+    // Given once, as a plain string.
+    cases.push(query("repeated text", "text=a&text=b", error(400, ONCE)));
+    cases.push(query(
+        "repeated identical text",
+        "text=a&text=a",
+        error(400, ONCE),
+    ));
+    cases.push(query(
+        "repeated, one empty (checked before empty)",
+        "text=&text=a",
+        error(400, ONCE),
+    ));
+    cases.push(query(
+        "repeated, both empty",
+        "text=&text=",
+        error(400, ONCE),
+    ));
+    cases.push(query("bracketed text[x]", "text[x]=a", error(400, ONCE)));
+    cases.push(query("bracketed text[]", "text[]=a", error(400, ONCE)));
+    cases.push(query("bracketed text[] empty", "text[]=", error(400, ONCE)));
+    cases.push(query(
+        "bracketed text[ unclosed",
+        "text[=a",
+        error(400, ONCE),
+    ));
+    cases.push(query(
+        "plain and bracketed",
+        "text=a&text[x]=b",
+        error(400, ONCE),
+    ));
+    cases.push(query(
+        "percent-encoded brackets",
+        "text%5B%5D=a",
+        error(400, ONCE),
+    ));
+
+    // Percent-decoding works on bytes; the UTF-8 check comes after it.
+    cases.push(query("invalid UTF-8 %FF", "text=%FF", error(400, NOT_UTF8)));
+    cases.push(query(
+        "invalid UTF-8 %C3%28",
+        "text=%C3%28",
+        error(400, NOT_UTF8),
+    ));
+    cases.push(query(
+        "UTF-8 surrogate %ED%A0%80",
+        "text=%ED%A0%80",
+        error(400, NOT_UTF8),
+    ));
+    cases.push(query(
+        "overlong UTF-8 %C0%AF",
+        "text=%C0%AF",
+        error(400, NOT_UTF8),
+    ));
+    cases.push(query(
+        "truncated UTF-8 at the end",
+        "text=abc%E2%82",
+        error(400, NOT_UTF8),
+    ));
+    cases.push(query("lowercase escapes", "text=%c3%a9", text("é")));
+    cases.push(query(
+        "'+' is a space",
+        "text=hello+world",
+        text("hello world"),
+    ));
+    cases.push(query("a lone '+'", "text=+", text(" ")));
+    cases.push(query("%2B is a plus", "text=a%2Bb", text("a+b")));
+    cases.push(query("raw '=' in the value", "text=a=b", text("a=b")));
+    cases.push(query(
+        "malformed escape at the end",
+        "text=100%",
+        text("100%"),
+    ));
+    cases.push(query("malformed escape %zz", "text=%zz", text("%zz")));
+    cases.push(query("half an escape", "text=%4", text("%4")));
+    cases.push(query("'%' before an escape", "text=%%41", text("%A")));
+    cases.push(query("a lone '%'", "text=%", text("%")));
+
+    // Data that a command line or a shell could misread.
+    for flag in [
+        "--help",
+        "-",
+        "--",
+        "-h",
+        "--version",
+        "--engine=x",
+        "--port 1",
+    ] {
+        cases.push(png(format!("flag-like {flag:?}"), flag));
+    }
+    cases.push(query(
+        "flag-like with a raw '='",
+        "text=--engine=x",
+        text("--engine=x"),
+    ));
+    for shell in [
+        "$(id)",
+        ";rm -rf /",
+        "`id`",
+        "'\"",
+        "a && b",
+        "| cat /etc/passwd",
+        "> /tmp/x",
+        "$HOME",
+        "\\",
+        "*",
+    ] {
+        cases.push(png(format!("shell metacharacters {shell:?}"), shell));
+    }
+    cases.push(png("a newline", "a\nb"));
+    cases.push(png("CRLF", "a\r\nb"));
+    cases.push(png("only a newline", "\n"));
+    cases.push(png("a NUL byte", "a\0b"));
+    cases.push(png("only a NUL byte", "\0"));
+    cases.push(png("NUL then a flag", "\0--help"));
+
+    // Paths are exact and case-sensitive.
+    for path in [
+        "/nope",
+        "/",
+        "/qrcode/",
+        "/qrcode/?text=a",
+        "/QRCODE?text=a",
+        "/qrcode/x",
+        "/qrcodes?text=a",
+        "/qrcode.png?text=a",
+    ] {
+        cases.push(case(
+            format!("unknown path {path}"),
+            "GET",
+            path,
+            error(404, NOT_FOUND),
+        ));
+    }
+    cases.push(case(
+        "POST to an unknown path",
+        "POST",
+        "/nope",
+        error(404, NOT_FOUND),
+    ));
+
+    // Other methods on /qrcode.
+    for method in ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"] {
+        cases.push(case(
+            format!("{method} /qrcode"),
+            method,
+            "/qrcode?text=hello",
+            error(405, NOT_ALLOWED),
+        ));
+    }
+    cases.push(case(
+        "POST /qrcode without text",
+        "POST",
+        "/qrcode",
+        error(405, NOT_ALLOWED),
+    ));
+
+    // Over 64 KiB of request line: the HTTP layer refuses it.
+    cases.push(query(
+        "70 KB URL",
+        format!("text={}", "a".repeat(70_000)),
+        Expect::Status(431),
+    ));
+    cases
+}
+
+/// Checks `response` against `expect`; `tier` decides whether PNG bytes must equal `qr_core::png`.
+fn check(tier: Tier, expect: &Expect, response: &Response, head: bool) -> Result<(), String> {
+    let got = || describe(response);
+    match expect {
+        Expect::Png(text) => {
+            if response.status != 200
+                || response.header("content-type").as_deref() != Some("image/png")
+            {
+                return Err(format!("expected 200 image/png, got {}", got()));
+            }
+            if head {
+                return Ok(());
+            }
+            let decoded = decode(&response.body, tier == Tier::Tier0)
+                .map_err(|e| format!("{e}; got {}", got()))?;
+            if decoded != text.as_bytes() {
+                return Err(format!(
+                    "the PNG decodes to {:?}, expected {text:?}",
+                    String::from_utf8_lossy(&decoded)
+                ));
+            }
+            if tier.uses_rust_core() {
+                let expected =
+                    qr_core::png(text, &Options::default()).map_err(|e| e.to_string())?;
+                if response.body != expected {
+                    return Err(format!(
+                        "the PNG ({} bytes) differs from qr_core::png ({} bytes)",
+                        response.body.len(),
+                        expected.len()
+                    ));
+                }
+            }
+        }
+        &Expect::Error(status, body) => {
+            let expected_body: &[u8] = if head { b"" } else { body.as_bytes() };
+            let allow_ok = status != 405 || response.header("allow").as_deref() == Some(ALLOW);
+            if response.status != status
+                || response.header("content-type").as_deref() != Some(TEXT_PLAIN)
+                || response.body != expected_body
+                || !allow_ok
+            {
+                let allow = if status == 405 {
+                    format!(", Allow: {ALLOW:?}")
+                } else {
+                    String::new()
+                };
+                return Err(format!(
+                    "expected {status} {TEXT_PLAIN:?} {body:?}{allow}, got {}",
+                    got()
+                ));
+            }
+        }
+        &Expect::Status(status) => {
+            if response.status != status {
+                return Err(format!("expected status {status}, got {}", got()));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A response in one line, for failure messages.
+fn describe(response: &Response) -> String {
+    let content_type = response.header("content-type");
+    let body = if content_type.as_deref() == Some("image/png") {
+        format!("<{} bytes of PNG>", response.body.len())
+    } else {
+        let text = String::from_utf8_lossy(&response.body);
+        let short: String = text.chars().take(200).collect();
+        format!(
+            "{short:?}{}",
+            if short.len() < text.len() { "..." } else { "" }
+        )
+    };
+    let allow = response
+        .header("allow")
+        .map(|a| format!(", Allow: {a:?}"))
+        .unwrap_or_default();
+    format!(
+        "{} {:?} {body}{allow}",
+        response.status,
+        content_type.unwrap_or_default()
+    )
+}
+
+/// Decodes a PNG with the `image` crate and rqrr, checking shape and EC level on the way.
+///
+/// Tier-0's npm `qrcode` scales modules by a fraction to fill 200 px (2 or 3 px each), which rqrr
+/// sometimes cannot find at that size; for tier-0 only (`upscale`), an image with no QR code found
+/// is tried once more at twice the size (nearest neighbour: the same image, bigger).
+fn decode(png: &[u8], upscale: bool) -> Result<Vec<u8>, String> {
+    let image = image::load_from_memory_with_format(png, image::ImageFormat::Png)
+        .map_err(|e| format!("not a PNG: {e}"))?
+        .to_luma8();
+    let (width, height) = image.dimensions();
+    if width != height || width < MIN_IMAGE_PX {
+        return Err(format!(
+            "the image is {width}x{height}, expected square and >= {MIN_IMAGE_PX} px"
+        ));
+    }
+    match decode_gray(image.clone()) {
+        Err((0, _)) if upscale => {
+            let bigger = image::imageops::resize(
+                &image,
+                width * 2,
+                height * 2,
+                image::imageops::FilterType::Nearest,
+            );
+            decode_gray(bigger).map_err(|(_, e)| e)
+        }
+        result => result.map_err(|(_, e)| e),
+    }
+}
+
+/// Finds exactly one QR code in `image`, at EC level L, and returns its data; on failure, how
+/// many QR codes were found and why.
+fn decode_gray(image: image::GrayImage) -> Result<Vec<u8>, (usize, String)> {
+    let mut prepared = rqrr::PreparedImage::prepare(image);
+    let grids = prepared.detect_grids();
+    if grids.len() != 1 {
+        let found = grids.len();
+        return Err((
+            found,
+            format!("{found} QR codes found in the image, expected 1"),
+        ));
+    }
+    let mut data = Vec::new();
+    let meta = grids[0]
+        .decode_to(&mut data)
+        .map_err(|e| (1, format!("rqrr cannot decode it: {e}")))?;
+    // rqrr gives the format's two EC bits: L is 0b01.
+    if meta.ecc_level != 1 {
+        return Err((
+            1,
+            format!("EC level bits {}, expected 1 (L)", meta.ecc_level),
+        ));
+    }
+    Ok(data)
+}
+
+/// Sends `case` on its own connection and checks the answer.
+fn run_case(tier: Tier, addr: SocketAddr, case: &Case) -> Result<(), String> {
+    let response =
+        http::send(addr, case.method, &case.target).map_err(|e| format!("request failed: {e}"))?;
+    check(tier, &case.expect, &response, case.method == "HEAD")
+}
+
+/// HEAD is GET without a body: same status, Content-Type and Content-Length, no body bytes.
+fn run_head(tier: Tier, addr: SocketAddr, case: &Case) -> Result<(), String> {
+    let get = http::send(addr, "GET", &case.target).map_err(|e| format!("GET failed: {e}"))?;
+    check(tier, &case.expect, &get, false).map_err(|e| format!("GET: {e}"))?;
+    let head = http::send(addr, "HEAD", &case.target).map_err(|e| format!("HEAD failed: {e}"))?;
+    check(tier, &case.expect, &head, true).map_err(|e| format!("HEAD: {e}"))?;
+    for name in ["content-type", "content-length"] {
+        if head.header(name) != get.header(name) {
+            return Err(format!(
+                "HEAD's {name} is {:?}, GET's is {:?}",
+                head.header(name),
+                get.header(name)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// How many requests the pipelining test writes at once on one connection.
+const PIPELINED: usize = 40;
+/// How many keep-alive requests run on a second connection meanwhile.
+const CONCURRENT: usize = 15;
+
+/// Writes [`PIPELINED`] requests on one connection at once and reads the answers slowly, while a
+/// second connection runs requests; every answer must be its own request's, in order.
+fn run_pipelining(tier: Tier, addr: SocketAddr) -> Vec<String> {
+    let requests: Vec<(String, Expect)> = (0..PIPELINED)
+        .map(|i| match i % 10 {
+            3 => (format!("/qrcode?text=x{i}&text=y"), error(400, ONCE)),
+            7 => ("/qrcode?text=".to_owned(), error(400, MISSING)),
+            1 | 5 => {
+                let long = format!("pipelined request {i}: {}", "0123456789abcdef".repeat(25));
+                (
+                    format!("/qrcode?text={}", encode(long.as_bytes())),
+                    Expect::Png(long),
+                )
+            }
+            _ => {
+                let short = format!("pipelined request {i}");
+                (
+                    format!("/qrcode?text={}", encode(short.as_bytes())),
+                    Expect::Png(short),
+                )
+            }
+        })
+        .collect();
+    let mut failures = Vec::new();
+
+    let concurrent = std::thread::spawn(move || -> Vec<String> {
+        let mut failures = Vec::new();
+        let stream = match http::connect(addr) {
+            Ok(stream) => stream,
+            Err(e) => return vec![format!("concurrent connection: {e}")],
+        };
+        let mut writer = stream.try_clone().expect("clone a TcpStream");
+        let mut reader = BufReader::new(stream);
+        for i in 0..CONCURRENT {
+            let text = format!("concurrent request {i}");
+            let target = format!("/qrcode?text={}", encode(text.as_bytes()));
+            let result = writer
+                .write_all(&http::request_bytes("GET", &target, addr, false))
+                .and_then(|()| http::read_response(&mut reader, false))
+                .map_err(|e| format!("request failed: {e}"))
+                .and_then(|response| check(tier, &Expect::Png(text), &response, false));
+            if let Err(e) = result {
+                failures.push(format!("concurrent keep-alive request {i}: {e}"));
+                break;
+            }
+        }
+        failures
+    });
+
+    match http::connect(addr) {
+        Err(e) => failures.push(format!("pipelined connection: {e}")),
+        Ok(stream) => {
+            let mut all = Vec::new();
+            for (target, _) in &requests {
+                all.extend(http::request_bytes("GET", target, addr, false));
+            }
+            let mut writer = stream.try_clone().expect("clone a TcpStream");
+            let write = std::thread::spawn(move || writer.write_all(&all));
+            let slow = SlowReader {
+                inner: stream,
+                chunk: 512,
+                pause: Duration::from_millis(2),
+            };
+            let mut reader = BufReader::with_capacity(512, slow);
+            for (i, (target, expect)) in requests.iter().enumerate() {
+                let result = http::read_response(&mut reader, false)
+                    .map_err(|e| format!("reading the answer failed: {e}"))
+                    .and_then(|response| check(tier, expect, &response, false));
+                if let Err(e) = result {
+                    let short: String = target.chars().take(60).collect();
+                    failures.push(format!("pipelined request {i} ({short}): {e}"));
+                    break;
+                }
+            }
+            match write.join().expect("the writer thread does not panic") {
+                Ok(()) => {}
+                Err(e) => failures.push(format!("writing the pipelined requests failed: {e}")),
+            }
+        }
+    }
+    failures.extend(
+        concurrent
+            .join()
+            .expect("the concurrent thread does not panic"),
+    );
+    failures
+}
+
+/// Servers run one at a time: the machine has few cores, and ports and logs stay apart.
+static ONE_SERVER_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// The configurations `RUSTY_QR_TIERS` selects (`tier-0:single,tier-4`; unset or empty: all).
+fn selected(selection: &str, tier: Tier, mode: Mode) -> bool {
+    let selection = selection.trim();
+    if selection.is_empty() {
+        return true;
+    }
+    selection
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .any(|entry| {
+            let (tier_name, mode_name) = match entry.split_once(':') {
+                Some((t, m)) => (t, Some(m)),
+                None => (entry, None),
+            };
+            let wanted_tier: Tier = tier_name
+                .parse()
+                .unwrap_or_else(|e| panic!("RUSTY_QR_TIERS: {e}"));
+            let wanted_mode: Option<Mode> =
+                mode_name.map(|m| m.parse().unwrap_or_else(|e| panic!("RUSTY_QR_TIERS: {e}")));
+            // Tier-4 has no modes: `tier-4` and `tier-4:single` both select it.
+            wanted_tier == tier && (!tier.is_node() || wanted_mode.is_none_or(|m| m == mode))
+        })
+}
+
+/// Starts `tier` in `mode`, runs every case, the HEAD checks and the pipelining test, checks it
+/// still serves, stops it gracefully, and fails with every failure found.
+fn conformance(tier: Tier, mode: Mode) {
+    let spec = ServerSpec {
+        workers: (tier.is_node() && mode == Mode::Cluster).then_some(2),
+        ..ServerSpec::new(tier, mode)
+    };
+    let label = spec.label();
+    let selection = std::env::var("RUSTY_QR_TIERS").unwrap_or_default();
+    if !selected(&selection, tier, mode) {
+        eprintln!("{label}: not selected by RUSTY_QR_TIERS={selection:?}; skipped");
+        return;
+    }
+    let _one = ONE_SERVER_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let started = Instant::now();
+    let server = Server::start(&spec).unwrap_or_else(|e| panic!("{e:#}"));
+    let addr = server.addr();
+    let mut failures = Vec::new();
+    let mut record = |name: &str, result: Result<(), String>| {
+        if let Err(e) = result {
+            failures.push(format!("{name}: {e}"));
+        }
+    };
+
+    let cases = cases();
+    for case in &cases {
+        record(&case.name, run_case(tier, addr, case));
+    }
+    for head in [
+        png("HEAD of a PNG", "hello"),
+        query("HEAD of a 400", "", error(400, MISSING)),
+        case("HEAD of a 404", "HEAD", "/nope", error(404, NOT_FOUND)),
+    ] {
+        record(&head.name, run_head(tier, addr, &head));
+    }
+    let mut failures_pipelined = run_pipelining(tier, addr);
+    // After all of that, the server (every worker) still answers normally.
+    for i in 0..4 {
+        let name = format!("still serving after every case ({i})");
+        record(
+            &name.clone(),
+            run_case(tier, addr, &png(name, &format!("still serving {i}"))),
+        );
+    }
+    failures.append(&mut failures_pipelined);
+
+    match server.stop() {
+        Ok(status) if status.success() => {}
+        Ok(status) => failures.push(format!(
+            "graceful stop: expected exit status 0, got {status}"
+        )),
+        Err(e) => failures.push(format!("graceful stop: {e:#}")),
+    }
+    let requests = cases.len() + 6 + PIPELINED + CONCURRENT + 4;
+    eprintln!("{label}: {requests} requests in {:.1?}", started.elapsed());
+    assert!(
+        failures.is_empty(),
+        "{label}: {} failure(s):\n  {}",
+        failures.len(),
+        failures.join("\n  ")
+    );
+}
+
+macro_rules! tiers {
+    ($($name:ident: $tier:ident $mode:ident;)*) => {$(
+        #[test]
+        #[ignore = "needs `cargo xtask build`; run by `cargo xtask test`"]
+        fn $name() {
+            conformance(Tier::$tier, Mode::$mode);
+        }
+    )*};
+}
+
+tiers! {
+    tier_0_single: Tier0 Single;
+    tier_0_cluster: Tier0 Cluster;
+    tier_1_single: Tier1 Single;
+    tier_1_cluster: Tier1 Cluster;
+    tier_2_single: Tier2 Single;
+    tier_2_cluster: Tier2 Cluster;
+    tier_2_bindgen_single: Tier2Bindgen Single;
+    tier_2_bindgen_cluster: Tier2Bindgen Cluster;
+    tier_3_single: Tier3 Single;
+    tier_3_cluster: Tier3 Cluster;
+    tier_4: Tier4 Single;
+}
+
+#[test]
+fn rusty_qr_tiers_selects_configurations() {
+    assert!(selected("", Tier::Tier3, Mode::Cluster));
+    let selection = "tier-0:single, tier-4,tier-2-bindgen";
+    assert!(selected(selection, Tier::Tier0, Mode::Single));
+    assert!(!selected(selection, Tier::Tier0, Mode::Cluster));
+    assert!(selected(selection, Tier::Tier4, Mode::Single));
+    assert!(selected(selection, Tier::Tier2Bindgen, Mode::Cluster));
+    assert!(!selected(selection, Tier::Tier2, Mode::Single));
+    assert!(selected("tier-4:single", Tier::Tier4, Mode::Single));
+}
+
+#[test]
+#[should_panic(expected = "RUSTY_QR_TIERS: unknown tier \"tier-9\"")]
+fn rusty_qr_tiers_rejects_unknown_names() {
+    selected("tier-9", Tier::Tier0, Mode::Single);
+}
+
+#[test]
+fn the_decoder_accepts_the_core_and_rejects_garbage() {
+    // The suite's own checks must be able to fail: a wrong text, a non-PNG, an error body.
+    let png = qr_core::png("hello", &Options::default()).unwrap();
+    assert_eq!(decode(&png, false).unwrap(), b"hello");
+    let ok = Response {
+        status: 200,
+        headers: vec![("content-type".into(), "image/png".into())],
+        body: png,
+    };
+    assert!(check(Tier::Tier4, &text("hello"), &ok, false).is_ok());
+    assert!(check(Tier::Tier4, &text("hellO"), &ok, false).is_err());
+    assert!(decode(b"not a png", true).is_err());
+    let missing = Response {
+        status: 400,
+        headers: vec![("content-type".into(), TEXT_PLAIN.into())],
+        body: MISSING.into(),
+    };
+    assert!(check(Tier::Tier0, &error(400, MISSING), &missing, false).is_ok());
+    let with_newline = Response {
+        body: format!("{MISSING}\n").into(),
+        ..missing.clone()
+    };
+    assert!(check(Tier::Tier0, &error(400, MISSING), &with_newline, false).is_err());
+    assert!(check(Tier::Tier0, &error(405, NOT_ALLOWED), &missing, false).is_err());
+}
