@@ -1,0 +1,97 @@
+// The cluster primary: forks N workers that share one listening port, replaces dead ones with backoff,
+// prints the ready line once all N listen, and stops them all on SIGINT/SIGTERM. Started by node/server.js.
+'use strict';
+
+const cluster = require('node:cluster');
+
+/** Restart delays: 100 ms, doubling per quick death up to 10 s; back to 100 ms after a worker lived 10 s. */
+const BACKOFF_BASE_MS = 100;
+const BACKOFF_MAX_MS = 10_000;
+const STABLE_AFTER_MS = 10_000;
+/** The env var that tells a worker which port to listen on (see portForNextWorker). */
+const PORT_ENV = 'RUSTY_QR_WORKER_PORT';
+
+/** Runs the primary; the workers run server.js again and see `cluster.isWorker`. */
+function runPrimary({ workers: count, port: requestedPort, log, onReady }) {
+  const alive = new Map(); // worker.id -> { worker, startedAt, listening }
+  const timers = new Set(); // pending replacements
+  let ready = false;
+  let shuttingDown = false;
+  let delay = BACKOFF_BASE_MS;
+  let realPort = null; // known once the first worker listens
+  let sharedPortArg = requestedPort; // the port argument every live worker passed to listen()
+
+  // Workers that listen(0) share one random port only while the primary keeps that handle, i.e. while
+  // one of them is alive. A replacement passes what the live workers passed; if none is alive, the
+  // real port, so the address in the ready line stays valid.
+  const portForNextWorker = () => {
+    if (alive.size === 0) sharedPortArg = realPort ?? requestedPort;
+    return sharedPortArg;
+  };
+
+  const fork = () => {
+    const worker = cluster.fork({ [PORT_ENV]: String(portForNextWorker()) });
+    alive.set(worker.id, { worker, startedAt: Date.now(), listening: false });
+  };
+
+  cluster.on('listening', (worker, address) => {
+    log(`worker ${worker.id} (pid ${worker.process.pid}) listening on port ${address.port}`);
+    const entry = alive.get(worker.id);
+    if (entry) entry.listening = true;
+    if (realPort === null) realPort = address.port;
+    if (address.port !== realPort) log(`worker ${worker.id} listens on ${address.port}, not ${realPort}`);
+    if (!ready && [...alive.values()].every((e) => e.listening)) {
+      ready = true;
+      onReady(realPort);
+    }
+  });
+
+  cluster.on('exit', (worker, code, signal) => {
+    const entry = alive.get(worker.id);
+    alive.delete(worker.id);
+    const how = signal ? `signal ${signal}` : `code ${code}`;
+    if (shuttingDown) {
+      log(`worker ${worker.id} (pid ${worker.process.pid}) stopped (${how})`);
+      if (alive.size === 0) process.exit(0);
+      return;
+    }
+    if (!ready) {
+      // A worker that cannot start (missing binary, bad engine, port taken) would only crash-loop.
+      log(`worker ${worker.id} (pid ${worker.process.pid}) exited during start-up (${how}); stopping`);
+      for (const { worker: w } of alive.values()) w.process.kill('SIGKILL');
+      process.exit(1);
+    }
+    if (entry && Date.now() - entry.startedAt >= STABLE_AFTER_MS) delay = BACKOFF_BASE_MS;
+    log(`worker ${worker.id} (pid ${worker.process.pid}) died (${how}); replacing it in ${delay} ms`);
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      if (!shuttingDown) fork();
+    }, delay);
+    timers.add(timer);
+    delay = Math.min(delay * 2, BACKOFF_MAX_MS);
+  });
+
+  const shutdown = (signal) => {
+    if (shuttingDown) {
+      log(`${signal} again: killing ${alive.size} worker(s)`);
+      for (const { worker } of alive.values()) worker.process.kill('SIGKILL');
+      process.exit(1);
+    }
+    shuttingDown = true;
+    for (const timer of timers) clearTimeout(timer);
+    log(`${signal}: stopping ${alive.size} worker(s)`);
+    if (alive.size === 0) process.exit(0);
+    for (const { worker } of alive.values()) worker.process.kill('SIGTERM');
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  for (let i = 0; i < count; i++) fork();
+}
+
+/** In a worker: the port the primary chose for it. */
+function workerPort() {
+  return Number(process.env[PORT_ENV]);
+}
+
+module.exports = { runPrimary, workerPort };

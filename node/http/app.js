@@ -1,0 +1,76 @@
+// The express app of the HTTP contract: GET|HEAD /qrcode?text=T -> PNG, every error a one-line text/plain body.
+// Used by node/worker.js; tested over HTTP by node/test/server.test.js (`npm test`).
+'use strict';
+
+const express = require('express');
+const { parseTextParam, rawQueryOf } = require('./query');
+
+const ERRORS = Object.freeze({
+  notFound: 'not found',
+  notAllowed: 'method not allowed',
+  failed: 'failed to generate qr code',
+  busy: 'server is busy',
+});
+
+/** Sends a contract error: the status, and `body` as one line of text/plain without a trailing newline. */
+function sendError(res, status, body) {
+  res.status(status).set('Content-Type', 'text/plain; charset=utf-8').send(body);
+}
+
+/**
+ * Builds the app around `generate(text) -> Buffer | Promise<Buffer>` (the tier, engine already bound).
+ * `generate` is only called with valid text; a thrown error with `code === 'BUSY'` means 503, any other 500.
+ */
+function createApp(generate) {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', false); // ours is in ./query.js; express's would turn `text=a&text=b` into an array
+  app.set('etag', false); // no ETag and no 304s: every tier answers the same request with the same bytes
+  app.set('case sensitive routing', true); // /QRCODE is 404
+  app.set('strict routing', true); // /qrcode/ is 404
+
+  // GET also answers HEAD: express sends the same headers without the body.
+  app.get('/qrcode', async (req, res) => {
+    const parsed = parseTextParam(rawQueryOf(req.url));
+    if (parsed.error !== undefined) {
+      sendError(res, 400, parsed.error);
+      return;
+    }
+    let png;
+    try {
+      png = await generate(parsed.text);
+    } catch (err) {
+      if (err && err.code === 'BUSY') {
+        sendError(res, 503, ERRORS.busy);
+      } else {
+        console.error(`generating a qr code failed: ${err && err.stack ? err.stack : err}`);
+        sendError(res, 500, ERRORS.failed);
+      }
+      return;
+    }
+    res.status(200).set('Content-Type', 'image/png').send(png);
+  });
+
+  // Any other method on /qrcode (OPTIONS too, which express would otherwise answer itself).
+  app.all('/qrcode', (req, res) => {
+    res.set('Allow', 'GET, HEAD');
+    sendError(res, 405, ERRORS.notAllowed);
+  });
+
+  // Any other path.
+  app.use((req, res) => sendError(res, 404, ERRORS.notFound));
+
+  // Only reached by a bug (express's own errors are not expected here): log it, answer 500.
+  app.use((err, req, res, _next) => {
+    console.error(`unexpected error on ${req.method} ${req.url}: ${err && err.stack ? err.stack : err}`);
+    if (res.headersSent) {
+      res.destroy();
+    } else {
+      sendError(res, 500, ERRORS.failed);
+    }
+  });
+
+  return app;
+}
+
+module.exports = { createApp, ERRORS };

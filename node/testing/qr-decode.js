@@ -1,0 +1,80 @@
+// Test helper: decodes a QR code PNG back to the bytes it holds, with jsqr + pngjs (independent of every encoder).
+// Used by node/test/*.test.js (`npm test`); not a test file itself.
+'use strict';
+
+const jsQR = require('jsqr');
+const { PNG } = require('pngjs');
+
+/**
+ * Returns the bytes stored in the QR code of `png` (a Buffer), or throws if it cannot be read.
+ *
+ * jsqr reads the image as it is first. It cannot find the grid when a module is a fractional number
+ * of pixels wide and the symbol is large (npm qrcode's `width: 200` draws a version-15 symbol with
+ * modules of 2 or 3 px), so then the module centres are sampled from the image and the resulting
+ * clean symbol is handed to jsqr: jsqr still does the finding, format, error correction and data parsing.
+ */
+function decodeQrPng(png) {
+  const image = PNG.sync.read(png);
+  const rgba = new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.length);
+  let result = jsQR(rgba, image.width, image.height, { inversionAttempts: 'dontInvert' });
+  if (result === null) {
+    const clean = resampleModules(image);
+    if (clean !== null) result = jsQR(clean.data, clean.width, clean.height, { inversionAttempts: 'dontInvert' });
+  }
+  if (result === null) throw new Error(`no QR code found in the ${image.width}x${image.height} PNG`);
+  return Buffer.from(result.binaryData);
+}
+
+/** Reads the module grid of a clean black-on-white symbol and redraws it at 4 px per module with a 4-module quiet zone. */
+function resampleModules(image) {
+  const { width, height, data } = image;
+  const dark = (x, y) => data[(y * width + x) * 4] < 128;
+  // The bounding box of the dark pixels is the symbol.
+  let x0 = width, y0 = height, x1 = -1, y1 = -1;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (dark(x, y)) {
+        x0 = Math.min(x0, x); x1 = Math.max(x1, x);
+        y0 = Math.min(y0, y); y1 = Math.max(y1, y);
+      }
+    }
+  }
+  if (x1 < 0) return null;
+  // The finder pattern's top edge is 7 modules of dark: a rough module size, enough to find row 6, the
+  // timing row. Row 6 holds the two finders' bottom edges and, between them, alternating modules that
+  // start and end dark: 2 + (modules - 15) / 2 dark runs in all.
+  let run = 0;
+  while (x0 + run <= x1 && dark(x0 + run, y0)) run++;
+  const row6 = Math.floor(y0 + 6.5 * (run / 7));
+  let darkRuns = 0;
+  for (let x = x0; x <= x1; x++) if (dark(x, row6) && (x === x0 || !dark(x - 1, row6))) darkRuns++;
+  const modules = 2 * (darkRuns - 2) + 15;
+  if (modules < 21 || modules > 177 || (modules - 17) % 4 !== 0) return null;
+  const side = x1 - x0 + 1;
+  const step = side / modules;
+  const scale = 4;
+  const out = modules + 8;
+  const pixels = new Uint8ClampedArray(out * scale * out * scale * 4).fill(255);
+  for (let row = 0; row < modules; row++) {
+    for (let col = 0; col < modules; col++) {
+      const x = Math.min(x1, Math.floor(x0 + (col + 0.5) * step));
+      const y = Math.min(y1, Math.floor(y0 + (row + 0.5) * step));
+      if (!dark(x, y)) continue;
+      for (let dy = 0; dy < scale; dy++) {
+        for (let dx = 0; dx < scale; dx++) {
+          const i = (((row + 4) * scale + dy) * out * scale + (col + 4) * scale + dx) * 4;
+          pixels[i] = pixels[i + 1] = pixels[i + 2] = 0;
+        }
+      }
+    }
+  }
+  return { data: pixels, width: out * scale, height: out * scale };
+}
+
+/** Width and height of a PNG, from its IHDR chunk. */
+function pngSize(png) {
+  const image = PNG.sync.read(png);
+  return { width: image.width, height: image.height };
+}
+
+module.exports = { decodeQrPng, pngSize };

@@ -1,0 +1,98 @@
+// Tier 1: the hot function is a Rust command-line program, spawned once per request (the article's strategy).
+// Loaded by node/server.js (`node server.js --tier tier-1`); tested by node/test/tiers.test.js.
+// The binary: env RUSTY_QR_CLI, else <repo>/target/release/qr-cli (built by `cargo xtask build`).
+'use strict';
+
+const { spawn } = require('node:child_process');
+const path = require('node:path');
+
+const CLI = process.env.RUSTY_QR_CLI || path.join(__dirname, '..', '..', 'target', 'release', 'qr-cli');
+/** A child that has not exited by then is killed with SIGKILL and the request fails (500). */
+const TIMEOUT_MS = 5_000;
+/** Spawn failures that mean "out of processes or file descriptors right now": 503, not 500. */
+const BUSY_CODES = new Set(['EAGAIN', 'EMFILE', 'ENFILE']);
+/** At most this much of the child's stderr is kept for the error message. */
+const MAX_STDERR = 4096;
+
+/**
+ * Makes a `(text, engine) -> Promise<Buffer>` that runs `qr-cli [--engine E] -` with the text on stdin
+ * (so a NUL byte passes and nothing is read as a flag). Success is exit status 0 with a non-empty stdout,
+ * never judged by stderr. Errors: the child's first stderr line (the core's message) as the message;
+ * `code: 'BUSY'` when the spawn failed for lack of processes or descriptors. Tests pass other options.
+ */
+function createGenerator({ cli = CLI, timeoutMs = TIMEOUT_MS } = {}) {
+  return (text, engine) => run(cli, timeoutMs, text, engine);
+}
+
+/** The generator of this tier: the configured binary, the default timeout. */
+const generateQrCode = createGenerator();
+
+/** One request: one child process. */
+function run(cli, timeoutMs, text, engine) {
+  const args = engine === undefined ? ['-'] : ['--engine', engine, '-'];
+  return new Promise((resolve, reject) => {
+    let child;
+    try {
+      child = spawn(cli, args, { stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
+    } catch (err) {
+      reject(spawnError(err, cli)); // spawn throws synchronously for some errors (e.g. bad arguments)
+      return;
+    }
+    const stdout = [];
+    let stderr = '';
+    let settled = false;
+    const fail = (err) => {
+      if (settled) return;
+      settled = true;
+      child.kill('SIGKILL'); // no-op if it already exited
+      reject(err);
+    };
+
+    // An async spawn failure (ENOENT, EAGAIN, ...) arrives as 'error'; 'close' may follow, `settled` guards it.
+    child.on('error', (err) => fail(spawnError(err, cli)));
+    // After EMFILE/ENFILE Node gives up before creating the pipes; the 'error' above still comes.
+    if (!child.stdin || !child.stdout || !child.stderr) return;
+    // The child may exit before reading stdin (EPIPE): its exit status tells what happened, so ignore it here.
+    child.stdin.on('error', () => {});
+    child.stdout.on('data', (chunk) => stdout.push(chunk));
+    child.stderr.on('data', (chunk) => {
+      if (stderr.length < MAX_STDERR) stderr += chunk.toString('utf8');
+    });
+    child.on('close', (code, signal) => {
+      if (settled) return;
+      const png = Buffer.concat(stdout);
+      const message = firstLine(stderr);
+      if (code === 0 && png.length > 0) {
+        if (message) console.error(`qr-cli succeeded but wrote to stderr: ${message}`);
+        settled = true;
+        resolve(png);
+      } else if (signal === 'SIGKILL' && child.killed) {
+        fail(new Error(`qr-cli did not finish within ${timeoutMs} ms and was killed`));
+      } else {
+        fail(new Error(message || `qr-cli exited with ${signal ? `signal ${signal}` : `status ${code}`}`));
+      }
+    });
+
+    child.stdin.end(Buffer.from(text, 'utf8'));
+  });
+}
+
+/** Turns a spawn failure into the error the server maps: BUSY -> 503, anything else -> 500. */
+function spawnError(err, cli) {
+  if (BUSY_CODES.has(err.code)) {
+    const busy = new Error(`cannot spawn qr-cli right now: ${err.code}`);
+    busy.code = 'BUSY';
+    return busy;
+  }
+  if (err.code === 'ENOENT') {
+    return new Error(`qr-cli not found at ${cli}: run \`cargo xtask build\` or set RUSTY_QR_CLI`);
+  }
+  return new Error(`cannot spawn ${cli}: ${err.message}`);
+}
+
+/** The first non-empty line of the child's stderr (the message; a usage line may follow it), trimmed. */
+function firstLine(text) {
+  return text.split('\n').map((line) => line.trim()).find(Boolean) ?? '';
+}
+
+module.exports = { generateQrCode, createGenerator, CLI, TIMEOUT_MS };

@@ -1,0 +1,83 @@
+// One HTTP server process: loads a tier, checks it, serves the app on 127.0.0.1, shuts down gracefully.
+// Started by node/server.js (single mode) or by each cluster worker (node/cluster.js).
+'use strict';
+
+const http = require('node:http');
+const path = require('node:path');
+const { createApp } = require('./http/app');
+
+/** Request line + headers up to 64 KiB, so a 20 KB URL reaches the app (and gets "text must be <= 512 bytes"). */
+const MAX_HEADER_SIZE = 64 * 1024;
+/** How long in-flight requests get to finish after SIGINT/SIGTERM before their connections are cut. */
+const SHUTDOWN_GRACE_MS = 10_000;
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** Loads node/tiers/<tier>.js and binds the engine: `text -> Promise<Buffer>`. */
+function loadTier(tier, engine) {
+  const tierModule = require(path.join(__dirname, 'tiers', `${tier}.js`));
+  if (typeof tierModule.generateQrCode !== 'function') {
+    throw new Error(`node/tiers/${tier}.js does not export generateQrCode(text, engine)`);
+  }
+  return async (text) => tierModule.generateQrCode(text, engine);
+}
+
+/**
+ * Runs the server until SIGINT/SIGTERM. `onListening(port)` is called once the socket listens.
+ * Failing to load the tier, its self-check or listen is fatal: one log line, exit 1.
+ */
+async function runWorker({ tier, engine, port, log, onListening }) {
+  let server = null;
+  let closing = false;
+  const inFlight = new Set(); // responses not finished yet
+
+  const shutdown = (signal) => {
+    if (closing) {
+      log(`${signal} again: cutting every connection`);
+      server?.closeAllConnections();
+      process.exit(1);
+    }
+    closing = true;
+    if (server === null) process.exit(0); // still starting: nothing to finish
+    log(`${signal}: finishing ${inFlight.size} in-flight request(s)`);
+    // Finished responses close their connection; idle keep-alive connections close now.
+    for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
+    server.close(() => process.exit(0));
+    server.closeIdleConnections();
+    setTimeout(() => {
+      log(`requests still running after ${SHUTDOWN_GRACE_MS} ms: cutting their connections`);
+      server.closeAllConnections();
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS).unref();
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  let generate;
+  try {
+    generate = loadTier(tier, engine);
+    // Self-check before listening: catches a missing binary or addon, an unknown engine, and warms up.
+    const png = await generate('rusty-qr');
+    if (!Buffer.isBuffer(png) || !png.subarray(0, 8).equals(PNG_SIGNATURE)) {
+      throw new Error('generateQrCode did not return a PNG Buffer');
+    }
+  } catch (err) {
+    log(`${tier} failed its start-up self-check: ${err && err.message ? err.message : err}`);
+    process.exit(1);
+  }
+  if (closing) process.exit(0);
+
+  const app = createApp(generate);
+  server = http.createServer({ maxHeaderSize: MAX_HEADER_SIZE }, (req, res) => {
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
+    if (closing) res.setHeader('Connection', 'close'); // e.g. the next pipelined request
+    app(req, res);
+  });
+  server.on('error', (err) => {
+    log(`cannot listen on 127.0.0.1:${port}: ${err.message}`);
+    process.exit(1);
+  });
+  server.listen(port, '127.0.0.1', () => onListening(server.address().port));
+}
+
+module.exports = { runWorker };
