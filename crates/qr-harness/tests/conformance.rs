@@ -90,43 +90,129 @@ fn text(text: &str) -> Expect {
     Expect::Png(text.to_owned())
 }
 
+/// Texts sent percent-encoded, each answered with its PNG.
+const TEXTS: &[(&str, &str)] = &[
+    ("emoji", "🦀"),
+    ("emoji in text", "🦀 rust 🚀"),
+    ("emoji ZWJ sequence", "👨‍👩‍👧"),
+    (
+        "decomposed accent (bytes kept, no normalisation)",
+        "e\u{301}",
+    ),
+    // Data that a command-line parser or a shell could misread.
+    ("flag-like --help", "--help"),
+    ("flag-like -", "-"),
+    ("flag-like --", "--"),
+    ("flag-like -h", "-h"),
+    ("flag-like --version", "--version"),
+    ("flag-like --engine=x", "--engine=x"),
+    ("flag-like with a space", "--port 1"),
+    ("shell $(id)", "$(id)"),
+    ("shell ;rm -rf /", ";rm -rf /"),
+    ("shell backticks", "`id`"),
+    ("shell quotes", "'\""),
+    ("shell &&", "a && b"),
+    ("shell pipe", "| cat /etc/passwd"),
+    ("shell redirect", "> /tmp/x"),
+    ("shell variable", "$HOME"),
+    ("shell backslash", "\\"),
+    ("shell glob", "*"),
+    ("a newline", "a\nb"),
+    ("CRLF", "a\r\nb"),
+    ("only a newline", "\n"),
+    ("a NUL byte", "a\0b"),
+    ("only a NUL byte", "\0"),
+    ("NUL then a flag", "\0--help"),
+];
+
+/// Raw queries, written exactly as sent: `Ok(text)` is a 200 whose PNG decodes to `text`,
+/// `Err(body)` a 400 with that body.
+const QUERIES: &[(&str, &str, Result<&str, &str>)] = &[
+    // A URL as a browser sends it: '?', ':', '/' and '=' stay raw in the value.
+    (
+        "raw URL as the value",
+        "text=https://www.reddit.com/r/rust/top/?t=month",
+        Ok("https://www.reddit.com/r/rust/top/?t=month"),
+    ),
+    // Missing and empty.
+    ("empty query", "", Err(MISSING)),
+    ("empty text", "text=", Err(MISSING)),
+    ("text without '='", "text", Err(MISSING)),
+    ("another param only", "other=hello", Err(MISSING)),
+    ("'texts' is another param", "texts=hello", Err(MISSING)),
+    ("names are case-sensitive", "Text=hello", Err(MISSING)),
+    ("empty pieces are skipped", "&&text=hello&&", Ok("hello")),
+    (
+        "other params are ignored",
+        "foo=1&text=hello&bar",
+        Ok("hello"),
+    ),
+    ("the name is percent-decoded", "%74ext=hello", Ok("hello")),
+    // Given once, as a plain string (checked before anything else).
+    ("repeated text", "text=a&text=b", Err(ONCE)),
+    ("repeated identical text", "text=a&text=a", Err(ONCE)),
+    ("repeated, one empty", "text=&text=a", Err(ONCE)),
+    ("repeated, both empty", "text=&text=", Err(ONCE)),
+    ("bracketed text[x]", "text[x]=a", Err(ONCE)),
+    ("bracketed text[]", "text[]=a", Err(ONCE)),
+    ("bracketed text[] empty", "text[]=", Err(ONCE)),
+    ("bracketed text[ unclosed", "text[=a", Err(ONCE)),
+    ("plain and bracketed", "text=a&text[x]=b", Err(ONCE)),
+    ("percent-encoded brackets", "text%5B%5D=a", Err(ONCE)),
+    // Percent-decoding works on bytes; the UTF-8 check comes after it.
+    ("invalid UTF-8 %FF", "text=%FF", Err(NOT_UTF8)),
+    ("invalid UTF-8 %C3%28", "text=%C3%28", Err(NOT_UTF8)),
+    ("UTF-8 surrogate %ED%A0%80", "text=%ED%A0%80", Err(NOT_UTF8)),
+    ("overlong UTF-8 %C0%AF", "text=%C0%AF", Err(NOT_UTF8)),
+    (
+        "truncated UTF-8 at the end",
+        "text=abc%E2%82",
+        Err(NOT_UTF8),
+    ),
+    ("lowercase escapes", "text=%c3%a9", Ok("é")),
+    ("'+' is a space", "text=hello+world", Ok("hello world")),
+    ("a lone '+'", "text=+", Ok(" ")),
+    ("%2B is a plus", "text=a%2Bb", Ok("a+b")),
+    ("raw '=' in the value", "text=a=b", Ok("a=b")),
+    (
+        "flag-like with a raw '='",
+        "text=--engine=x",
+        Ok("--engine=x"),
+    ),
+    // A malformed escape stays as it is.
+    ("malformed escape at the end", "text=100%", Ok("100%")),
+    ("malformed escape %zz", "text=%zz", Ok("%zz")),
+    ("half an escape", "text=%4", Ok("%4")),
+    ("'%' before an escape", "text=%%41", Ok("%A")),
+    ("a lone '%'", "text=%", Ok("%")),
+];
+
 /// Every case, in the order they are sent.
 fn cases() -> Vec<Case> {
     let mut cases = Vec::new();
     for (i, target) in TARGETS.lines().enumerate() {
         cases.push(png(format!("target text {}", i + 1), target));
     }
-    // A URL in the query as a browser sends it: '?', ':', '/' and '=' stay raw in the value.
-    let raw = "https://www.reddit.com/r/rust/top/?t=month";
-    cases.push(query(
-        "raw URL as the value",
-        format!("text={raw}"),
-        text(raw),
-    ));
-
-    // The limit counts UTF-8 bytes.
-    let ascii =
-        |n: usize| -> String { (0..n).map(|i| char::from(b' ' + (i % 95) as u8)).collect() };
-    cases.push(png("512 ASCII bytes", &ascii(512)));
-    cases.push(query(
-        "513 ASCII bytes",
-        format!("text={}", encode(ascii(513).as_bytes())),
-        error(400, TOO_LONG),
-    ));
-    let cjk = |n: usize| -> String { "漢字仮名交じり文".chars().cycle().take(n).collect() };
-    cases.push(png("170 three-byte chars (510 bytes)", &cjk(170)));
-    cases.push(query(
-        "171 three-byte chars (513 bytes)",
-        format!("text={}", encode(cjk(171).as_bytes())),
-        error(400, TOO_LONG),
-    ));
-    let emoji = |n: usize| -> String { "🦀🚀🎉😀".chars().cycle().take(n).collect() };
-    cases.push(png("128 four-byte emoji (512 bytes)", &emoji(128)));
-    cases.push(query(
-        "129 four-byte emoji (516 bytes)",
-        format!("text={}", encode(emoji(129).as_bytes())),
-        error(400, TOO_LONG),
-    ));
+    // The limit counts UTF-8 bytes, not characters: 512 is fine, 513 is too long.
+    let ascii = |n: usize| (0..n).map(|i| char::from(b' ' + (i % 95) as u8)).collect();
+    let cjk = |n: usize| "漢字仮名交じり文".chars().cycle().take(n).collect();
+    let emoji = |n: usize| "🦀🚀🎉😀".chars().cycle().take(n).collect();
+    let lengths: [(&str, String); 6] = [
+        ("512 ASCII bytes", ascii(512)),
+        ("513 ASCII bytes", ascii(513)),
+        ("170 three-byte chars (510 bytes)", cjk(170)),
+        ("171 three-byte chars (513 bytes)", cjk(171)),
+        ("128 four-byte emoji (512 bytes)", emoji(128)),
+        ("129 four-byte emoji (516 bytes)", emoji(129)),
+    ];
+    for (name, text) in lengths {
+        cases.push(if text.len() <= 512 {
+            png(name, &text)
+        } else {
+            let raw_query = format!("text={}", encode(text.as_bytes()));
+            query(name, raw_query, error(400, TOO_LONG))
+        });
+    }
     cases.push(query(
         "513 bytes of invalid UTF-8 (length is checked first)",
         "text=".to_owned() + &"%FF".repeat(513),
@@ -143,165 +229,17 @@ fn cases() -> Vec<Case> {
         error(400, TOO_LONG),
     ));
 
-    // Emoji and other multi-byte text.
-    cases.push(png("emoji", "🦀"));
-    cases.push(png("emoji in text", "🦀 rust 🚀"));
-    cases.push(png("emoji ZWJ sequence", "👨‍👩‍👧"));
-    cases.push(png(
-        "decomposed accent (bytes kept, no normalisation)",
-        "e\u{301}",
-    ));
-
-    // Missing and empty.
+    for &(name, text) in TEXTS {
+        cases.push(png(name, text));
+    }
+    for &(name, raw_query, answer) in QUERIES {
+        let expect = match answer {
+            Ok(text) => Expect::Png(text.to_owned()),
+            Err(body) => error(400, body),
+        };
+        cases.push(query(name, raw_query, expect));
+    }
     cases.push(case("no query", "GET", "/qrcode", error(400, MISSING)));
-    cases.push(query("empty query", "", error(400, MISSING)));
-    cases.push(query("empty text", "text=", error(400, MISSING)));
-    cases.push(query("text without '='", "text", error(400, MISSING)));
-    cases.push(query(
-        "another param only",
-        "other=hello",
-        error(400, MISSING),
-    ));
-    cases.push(query(
-        "'texts' is another param",
-        "texts=hello",
-        error(400, MISSING),
-    ));
-    cases.push(query(
-        "names are case-sensitive",
-        "Text=hello",
-        error(400, MISSING),
-    ));
-    cases.push(query(
-        "empty pieces are skipped",
-        "&&text=hello&&",
-        text("hello"),
-    ));
-    cases.push(query(
-        "other params are ignored",
-        "foo=1&text=hello&bar",
-        text("hello"),
-    ));
-    cases.push(query(
-        "the name is percent-decoded",
-        "%74ext=hello",
-        text("hello"),
-    ));
-
-    // Given once, as a plain string.
-    cases.push(query("repeated text", "text=a&text=b", error(400, ONCE)));
-    cases.push(query(
-        "repeated identical text",
-        "text=a&text=a",
-        error(400, ONCE),
-    ));
-    cases.push(query(
-        "repeated, one empty (checked before empty)",
-        "text=&text=a",
-        error(400, ONCE),
-    ));
-    cases.push(query(
-        "repeated, both empty",
-        "text=&text=",
-        error(400, ONCE),
-    ));
-    cases.push(query("bracketed text[x]", "text[x]=a", error(400, ONCE)));
-    cases.push(query("bracketed text[]", "text[]=a", error(400, ONCE)));
-    cases.push(query("bracketed text[] empty", "text[]=", error(400, ONCE)));
-    cases.push(query(
-        "bracketed text[ unclosed",
-        "text[=a",
-        error(400, ONCE),
-    ));
-    cases.push(query(
-        "plain and bracketed",
-        "text=a&text[x]=b",
-        error(400, ONCE),
-    ));
-    cases.push(query(
-        "percent-encoded brackets",
-        "text%5B%5D=a",
-        error(400, ONCE),
-    ));
-
-    // Percent-decoding works on bytes; the UTF-8 check comes after it.
-    cases.push(query("invalid UTF-8 %FF", "text=%FF", error(400, NOT_UTF8)));
-    cases.push(query(
-        "invalid UTF-8 %C3%28",
-        "text=%C3%28",
-        error(400, NOT_UTF8),
-    ));
-    cases.push(query(
-        "UTF-8 surrogate %ED%A0%80",
-        "text=%ED%A0%80",
-        error(400, NOT_UTF8),
-    ));
-    cases.push(query(
-        "overlong UTF-8 %C0%AF",
-        "text=%C0%AF",
-        error(400, NOT_UTF8),
-    ));
-    cases.push(query(
-        "truncated UTF-8 at the end",
-        "text=abc%E2%82",
-        error(400, NOT_UTF8),
-    ));
-    cases.push(query("lowercase escapes", "text=%c3%a9", text("é")));
-    cases.push(query(
-        "'+' is a space",
-        "text=hello+world",
-        text("hello world"),
-    ));
-    cases.push(query("a lone '+'", "text=+", text(" ")));
-    cases.push(query("%2B is a plus", "text=a%2Bb", text("a+b")));
-    cases.push(query("raw '=' in the value", "text=a=b", text("a=b")));
-    cases.push(query(
-        "malformed escape at the end",
-        "text=100%",
-        text("100%"),
-    ));
-    cases.push(query("malformed escape %zz", "text=%zz", text("%zz")));
-    cases.push(query("half an escape", "text=%4", text("%4")));
-    cases.push(query("'%' before an escape", "text=%%41", text("%A")));
-    cases.push(query("a lone '%'", "text=%", text("%")));
-
-    // Data that a command line or a shell could misread.
-    for flag in [
-        "--help",
-        "-",
-        "--",
-        "-h",
-        "--version",
-        "--engine=x",
-        "--port 1",
-    ] {
-        cases.push(png(format!("flag-like {flag:?}"), flag));
-    }
-    cases.push(query(
-        "flag-like with a raw '='",
-        "text=--engine=x",
-        text("--engine=x"),
-    ));
-    for shell in [
-        "$(id)",
-        ";rm -rf /",
-        "`id`",
-        "'\"",
-        "a && b",
-        "| cat /etc/passwd",
-        "> /tmp/x",
-        "$HOME",
-        "\\",
-        "*",
-    ] {
-        cases.push(png(format!("shell metacharacters {shell:?}"), shell));
-    }
-    cases.push(png("a newline", "a\nb"));
-    cases.push(png("CRLF", "a\r\nb"));
-    cases.push(png("only a newline", "\n"));
-    cases.push(png("a NUL byte", "a\0b"));
-    cases.push(png("only a NUL byte", "\0"));
-    cases.push(png("NUL then a flag", "\0--help"));
 
     // Paths are exact and case-sensitive.
     for path in [
