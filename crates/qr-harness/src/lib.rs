@@ -200,6 +200,15 @@ impl ServerSpec {
         }
     }
 
+    /// The engine that makes the images, for reports: `js` for tier-0 (npm `qrcode`), else the
+    /// Rust engine (the default one if none is given).
+    pub fn engine_name(&self) -> &'static str {
+        match (self.tier, self.engine) {
+            (Tier::Tier0, _) => "js",
+            (_, engine) => engine.unwrap_or_default().name(),
+        }
+    }
+
     /// The documented command for this server, run in the repository root, with
     /// `RUSTY_QR_CLI` pointing at `target/release/qr-cli`.
     pub fn command(&self) -> Command {
@@ -578,6 +587,15 @@ mod tests {
             ["--addr", "127.0.0.1:8080", "--engine", "article"]
         );
         assert_eq!(spec.label(), "tier-4");
+        assert_eq!(spec.engine_name(), "article");
+        assert_eq!(
+            ServerSpec::new(Tier::Tier0, Mode::Single).engine_name(),
+            "js"
+        );
+        assert_eq!(
+            ServerSpec::new(Tier::Tier1, Mode::Single).engine_name(),
+            "article"
+        );
     }
 
     #[test]
