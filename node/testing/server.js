@@ -1,0 +1,147 @@
+// Test helper: starts `node server.js ...` on an ephemeral port, talks HTTP to it, stops it.
+// Used by node/test/*.test.js (`npm test`); not a test file itself.
+'use strict';
+
+const { spawn } = require('node:child_process');
+const http = require('node:http');
+const net = require('node:net');
+const path = require('node:path');
+
+const SERVER_JS = path.join(__dirname, '..', 'server.js');
+const READY = /^listening on http:\/\/127\.0\.0\.1:(\d+)\n/;
+
+/**
+ * Spawns `node server.js ...args --port 0`, resolves once the ready line is printed.
+ * Returns { port, child, stdout(), stderr(), waitForStderr(regex), stop(signal) -> exit code }.
+ */
+function startServer(args, { env = {}, timeoutMs = 30_000 } = {}) {
+  const child = spawn(process.execPath, [SERVER_JS, ...args, '--port', '0'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  const stderrWaiters = new Set();
+  child.stdout.setEncoding('utf8').on('data', (chunk) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk) => {
+    stderr += chunk;
+    for (const waiter of stderrWaiters) waiter();
+  });
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+
+  const server = {
+    child,
+    port: 0,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    exited,
+    /** Resolves with the match once stderr matches `regex` (checked on the whole text so far). */
+    waitForStderr(regex, ms = 15_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const match = regex.exec(stderr);
+          if (match) {
+            stderrWaiters.delete(check);
+            clearTimeout(timer);
+            resolve(match);
+          }
+        };
+        const timer = setTimeout(() => {
+          stderrWaiters.delete(check);
+          reject(new Error(`stderr never matched ${regex}:\n${stderr}`));
+        }, ms);
+        stderrWaiters.add(check);
+        check();
+      });
+    },
+    /** Sends `signal` and resolves with the exit code (or throws after 20 s). */
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const { code, signal: by } = await exited;
+      clearTimeout(timer);
+      if (by) throw new Error(`server ended by ${by}; stderr:\n${stderr}`);
+      return code;
+    },
+  };
+
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no ready line within ${timeoutMs} ms; stderr:\n${stderr}`));
+    }, timeoutMs);
+    const onData = () => {
+      const match = READY.exec(stdout);
+      if (match) {
+        clearTimeout(timer);
+        child.stdout.off('data', onData);
+        server.port = Number(match[1]);
+        resolve(server);
+      }
+    };
+    child.stdout.on('data', onData);
+    exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${code ?? signal}) before its ready line; stderr:\n${stderr}`));
+    });
+  });
+}
+
+/** One request (on a fresh connection unless an `agent` is given): resolves { status, headers, body (Buffer) }. */
+function request(port, urlPath, { method = 'GET', headers = {}, agent = false } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: urlPath, method, headers, agent }, (res) => {
+      const chunks = [];
+      res.on('data', (chunk) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * Writes all `paths` as GET requests in ONE write on one connection (pipelining), then reads the
+ * responses in order. Resolves [{ status, headers, body }] once all arrived.
+ */
+function pipeline(port, paths) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let data = Buffer.alloc(0);
+    const responses = [];
+    socket.on('error', reject);
+    socket.on('connect', () => {
+      socket.write(paths.map((p) => `GET ${p} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`).join(''));
+    });
+    socket.on('data', (chunk) => {
+      data = Buffer.concat([data, chunk]);
+      for (;;) {
+        const end = data.indexOf('\r\n\r\n');
+        if (end === -1) break;
+        const head = data.subarray(0, end).toString('latin1').split('\r\n');
+        const headers = Object.fromEntries(
+          head.slice(1).map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
+        );
+        const length = Number(headers['content-length']);
+        if (data.length < end + 4 + length) break;
+        responses.push({ status: Number(head[0].split(' ')[1]), headers, body: data.subarray(end + 4, end + 4 + length) });
+        data = data.subarray(end + 4 + length);
+      }
+      if (responses.length === paths.length) {
+        socket.end();
+        resolve(responses);
+      }
+    });
+    socket.on('close', () => {
+      if (responses.length < paths.length) reject(new Error(`connection closed after ${responses.length} responses`));
+    });
+  });
+}
+
+/** `/qrcode?text=` + the text, percent-encoded byte by byte (so NUL and emoji survive exactly). */
+function qrPath(text) {
+  return `/qrcode?text=${encodeURIComponent(text)}`;
+}
+
+module.exports = { startServer, request, pipeline, qrPath, SERVER_JS };
