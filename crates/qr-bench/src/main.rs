@@ -1,0 +1,23 @@
+//! The `qr-bench` binary: the HTTP benchmark and `--calls`, as `cargo xtask bench` runs them.
+//!
+//! Run with `cargo xtask bench [OPTIONS]` or `target/release/qr-bench --help`.
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let args = qr_bench::Args::parse();
+    match qr_bench::run(&args) {
+        Ok((_, true)) => std::process::ExitCode::SUCCESS,
+        Ok((out, false)) => {
+            eprintln!(
+                "qr-bench: some configurations could not be measured (see {})",
+                out.display()
+            );
+            std::process::ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("qr-bench: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,312 @@
+//! The load generator: oha 1.16, installed once into the tool cache, its JSON report parsed.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+/// The pinned oha version.
+pub const OHA_VERSION: &str = "1.16.0";
+
+/// oha's error string for requests cut off when `-z` ends (not used with `-w`, kept harmless).
+const DEADLINE_ERROR: &str = "aborted due to deadline";
+
+/// The tool-cache root oha is installed into: `~/.cache/rusty-qr/tools/oha-1.16.0`.
+pub fn oha_root() -> Result<PathBuf> {
+    let home = std::env::var_os("HOME").context("HOME is not set")?;
+    Ok(PathBuf::from(home)
+        .join(".cache/rusty-qr/tools")
+        .join(format!("oha-{OHA_VERSION}")))
+}
+
+/// The oha binary, installing it with `cargo install --locked` when it is absent.
+pub fn ensure_oha() -> Result<PathBuf> {
+    let root = oha_root()?;
+    let bin = root.join("bin/oha");
+    if bin.is_file() {
+        return Ok(bin);
+    }
+    eprintln!(
+        "installing oha {OHA_VERSION} into {} (once; takes a few minutes)...",
+        root.display()
+    );
+    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(["install", "oha", "--locked", "--version"])
+        .arg(format!("={OHA_VERSION}"))
+        .arg("--root")
+        .arg(&root)
+        .status()
+        .context("running cargo install oha")?;
+    if !status.success() || !bin.is_file() {
+        bail!("cargo install oha {OHA_VERSION} failed ({status})");
+    }
+    eprintln!("installed {}", bin.display());
+    Ok(bin)
+}
+
+/// `oha --version`'s output, e.g. "oha 1.16.0".
+pub fn oha_version(oha: &Path) -> Result<String> {
+    let out = Command::new(oha).arg("--version").output()?;
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// Percent-encodes every byte outside the URL "unreserved" set.
+pub fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 3);
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// One request URL per target text: `http://ADDR/qrcode?text=<encoded>`.
+pub fn target_urls(addr: std::net::SocketAddr, texts: &[String]) -> Vec<String> {
+    texts
+        .iter()
+        .map(|t| format!("http://{addr}/qrcode?text={}", percent_encode(t)))
+        .collect()
+}
+
+/// Reads the target texts: one a line, blank lines skipped.
+pub fn read_targets(path: &Path) -> Result<Vec<String>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let targets: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect();
+    anyhow::ensure!(!targets.is_empty(), "{} has no targets", path.display());
+    Ok(targets)
+}
+
+/// One oha run's settings.
+#[derive(Debug, Clone)]
+pub struct LoadSpec {
+    pub duration: Duration,
+    pub connections: usize,
+    /// `Some(r)`: open loop at r req/s with oha's latency correction; `None`: closed loop.
+    pub rate: Option<f64>,
+}
+
+/// The oha command: `--urls-from-file FILE -z Ns -c C -w --no-tui --output-format json`
+/// (`-w` waits for in-flight requests at the deadline instead of counting them as errors).
+pub fn command(oha: &Path, urls_file: &Path, spec: &LoadSpec) -> Command {
+    let mut cmd = Command::new(oha);
+    cmd.arg("--urls-from-file")
+        .arg(urls_file)
+        .arg("-z")
+        .arg(format!("{}ms", spec.duration.as_millis()))
+        .arg("-c")
+        .arg(spec.connections.to_string())
+        .args(["-w", "--no-tui", "--output-format", "json"]);
+    if let Some(rate) = spec.rate {
+        cmd.arg("-q")
+            .arg(format!("{rate:.3}"))
+            .arg("--latency-correction");
+    }
+    cmd
+}
+
+/// The parts of oha's `--output-format json` report we use. Times are in seconds.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OhaJson {
+    pub summary: Summary,
+    #[serde(rename = "latencyPercentiles")]
+    pub latency_percentiles: BTreeMap<String, Option<f64>>,
+    #[serde(rename = "statusCodeDistribution")]
+    pub status_code_distribution: BTreeMap<String, u64>,
+    #[serde(rename = "errorDistribution")]
+    pub error_distribution: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Summary {
+    /// Wall time of the run, s.
+    pub total: f64,
+    /// Mean latency, s (null when nothing succeeded).
+    pub average: Option<f64>,
+    #[serde(rename = "requestsPerSec")]
+    pub requests_per_sec: Option<f64>,
+    #[serde(rename = "totalData")]
+    pub total_data: u64,
+}
+
+/// A load run, reduced to what the tables need.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LoadResult {
+    /// Responses with status 200 per second of the run.
+    pub requests_per_sec: f64,
+    pub latency_mean_ms: f64,
+    pub latency_p50_ms: f64,
+    pub latency_p90_ms: f64,
+    pub latency_p99_ms: f64,
+    pub latency_p99_9_ms: f64,
+    /// Mean body bytes of the 200 responses.
+    pub response_bytes_mean: f64,
+    /// Requests answered 200.
+    pub requests_ok: u64,
+    /// Requests with a transport error or any status other than 200.
+    pub requests_failed: u64,
+    pub duration_s: f64,
+    /// Status code -> count, for the record.
+    pub status_codes: BTreeMap<String, u64>,
+    /// oha error message -> count.
+    pub errors: BTreeMap<String, u64>,
+}
+
+impl LoadResult {
+    /// Valid: something was served and nothing failed.
+    pub fn valid(&self) -> bool {
+        self.requests_ok > 0 && self.requests_failed == 0
+    }
+}
+
+fn pct_ms(map: &BTreeMap<String, Option<f64>>, key: &str) -> f64 {
+    map.get(key)
+        .copied()
+        .flatten()
+        .map_or(f64::NAN, |s| s * 1e3)
+}
+
+/// Parses oha's JSON report.
+pub fn parse(json: &str) -> Result<LoadResult> {
+    let j: OhaJson = serde_json::from_str(json).context("parsing oha's JSON output")?;
+    let ok = j.status_code_distribution.get("200").copied().unwrap_or(0);
+    let other_status: u64 = j
+        .status_code_distribution
+        .iter()
+        .filter(|(k, _)| *k != "200")
+        .map(|(_, v)| v)
+        .sum();
+    let errors: u64 = j
+        .error_distribution
+        .iter()
+        .filter(|(k, _)| *k != DEADLINE_ERROR)
+        .map(|(_, v)| v)
+        .sum();
+    let duration = j.summary.total;
+    Ok(LoadResult {
+        requests_per_sec: if duration > 0.0 {
+            ok as f64 / duration
+        } else {
+            0.0
+        },
+        latency_mean_ms: j.summary.average.map_or(f64::NAN, |s| s * 1e3),
+        latency_p50_ms: pct_ms(&j.latency_percentiles, "p50"),
+        latency_p90_ms: pct_ms(&j.latency_percentiles, "p90"),
+        latency_p99_ms: pct_ms(&j.latency_percentiles, "p99"),
+        latency_p99_9_ms: pct_ms(&j.latency_percentiles, "p99.9"),
+        // oha's totalData sums the bodies of every response; in a valid run all are 200.
+        response_bytes_mean: if ok + other_status > 0 {
+            j.summary.total_data as f64 / (ok + other_status) as f64
+        } else {
+            f64::NAN
+        },
+        requests_ok: ok,
+        requests_failed: other_status + errors,
+        duration_s: duration,
+        status_codes: j.status_code_distribution,
+        errors: j.error_distribution,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Captured from oha 1.16.0 (`-z 1s -c 4 -w --output-format json`) against tier-4.
+    const SAMPLE: &str = include_str!("../tests/data/oha-1.16.0-sample.json");
+
+    #[test]
+    fn parses_a_captured_report() {
+        let r = parse(SAMPLE).unwrap();
+        assert_eq!(r.requests_ok, 2892);
+        assert_eq!(r.requests_failed, 0);
+        assert!(r.valid());
+        assert!(r.requests_per_sec > 0.0);
+        assert!(r.latency_p50_ms <= r.latency_p99_ms);
+        assert!(r.latency_p99_ms <= r.latency_p99_9_ms);
+        assert_eq!(r.response_bytes_mean, 2251311.0 / 2892.0);
+        assert!((r.requests_per_sec - 2892.0 / 1.003975257).abs() < 1e-9);
+        assert!((r.latency_p99_ms - 4.246514).abs() < 1e-9);
+    }
+
+    #[test]
+    fn non_200_and_errors_make_a_run_invalid_but_deadline_aborts_do_not() {
+        let json = r#"{"summary":{"successRate":1.0,"total":2.0,"slowest":0.1,"fastest":0.001,
+            "average":0.01,"requestsPerSec":60.0,"totalData":7780,"sizePerRequest":778,"sizePerSec":1.0},
+            "latencyPercentiles":{"p50":0.01,"p90":0.02,"p99":0.05,"p99.9":0.09},
+            "statusCodeDistribution":{"200":100,"503":7},
+            "errorDistribution":{"aborted due to deadline":3,"connection closed":2}}"#;
+        let r = parse(json).unwrap();
+        assert_eq!(r.requests_ok, 100);
+        assert_eq!(r.requests_failed, 9);
+        assert!(!r.valid());
+        assert_eq!(r.requests_per_sec, 50.0);
+        assert_eq!(r.latency_mean_ms, 10.0);
+        assert_eq!(r.latency_p99_9_ms, 90.0);
+    }
+
+    #[test]
+    fn an_empty_run_is_invalid_and_parses() {
+        let json = r#"{"summary":{"successRate":null,"total":1.0,"slowest":null,"fastest":null,
+            "average":null,"requestsPerSec":0.0,"totalData":0,"sizePerRequest":null,"sizePerSec":0.0},
+            "latencyPercentiles":{"p50":null,"p99":null},
+            "statusCodeDistribution":{},"errorDistribution":{"connection refused":5}}"#;
+        let r = parse(json).unwrap();
+        assert_eq!((r.requests_ok, r.requests_failed), (0, 5));
+        assert!(!r.valid());
+        assert!(r.latency_p99_ms.is_nan());
+    }
+
+    #[test]
+    fn urls_encode_every_reserved_byte() {
+        assert_eq!(
+            percent_encode("https://youtu.be/cE0wfjsybIQ?t=74"),
+            "https%3A%2F%2Fyoutu.be%2FcE0wfjsybIQ%3Ft%3D74"
+        );
+        assert_eq!(percent_encode("a b+ü"), "a%20b%2B%C3%BC");
+        let addr = "127.0.0.1:8080".parse().unwrap();
+        assert_eq!(
+            target_urls(addr, &["x&y".into()]),
+            vec!["http://127.0.0.1:8080/qrcode?text=x%26y"]
+        );
+    }
+
+    #[test]
+    fn command_has_open_loop_flags_only_with_a_rate() {
+        let spec = LoadSpec {
+            duration: Duration::from_secs(3),
+            connections: 10,
+            rate: None,
+        };
+        let args = |c: &Command| {
+            c.get_args()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+        };
+        let closed = args(&command(Path::new("oha"), Path::new("u.txt"), &spec));
+        assert!(closed.contains(&"--urls-from-file".to_owned()));
+        assert!(closed.contains(&"3000ms".to_owned()));
+        assert!(!closed.contains(&"--latency-correction".to_owned()));
+        let open = args(&command(
+            Path::new("oha"),
+            Path::new("u.txt"),
+            &LoadSpec {
+                rate: Some(250.0),
+                ..spec
+            },
+        ));
+        assert!(open.contains(&"--latency-correction".to_owned()));
+        assert!(open.contains(&"250.000".to_owned()));
+    }
+}
