@@ -43,7 +43,7 @@ function createApp(generate) {
       if (err && err.code === 'BUSY') {
         sendError(res, 503, ERRORS.busy);
       } else {
-        console.error(`generating a qr code failed: ${err && err.stack ? err.stack : err}`);
+        console.error(`generating a qr code failed: ${err instanceof Error ? err.message : err}`);
         sendError(res, 500, ERRORS.failed);
       }
       return;
