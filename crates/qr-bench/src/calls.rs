@@ -197,7 +197,7 @@ pub fn calls_table(rows: &[CallRow]) -> Table {
         "p90 µs",
         "calls",
         "mean PNG B",
-        "x core",
+        "x core (same engine)",
     ]);
     for r in rows {
         let core = rows
@@ -230,12 +230,11 @@ pub fn calls_table(rows: &[CallRow]) -> Table {
 
 /// The criterion table.
 pub fn criterion_table(rows: &[CriterionRow]) -> Table {
-    let mut t = Table::new(&["benchmark", "", "", "median µs", "mean µs", "age"]);
+    let mut t = Table::new(&["benchmark", "median µs/iter", "mean µs/iter", "age"]);
+    t.label_columns = 1;
     for r in rows {
         t.rows.push(vec![
             r.id.clone(),
-            String::new(),
-            String::new(),
             num(r.median_us),
             num(r.mean_us),
             format!("{} min", r.age_s / 60),

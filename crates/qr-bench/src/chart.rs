@@ -22,6 +22,8 @@ struct Layer {
     values: Vec<f64>,
     colors: Vec<RGBColor>,
     margin: u32,
+    /// Print each value above its bar.
+    labelled: bool,
 }
 
 fn finite(v: f64) -> f64 {
@@ -47,7 +49,8 @@ fn panel(
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(60)
-        .build_cartesian_2d((0..n as i32).into_segmented(), 0.0..y_max * 1.1)
+        // A discrete i32 range includes its end: 0..n-1 is n segments.
+        .build_cartesian_2d((0..n as i32 - 1).into_segmented(), 0.0..y_max * 1.12)
         .map_err(|e| err(&e))?;
     let fmt = |v: &SegmentValue<i32>| match v {
         SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
@@ -58,6 +61,8 @@ fn panel(
         .disable_x_mesh()
         .x_labels(n)
         .x_label_formatter(&fmt)
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .light_line_style(WHITE)
         .y_desc(y_desc)
         .draw()
         .map_err(|e| err(&e))?;
@@ -78,6 +83,18 @@ fn panel(
                 },
             ))
             .map_err(|e| err(&e))?;
+        if layer.labelled {
+            chart
+                .draw_series(layer.values.iter().enumerate().map(|(i, &v)| {
+                    EmptyElement::at((SegmentValue::CenterOf(i as i32), finite(v)))
+                        + Text::new(
+                            crate::report::num(v),
+                            (-12, -16),
+                            ("sans-serif", 13).into_font(),
+                        )
+                }))
+                .map_err(|e| err(&e))?;
+        }
     }
     Ok(())
 }
@@ -100,7 +117,7 @@ pub fn render_svg(rows: &[Row], title: &str) -> Result<String> {
         let same = |c: RGBColor| vec![c; rows.len()];
         panel(
             &left,
-            "throughput (req/s, higher is better)",
+            "throughput req/s",
             "req/s",
             &labels,
             &[Layer {
@@ -110,11 +127,12 @@ pub fn render_svg(rows: &[Row], title: &str) -> Result<String> {
                     .map(|r| if r.valid { BAR } else { INVALID })
                     .collect(),
                 margin: 10,
+                labelled: true,
             }],
         )?;
         panel(
             &right,
-            "memory max MB (light: RSS, dark: PSS; lower is better)",
+            "peak memory MB (light: RSS, dark: PSS)",
             "MB",
             &labels,
             &[
@@ -122,11 +140,13 @@ pub fn render_svg(rows: &[Row], title: &str) -> Result<String> {
                     values: column(|r| r.m.memory_rss_max_mb),
                     colors: same(RSS),
                     margin: 10,
+                    labelled: false,
                 },
                 Layer {
                     values: column(|r| r.m.memory_pss_max_mb),
                     colors: same(PSS),
                     margin: 22,
+                    labelled: true,
                 },
             ],
         )?;
@@ -172,5 +192,11 @@ mod tests {
         assert!(svg.starts_with("<svg"), "{}", &svg[..80]);
         assert!(svg.contains("0 cl js") && svg.contains("4 cl article"));
         assert!(svg.matches("<rect").count() >= 2 + 2 * 2);
+        let value = |v: &str| svg.contains(&format!("\n{v}\n</text>"));
+        assert!(value("1464") && value("7212"), "values above the bars");
+        // One row and many rows draw too.
+        render_svg(&rows[..1], "one").unwrap();
+        let many: Vec<Row> = (0..12).map(|i| row("tier-1", "x", i as f64)).collect();
+        render_svg(&many, "many").unwrap();
     }
 }

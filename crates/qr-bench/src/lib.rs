@@ -120,7 +120,7 @@ pub fn run(args: &Args) -> Result<(PathBuf, bool)> {
         if !results.criterion.is_empty() {
             let _ = write!(
                 text,
-                "\n### criterion (target/criterion, last `cargo bench -p qr-core`)\n\n{}",
+                "\n### criterion estimates left in target/criterion by `cargo bench -p qr-core` (per iteration, as each bench defines it)\n\n{}",
                 calls::criterion_table(&results.criterion).to_markdown()
             );
         }

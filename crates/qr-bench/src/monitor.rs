@@ -242,12 +242,12 @@ impl Monitor {
     }
 }
 
-/// CPU seconds (user + system) this process's waited-for children have used so far.
+/// CPU ticks (user + system) this process's waited-for children have used so far.
 /// The delta around a child's whole life (spawn to wait) is that child's CPU, provided no
 /// other child is reaped meanwhile.
-pub fn own_children_cpu_seconds() -> Result<f64> {
+pub fn own_children_cpu_ticks() -> Result<u64> {
     let stat = Process::myself()?.stat()?;
-    Ok(ticks_to_secs(ticks(stat.cutime) + ticks(stat.cstime)))
+    Ok(ticks(stat.cutime) + ticks(stat.cstime))
 }
 
 #[cfg(test)]

@@ -192,6 +192,8 @@ pub fn failed_row(key: &RowKey, error: String) -> Row {
 pub struct Table {
     pub headers: Vec<String>,
     pub rows: Vec<Vec<String>>,
+    /// How many leading columns are labels (left-aligned); the rest are numbers.
+    pub label_columns: usize,
 }
 
 impl Table {
@@ -199,10 +201,11 @@ impl Table {
         Table {
             headers: headers.iter().map(|h| (*h).to_owned()).collect(),
             rows: Vec::new(),
+            label_columns: 3,
         }
     }
 
-    /// Markdown: first column left-aligned, the rest right-aligned, padded to line up.
+    /// Markdown: label columns left-aligned, the rest right-aligned, padded to line up.
     pub fn to_markdown(&self) -> String {
         let n = self.headers.len();
         let mut width: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
@@ -221,14 +224,20 @@ impl Table {
         };
         let line = |cells: &[String]| {
             let parts: Vec<String> = (0..n)
-                .map(|i| pad(cells.get(i).map_or("", String::as_str), width[i], i < 3))
+                .map(|i| {
+                    pad(
+                        cells.get(i).map_or("", String::as_str),
+                        width[i],
+                        i < self.label_columns,
+                    )
+                })
                 .collect();
             format!("| {} |\n", parts.join(" | "))
         };
         let mut out = line(&self.headers);
         let rule: Vec<String> = (0..n)
             .map(|i| {
-                if i < 3 {
+                if i < self.label_columns {
                     "-".repeat(width[i])
                 } else {
                     format!("{}:", "-".repeat(width[i] - 1))

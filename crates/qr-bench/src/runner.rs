@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::cli::Args;
 use crate::machine::{Machine, cpu_count};
-use crate::monitor::{Monitor, own_children_cpu_seconds};
+use crate::monitor::{Monitor, own_children_cpu_ticks, ticks_to_secs};
 use crate::oha::{self, LoadResult, LoadSpec};
 use crate::report::{FixedRate, Measured, Row, RowKey, RunSample, aggregate, failed_row};
 
@@ -150,6 +150,9 @@ fn now_stamp() -> String {
 struct Progress {
     bar: ProgressBar,
     done_ticks: u64,
+    /// "[i/n] tier mode engine" of the configuration running now.
+    current: String,
+    /// The last finished configuration's throughput.
     last: String,
 }
 
@@ -161,7 +164,7 @@ impl Progress {
         }
         bar.set_style(
             ProgressStyle::with_template(
-                "{elapsed_precise} [{wide_bar:.cyan/blue}] {percent:>3}% eta {eta} {msg}",
+                "{bar:20.cyan/blue} {percent:>3}% eta {eta:>3} {wide_msg}",
             )
             .expect("valid template")
             .progress_chars("=> "),
@@ -169,6 +172,7 @@ impl Progress {
         Progress {
             bar,
             done_ticks: 0,
+            current: String::new(),
             last: String::new(),
         }
     }
@@ -195,7 +199,7 @@ fn run_oha(
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(File::create(&stderr_path)?);
-    let cpu_before = own_children_cpu_seconds()?;
+    let cpu_before = own_children_cpu_ticks()?;
     let started = Instant::now();
     let mut child = cmd.spawn().with_context(|| format!("starting {cmd:?}"))?;
     let planned = (load.duration.as_secs_f64() * 10.0) as u64;
@@ -209,16 +213,13 @@ fn run_oha(
             .bar
             .set_position(progress.done_ticks + ((elapsed * 10.0) as u64).min(planned));
         let live = monitor.map_or(String::new(), |m| {
-            format!(
-                " · server CPU {:.2} cores",
-                m.cpu_seconds_so_far() / elapsed
-            )
+            format!(", server {:.2} CPUs", m.cpu_seconds_so_far() / elapsed)
         });
         progress
             .bar
             .set_message(format!("{phase}{live}{}", progress.last));
     };
-    let cpu = own_children_cpu_seconds()? - cpu_before;
+    let cpu = ticks_to_secs(own_children_cpu_ticks()?.saturating_sub(cpu_before));
     progress.done_ticks += planned;
     progress.bar.set_position(progress.done_ticks);
     if !status.success() {
@@ -254,6 +255,8 @@ fn run_once(ctx: &Ctx, job: &Job, rep: u32, progress: &mut Progress) -> Result<R
         connections: args.connections,
         rate: None,
     };
+    let phase = |what: &str| format!("{} {what}", progress.current);
+    let (warm_up, measuring) = (phase("warm-up"), phase("measuring"));
     if !args.warmup().is_zero() {
         run_oha(
             &ctx.oha,
@@ -261,7 +264,7 @@ fn run_once(ctx: &Ctx, job: &Job, rep: u32, progress: &mut Progress) -> Result<R
             &closed(args.warmup()),
             &ctx.raw_dir.join(format!("{slug}.warmup.json")),
             progress,
-            &format!("{label} · warm-up"),
+            &warm_up,
             None,
         )?;
     }
@@ -276,7 +279,7 @@ fn run_once(ctx: &Ctx, job: &Job, rep: u32, progress: &mut Progress) -> Result<R
         &measured,
         &ctx.raw_dir.join(format!("{slug}.json")),
         progress,
-        &format!("{label} · measuring"),
+        &measuring,
         Some(&monitor),
     )?;
     let tree = monitor.finish()?;
@@ -284,6 +287,7 @@ fn run_once(ctx: &Ctx, job: &Job, rep: u32, progress: &mut Progress) -> Result<R
         Some(fixed(rate, &load))
     } else if args.latency {
         let rate = (load.requests_per_sec * args.latency_share).max(1.0);
+        let fixed_phase = format!("{} at {rate:.0} req/s", progress.current);
         let (fr, _) = run_oha(
             &ctx.oha,
             &urls,
@@ -293,7 +297,7 @@ fn run_once(ctx: &Ctx, job: &Job, rep: u32, progress: &mut Progress) -> Result<R
             },
             &ctx.raw_dir.join(format!("{slug}.latency.json")),
             progress,
-            &format!("{label} · fixed rate {rate:.0} req/s"),
+            &fixed_phase,
             None,
         )?;
         Some(fixed(rate, &fr))
@@ -394,6 +398,7 @@ pub fn run_http(args: &Args, out: &Path) -> Result<Results> {
     };
     let mut rows = Vec::new();
     for (i, job) in jobs.iter().enumerate() {
+        progress.current = format!("[{}/{}] {}", i + 1, jobs.len(), job.label());
         let mut runs = Vec::new();
         let mut error = None;
         for rep in 0..args.repeat {
@@ -426,11 +431,7 @@ pub fn run_http(args: &Args, out: &Path) -> Result<Results> {
             jobs.len(),
             job.label()
         ));
-        progress.last = format!(
-            " · last: {} {:.0} req/s",
-            job.label(),
-            row.m.requests_per_sec
-        );
+        progress.last = format!(" (last {:.0} req/s)", row.m.requests_per_sec);
         rows.push(row);
     }
     progress.bar.finish_and_clear();
