@@ -17,6 +17,7 @@ function runPrimary({ workers: count, port: requestedPort, log, onReady }) {
   const timers = new Set(); // pending replacements
   let ready = false;
   let shuttingDown = false;
+  let cleanStop = true; // every worker stopped with exit code 0 during shutdown
   let delay = BACKOFF_BASE_MS;
   let realPort = null; // known once the first worker listens
   let sharedPortArg = requestedPort; // the port argument every live worker passed to listen()
@@ -52,7 +53,9 @@ function runPrimary({ workers: count, port: requestedPort, log, onReady }) {
     const how = signal ? `signal ${signal}` : `code ${code}`;
     if (shuttingDown) {
       log(`worker ${worker.id} (pid ${worker.process.pid}) stopped (${how})`);
-      if (alive.size === 0) process.exit(0);
+      // A worker forked a moment before the signal may die of SIGTERM before its handler is installed.
+      if (code !== 0 && signal !== 'SIGTERM') cleanStop = false;
+      if (alive.size === 0) process.exit(cleanStop ? 0 : 1);
       return;
     }
     if (!ready) {

@@ -86,7 +86,7 @@ function main() {
     runPrimary({ workers, port, log, onReady: ready });
   } else {
     const log = (line) => process.stderr.write(`[${tier} worker ${cluster.worker.id}] ${line}\n`);
-    runWorker({ tier, engine, port: workerPort(), log, onListening: () => {} });
+    runWorker({ tier, engine, port: workerPort(), log, onListening: () => {}, clustered: true });
   }
 }
 

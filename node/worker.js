@@ -24,13 +24,17 @@ function loadTier(tier, engine) {
 /**
  * Runs the server until SIGINT/SIGTERM. `onListening(port)` is called once the socket listens.
  * Failing to load the tier, its self-check or listen is fatal: one log line, exit 1.
+ * A cluster worker (`clustered`) takes orders from the primary only: SIGTERM stops it gracefully (again and
+ * again: the primary forwards a signal the whole process group may also have got) and SIGINT, which a
+ * terminal's Ctrl-C sends to every process of the group, is ignored; the primary forces with SIGKILL.
  */
-async function runWorker({ tier, engine, port, log, onListening }) {
+async function runWorker({ tier, engine, port, log, onListening, clustered = false }) {
   let server = null;
   let closing = false;
   const inFlight = new Set(); // responses not finished yet
 
   const shutdown = (signal) => {
+    if (closing && clustered) return;
     if (closing) {
       log(`${signal} again: cutting every connection`);
       server?.closeAllConnections();
@@ -49,7 +53,7 @@ async function runWorker({ tier, engine, port, log, onListening }) {
       process.exit(1);
     }, SHUTDOWN_GRACE_MS).unref();
   };
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGINT', () => (clustered ? undefined : shutdown('SIGINT')));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
   let generate;

@@ -115,7 +115,7 @@ test('cluster: a worker killed with SIGKILL is replaced while requests still suc
   assert.equal(server.stdout().split('\n').filter(Boolean).length, 1, 'the ready line is printed once');
 });
 
-test('SIGTERM lets an in-flight request finish (tier-1 with a slow binary), then exit 0', async () => {
+test('SIGTERM or SIGINT lets an in-flight request finish (tier-1 with a slow binary), then exit 0', async () => {
   assert.ok(fs.existsSync(tier1.CLI), `needs qr-cli at ${tier1.CLI}: run \`cargo xtask build\``);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rusty-qr-slow-'));
   const slow = path.join(dir, 'slow-qr-cli');
@@ -124,13 +124,19 @@ test('SIGTERM lets an in-flight request finish (tier-1 with a slow binary), then
     mode: 0o755,
   });
   try {
-    for (const mode of [['--mode', 'single'], ['--mode', 'cluster', '--workers', '1']]) {
+    // Cluster: Ctrl-C in a terminal sends SIGINT to the primary and every worker at once.
+    for (const [mode, signal, group] of [
+      [['--mode', 'single'], 'SIGTERM', false],
+      [['--mode', 'single'], 'SIGINT', false],
+      [['--mode', 'cluster', '--workers', '2'], 'SIGTERM', false],
+      [['--mode', 'cluster', '--workers', '2'], 'SIGINT', true],
+    ]) {
       const server = await startServer(['--tier', 'tier-1', ...mode], { env: { RUSTY_QR_CLI: slow } });
       // A keep-alive connection: the server must close it after the response instead of waiting for it.
       const agent = new http.Agent({ keepAlive: true });
       const inFlight = request(server.port, qrPath('slow'), { agent });
       await new Promise((resolve) => setTimeout(resolve, 300));
-      const code = server.stop('SIGTERM');
+      const code = server.stop(signal, { group });
       const res = await inFlight;
       const answered = Date.now();
       assert.equal(res.status, 200, server.stderr());

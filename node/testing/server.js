@@ -15,9 +15,11 @@ const READY = /^listening on http:\/\/127\.0\.0\.1:(\d+)\n/;
  * Returns { port, child, stdout(), stderr(), waitForStderr(regex), stop(signal) -> exit code }.
  */
 function startServer(args, { env = {}, timeoutMs = 30_000 } = {}) {
+  // Its own process group (detached), so `stop(signal, { group: true })` can signal it like a terminal's Ctrl-C.
   const child = spawn(process.execPath, [SERVER_JS, ...args, '--port', '0'], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   let stdout = '';
   let stderr = '';
@@ -54,9 +56,12 @@ function startServer(args, { env = {}, timeoutMs = 30_000 } = {}) {
         check();
       });
     },
-    /** Sends `signal` and resolves with the exit code (or throws after 20 s). */
-    async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    /** Sends `signal` (to the server's whole process group with `group`), resolves with the exit code. */
+    async stop(signal = 'SIGTERM', { group = false } = {}) {
+      if (child.exitCode === null && child.signalCode === null) {
+        if (group) process.kill(-child.pid, signal);
+        else child.kill(signal);
+      }
       const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
       const { code, signal: by } = await exited;
       clearTimeout(timer);

@@ -33,7 +33,14 @@ function run(cli, timeoutMs, text, engine) {
   return new Promise((resolve, reject) => {
     let child;
     try {
-      child = spawn(cli, args, { stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
+      // `detached`: the child gets its own process group, so a terminal's Ctrl-C (SIGINT to the server's
+      // group) lets in-flight children finish during a graceful shutdown instead of killing them.
+      child = spawn(cli, args, {
+        stdio: ['pipe', 'pipe', 'pipe'],
+        timeout: timeoutMs,
+        killSignal: 'SIGKILL',
+        detached: true,
+      });
     } catch (err) {
       reject(spawnError(err, cli)); // spawn throws synchronously for some errors (e.g. bad arguments)
       return;
