@@ -4,6 +4,7 @@
 
 mod article;
 mod error;
+pub mod fast;
 
 use std::fmt;
 use std::str::FromStr;
@@ -23,16 +24,19 @@ pub enum Engine {
     /// The article's pipeline: the `qrcode` crate and the `image` crate's 8-bit PNG encoder.
     #[default]
     Article,
+    /// Our own encoder and 1-bit PNG writer (see [`fast`]): same contract, much faster, smaller PNGs.
+    Fast,
 }
 
 impl Engine {
     /// Every engine, in a stable order.
-    pub const ALL: &'static [Engine] = &[Engine::Article];
+    pub const ALL: &'static [Engine] = &[Engine::Article, Engine::Fast];
 
     /// The engine's name, as accepted by `FromStr` and printed by `Display`.
     pub fn name(self) -> &'static str {
         match self {
             Engine::Article => "article",
+            Engine::Fast => "fast",
         }
     }
 }
@@ -104,5 +108,6 @@ pub fn png(text: &str, options: &Options) -> Result<Vec<u8>, QrError> {
     validate(text)?;
     match options.engine {
         Engine::Article => article::png(text.as_bytes()),
+        Engine::Fast => fast::png(text.as_bytes()),
     }
 }

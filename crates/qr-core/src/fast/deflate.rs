@@ -1,0 +1,433 @@
+//! A small DEFLATE (RFC 1951) encoder for images whose scanlines repeat: one dynamic-Huffman
+//! block, LZ77 by hash chains over the distinct scanlines, and each repeat as one long match.
+
+/// Longest match DEFLATE allows.
+const MAX_MATCH: usize = 258;
+/// Farthest back a match may reach.
+const WINDOW: usize = 32768;
+/// Candidates tried per position.
+const CHAIN: usize = 24;
+const HASH_BITS: u32 = 12;
+
+/// Base lengths of the length codes 257..=285, and their extra bits.
+const LEN_BASE: [u16; 29] = [
+    3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131,
+    163, 195, 227, 258,
+];
+const LEN_EXTRA: [u8; 29] = [
+    0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0,
+];
+/// Base distances of the distance codes 0..=29, and their extra bits.
+const DIST_BASE: [u16; 30] = [
+    1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537,
+    2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577,
+];
+const DIST_EXTRA: [u8; 30] = [
+    0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13,
+    13,
+];
+/// Order in which code-length code lengths are sent.
+const CL_ORDER: [usize; 19] = [
+    16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15,
+];
+
+/// A literal (`dist == 0`, `len` = the byte) or a match.
+#[derive(Clone, Copy)]
+struct Token {
+    len: u16,
+    dist: u16,
+}
+
+fn len_code(len: usize) -> usize {
+    // Largest i with LEN_BASE[i] <= len.
+    LEN_BASE.partition_point(|&b| b as usize <= len) - 1
+}
+
+fn dist_code(dist: usize) -> usize {
+    DIST_BASE.partition_point(|&b| b as usize <= dist) - 1
+}
+
+/// Reusable state, so a call allocates nothing once warm.
+#[derive(Default)]
+pub struct Deflater {
+    tokens: Vec<Token>,
+    head: Vec<u32>,
+    prev: Vec<u32>,
+    last: Vec<usize>,
+}
+
+/// The rows of an image: `data` holds distinct scanlines of `stride` bytes, and scanline `j`
+/// appears `repeats[j]` times in a row in the real image.
+pub struct Rows<'a> {
+    pub data: &'a [u8],
+    pub stride: usize,
+    pub repeats: &'a [u16],
+}
+
+impl Deflater {
+    /// Appends the raw DEFLATE stream of the expanded `rows` to `out`.
+    pub fn compress(&mut self, rows: &Rows<'_>, out: &mut Vec<u8>) {
+        self.tokenize(rows);
+        write_block(&self.tokens, out);
+    }
+
+    fn tokenize(&mut self, rows: &Rows<'_>) {
+        let Rows {
+            data,
+            stride,
+            repeats,
+        } = *rows;
+        let tokens = &mut self.tokens;
+        tokens.clear();
+        if stride == 0 {
+            return;
+        }
+        let n_rows = (data.len() / stride).min(repeats.len());
+        let data = &data[..n_rows * stride];
+        self.head.clear();
+        self.head.resize(1 << HASH_BITS, u32::MAX);
+        self.prev.clear();
+        self.prev.resize(data.len(), u32::MAX);
+        let (head, prev) = (&mut self.head[..], &mut self.prev[..]);
+        let hash = |p: usize| -> usize {
+            let v = u32::from(data[p]) | u32::from(data[p + 1]) << 8 | u32::from(data[p + 2]) << 16;
+            (v.wrapping_mul(0x9E37_79B1) >> (32 - HASH_BITS)) as usize
+        };
+        // Real start of each scanline's last copy: what later scanlines match against.
+        let repeats = &repeats[..n_rows];
+        self.last.clear();
+        let mut at = 0;
+        for &reps in repeats {
+            let reps = usize::from(reps).max(1);
+            self.last.push(at + (reps - 1) * stride);
+            at += reps * stride;
+        }
+        let last = &self.last[..];
+        let mut first = 0usize;
+        for (j, &reps) in repeats.iter().enumerate() {
+            let reps = usize::from(reps).max(1);
+            let row_start = j * stride;
+            let row_end = row_start + stride;
+            let mut p = row_start;
+            while p < row_end {
+                let mut best_len = 0;
+                let mut best_dist = 0;
+                if p + 3 <= data.len() && row_end - p >= 3 {
+                    let h = hash(p);
+                    let mut cand = head[h];
+                    let mut tries = CHAIN;
+                    let max_len = (row_end - p).min(MAX_MATCH);
+                    let real_p = first + (p - row_start);
+                    while cand != u32::MAX && tries > 0 {
+                        let c = cand as usize;
+                        tries -= 1;
+                        let c_row = c / stride;
+                        let copy = if c_row == j { first } else { last[c_row] };
+                        let real_c = copy + (c - c_row * stride);
+                        if real_c >= real_p || real_p - real_c > WINDOW {
+                            break;
+                        }
+                        let len = data[c..]
+                            .iter()
+                            .zip(&data[p..p + max_len])
+                            .take_while(|(a, b)| a == b)
+                            .count();
+                        if len > best_len {
+                            best_len = len;
+                            best_dist = real_p - real_c;
+                            if len == max_len {
+                                break;
+                            }
+                        }
+                        cand = prev[c];
+                    }
+                }
+                let step = if best_len >= 3 {
+                    tokens.push(Token {
+                        len: best_len as u16,
+                        dist: best_dist as u16,
+                    });
+                    best_len
+                } else {
+                    tokens.push(Token {
+                        len: u16::from(data[p]),
+                        dist: 0,
+                    });
+                    1
+                };
+                for q in p..(p + step).min(data.len().saturating_sub(2)) {
+                    let h = hash(q);
+                    if let Some(slot) = prev.get_mut(q) {
+                        *slot = head[h];
+                    }
+                    head[h] = q as u32;
+                }
+                p += step;
+            }
+            // The other copies of this scanline: long matches at distance `stride`.
+            if stride < 3 {
+                for _ in 1..reps {
+                    tokens.extend(data[row_start..row_end].iter().map(|&b| Token {
+                        len: u16::from(b),
+                        dist: 0,
+                    }));
+                }
+            } else {
+                let mut rest = (reps - 1) * stride;
+                while rest > 0 {
+                    let len = if rest > MAX_MATCH && rest - MAX_MATCH < 3 {
+                        rest - 3
+                    } else {
+                        rest.min(MAX_MATCH)
+                    };
+                    tokens.push(Token {
+                        len: len as u16,
+                        dist: stride as u16,
+                    });
+                    rest -= len;
+                }
+            }
+            first += reps * stride;
+        }
+    }
+}
+
+/// Writes bits LSB first.
+struct BitWriter<'a> {
+    out: &'a mut Vec<u8>,
+    acc: u64,
+    n: u32,
+}
+
+impl BitWriter<'_> {
+    #[inline]
+    fn put(&mut self, bits: u32, count: u32) {
+        self.acc |= u64::from(bits) << self.n;
+        self.n += count;
+        if self.n >= 32 {
+            self.out.extend_from_slice(&(self.acc as u32).to_le_bytes());
+            self.acc >>= 32;
+            self.n -= 32;
+        }
+    }
+
+    fn finish(mut self) {
+        while self.n > 0 {
+            self.out.push(self.acc as u8);
+            self.acc >>= 8;
+            self.n = self.n.saturating_sub(8);
+        }
+    }
+}
+
+/// Huffman code lengths for `freq`, none longer than `limit` (zero for unused symbols).
+fn code_lengths(freq: &[u32], limit: u32, lengths: &mut [u8]) {
+    lengths.fill(0);
+    let mut syms: Vec<(u32, u16)> = freq
+        .iter()
+        .enumerate()
+        .filter(|&(_, &f)| f > 0)
+        .map(|(s, &f)| (f, s as u16))
+        .collect();
+    match syms.len() {
+        0 => return,
+        1 => {
+            lengths[syms[0].1 as usize] = 1;
+            return;
+        }
+        _ => {}
+    }
+    syms.sort_unstable();
+    // Two-queue Huffman: leaves sorted by weight, internal nodes created in weight order.
+    let n = syms.len();
+    let mut weight: Vec<u32> = syms.iter().map(|&(f, _)| f).collect();
+    let mut parent = vec![0usize; 2 * n - 1];
+    weight.resize(2 * n - 1, 0);
+    let (mut leaf, mut node) = (0, n);
+    for next in n..2 * n - 1 {
+        let mut pick = || {
+            if leaf < n && (node >= next || weight[leaf] <= weight[node]) {
+                leaf += 1;
+                leaf - 1
+            } else {
+                node += 1;
+                node - 1
+            }
+        };
+        let (a, b) = (pick(), pick());
+        weight[next] = weight[a] + weight[b];
+        parent[a] = next;
+        parent[b] = next;
+    }
+    let mut depth = vec![0u32; 2 * n - 1];
+    for i in (0..2 * n - 2).rev() {
+        depth[i] = depth[parent[i]] + 1;
+    }
+    // Count per length, then enforce the limit (miniz's method), then hand out lengths so
+    // the most frequent symbols get the shortest codes.
+    let mut count = [0u32; 33];
+    for &d in &depth[..n] {
+        count[d.min(limit) as usize] += 1;
+    }
+    let mut kraft: u64 = (1..=limit)
+        .map(|l| u64::from(count[l as usize]) << (limit - l))
+        .sum();
+    while kraft > 1 << limit {
+        count[limit as usize] -= 1;
+        for l in (1..limit).rev() {
+            if count[l as usize] > 0 {
+                count[l as usize] -= 1;
+                count[l as usize + 1] += 2;
+                break;
+            }
+        }
+        kraft -= 1;
+    }
+    let mut i = n;
+    for l in 1..=limit {
+        for _ in 0..count[l as usize] {
+            i -= 1;
+            lengths[syms[i].1 as usize] = l as u8;
+        }
+    }
+}
+
+/// Canonical codes (bit-reversed, ready to write LSB first) for `lengths`.
+fn codes(lengths: &[u8], codes: &mut [u16]) {
+    let mut count = [0u16; 16];
+    for &l in lengths {
+        count[l as usize] += 1;
+    }
+    count[0] = 0;
+    let mut next = [0u16; 16];
+    let mut code = 0u16;
+    for bits in 1..16 {
+        code = (code + count[bits - 1]) << 1;
+        next[bits] = code;
+    }
+    for (c, &l) in codes.iter_mut().zip(lengths) {
+        if l > 0 {
+            let v = next[l as usize];
+            next[l as usize] += 1;
+            *c = v.reverse_bits() >> (16 - l);
+        }
+    }
+}
+
+/// One final dynamic-Huffman block holding `tokens`.
+fn write_block(tokens: &[Token], out: &mut Vec<u8>) {
+    let mut lit_freq = [0u32; 286];
+    let mut dist_freq = [0u32; 30];
+    for t in tokens {
+        if t.dist == 0 {
+            lit_freq[t.len as usize] += 1;
+        } else {
+            lit_freq[257 + len_code(t.len as usize)] += 1;
+            dist_freq[dist_code(t.dist as usize)] += 1;
+        }
+    }
+    lit_freq[256] = 1;
+    let mut lit_len = [0u8; 286];
+    let mut dist_len = [0u8; 30];
+    code_lengths(&lit_freq, 15, &mut lit_len);
+    code_lengths(&dist_freq, 15, &mut dist_len);
+    if dist_len.iter().all(|&l| l == 0) {
+        // At least one distance code must be described.
+        dist_len[0] = 1;
+    }
+    let hlit = 257.max(286 - lit_len.iter().rev().take_while(|&&l| l == 0).count());
+    let hdist = 1.max(30 - dist_len.iter().rev().take_while(|&&l| l == 0).count());
+
+    // Run-length code the two length tables together.
+    let mut all = [0u8; 316];
+    all[..hlit].copy_from_slice(&lit_len[..hlit]);
+    all[hlit..hlit + hdist].copy_from_slice(&dist_len[..hdist]);
+    let all = &all[..hlit + hdist];
+    let mut cl_syms: Vec<(u8, u8)> = Vec::with_capacity(all.len()); // (symbol, extra value)
+    let mut i = 0;
+    while i < all.len() {
+        let l = all[i];
+        let run = all[i..].iter().take_while(|&&x| x == l).count();
+        if l == 0 && run >= 3 {
+            let r = run.min(138);
+            if r <= 10 {
+                cl_syms.push((17, (r - 3) as u8));
+            } else {
+                cl_syms.push((18, (r - 11) as u8));
+            }
+            i += r;
+        } else if l != 0 && run >= 4 {
+            cl_syms.push((l, 0));
+            let r = (run - 1).min(6);
+            cl_syms.push((16, (r - 3) as u8));
+            i += 1 + r;
+        } else {
+            cl_syms.push((l, 0));
+            i += 1;
+        }
+    }
+    let mut cl_freq = [0u32; 19];
+    for &(s, _) in &cl_syms {
+        cl_freq[s as usize] += 1;
+    }
+    let mut cl_len = [0u8; 19];
+    code_lengths(&cl_freq, 7, &mut cl_len);
+    let hclen = 4.max(
+        19 - CL_ORDER
+            .iter()
+            .rev()
+            .take_while(|&&s| cl_len[s] == 0)
+            .count(),
+    );
+    let mut cl_code = [0u16; 19];
+    codes(&cl_len, &mut cl_code);
+    let mut lit_code = [0u16; 286];
+    let mut dist_code_ = [0u16; 30];
+    codes(&lit_len, &mut lit_code);
+    codes(&dist_len, &mut dist_code_);
+
+    let mut w = BitWriter { out, acc: 0, n: 0 };
+    w.put(1, 1); // final block
+    w.put(2, 2); // dynamic Huffman
+    w.put((hlit - 257) as u32, 5);
+    w.put((hdist - 1) as u32, 5);
+    w.put((hclen - 4) as u32, 4);
+    for &s in &CL_ORDER[..hclen] {
+        w.put(u32::from(cl_len[s]), 3);
+    }
+    for &(s, extra) in &cl_syms {
+        w.put(
+            u32::from(cl_code[s as usize]),
+            u32::from(cl_len[s as usize]),
+        );
+        match s {
+            16 => w.put(u32::from(extra), 2),
+            17 => w.put(u32::from(extra), 3),
+            18 => w.put(u32::from(extra), 7),
+            _ => {}
+        }
+    }
+    for t in tokens {
+        if t.dist == 0 {
+            let s = t.len as usize;
+            w.put(u32::from(lit_code[s]), u32::from(lit_len[s]));
+        } else {
+            let len = t.len as usize;
+            let lc = len_code(len);
+            w.put(u32::from(lit_code[257 + lc]), u32::from(lit_len[257 + lc]));
+            w.put(
+                (len - LEN_BASE[lc] as usize) as u32,
+                u32::from(LEN_EXTRA[lc]),
+            );
+            let dist = t.dist as usize;
+            let dc = dist_code(dist);
+            w.put(u32::from(dist_code_[dc]), u32::from(dist_len[dc]));
+            w.put(
+                (dist - DIST_BASE[dc] as usize) as u32,
+                u32::from(DIST_EXTRA[dc]),
+            );
+        }
+    }
+    w.put(u32::from(lit_code[256]), u32::from(lit_len[256]));
+    w.finish();
+}

@@ -1,0 +1,175 @@
+//! A direct 1-bit grayscale PNG writer for QR symbols: each module row becomes one scanline
+//! (filter 0) repeated `scale` times, compressed by [`super::deflate`].
+
+use super::deflate::{Deflater, Rows};
+use super::symbol::Symbol;
+use crate::MIN_IMAGE_PX;
+
+/// Modules of quiet zone on each side.
+pub const QUIET: usize = 4;
+
+/// The smallest whole module size giving at least [`MIN_IMAGE_PX`] pixels for `size` modules.
+pub fn scale_for(size: usize) -> usize {
+    let modules = size + 2 * QUIET;
+    (MIN_IMAGE_PX as usize).div_ceil(modules.max(1)).max(1)
+}
+
+/// Buffers reused between calls.
+#[derive(Default)]
+pub struct PngWriter {
+    deflater: Deflater,
+    rows: Vec<u8>,
+    repeats: Vec<u16>,
+}
+
+static CRC_TABLE: [u32; 256] = {
+    let mut table = [0u32; 256];
+    let mut n = 0;
+    while n < 256 {
+        let mut c = n as u32;
+        let mut k = 0;
+        while k < 8 {
+            c = if c & 1 != 0 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+            k += 1;
+        }
+        table[n] = c;
+        n += 1;
+    }
+    table
+};
+
+fn crc32(bytes: &[u8]) -> u32 {
+    !bytes.iter().fold(!0u32, |c, &b| {
+        CRC_TABLE[((c ^ u32::from(b)) & 0xFF) as usize] ^ (c >> 8)
+    })
+}
+
+/// Appends a chunk whose data the closure writes.
+fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], write: impl FnOnce(&mut Vec<u8>)) {
+    let start = out.len();
+    out.extend_from_slice(&[0, 0, 0, 0]);
+    out.extend_from_slice(kind);
+    write(out);
+    let len = (out.len() - start - 8) as u32;
+    out[start..start + 4].copy_from_slice(&len.to_be_bytes());
+    let crc = crc32(&out[start + 4..]);
+    out.extend_from_slice(&crc.to_be_bytes());
+}
+
+const ADLER_MOD: u32 = 65521;
+
+impl PngWriter {
+    /// The distinct scanlines of `symbol`'s image (filter byte 0 first) and their repeat
+    /// counts, as [`Rows`] for a compressor. Returns (width in px, stride).
+    pub fn scanlines(&mut self, symbol: &Symbol) -> (usize, usize) {
+        let size = symbol.size();
+        let scale = scale_for(size);
+        let width = (size + 2 * QUIET) * scale;
+        let stride = 1 + width.div_ceil(8);
+        self.rows.clear();
+        self.repeats.clear();
+        // Top quiet zone.
+        self.rows.push(0);
+        self.rows.resize(stride, 0xFF);
+        self.repeats.push((QUIET * scale) as u16);
+        let ones: u64 = (1 << scale) - 1;
+        for &row in symbol.rows() {
+            self.rows.push(0);
+            let mut acc: u64 = 0;
+            let mut bits = 0;
+            let emit = |acc: u64, bits: &mut usize, rows: &mut Vec<u8>| {
+                while *bits >= 8 {
+                    *bits -= 8;
+                    rows.push((acc >> *bits) as u8);
+                }
+            };
+            acc = acc << (QUIET * scale) | ((1 << (QUIET * scale)) - 1);
+            bits += QUIET * scale;
+            emit(acc, &mut bits, &mut self.rows);
+            for x in 0..size {
+                let white = (row >> x) & 1 == 0;
+                acc = acc << scale | if white { ones } else { 0 };
+                bits += scale;
+                emit(acc, &mut bits, &mut self.rows);
+            }
+            acc = acc << (QUIET * scale) | ((1 << (QUIET * scale)) - 1);
+            bits += QUIET * scale;
+            emit(acc, &mut bits, &mut self.rows);
+            if bits > 0 {
+                // Pad the last byte with white.
+                self.rows
+                    .push(((acc << (8 - bits)) | ((1 << (8 - bits)) - 1)) as u8);
+            }
+            self.repeats.push(scale as u16);
+        }
+        // Bottom quiet zone.
+        self.rows.push(0);
+        self.rows.extend(std::iter::repeat_n(0xFF, stride - 1));
+        self.repeats.push((QUIET * scale) as u16);
+        (width, stride)
+    }
+
+    /// The zlib Adler-32 of the expanded image data.
+    fn adler32(&self, stride: usize) -> u32 {
+        let (mut a, mut b) = (1u32, 0u32);
+        for (row, &reps) in self.rows.chunks_exact(stride).zip(&self.repeats) {
+            // Sum S and weighted sum W = sum (L - j) x_j of one copy; each copy then adds
+            // b += L * a + W, a += S.
+            let (mut s, mut w) = (0u64, 0u64);
+            for &x in row {
+                s += u64::from(x);
+                w += s;
+            }
+            let (s, w) = ((s % 65521) as u32, (w % 65521) as u32);
+            let len = stride as u32 % ADLER_MOD;
+            for _ in 0..reps {
+                b = (b + len * a + w) % ADLER_MOD;
+                a = (a + s) % ADLER_MOD;
+            }
+        }
+        b << 16 | a
+    }
+
+    /// The PNG of `symbol`.
+    pub fn png(&mut self, symbol: &Symbol) -> Vec<u8> {
+        let (width, stride) = self.scanlines(symbol);
+        let mut out = Vec::with_capacity(512);
+        out.extend_from_slice(b"\x89PNG\r\n\x1a\n");
+        chunk(&mut out, b"IHDR", |o| {
+            o.extend_from_slice(&(width as u32).to_be_bytes());
+            o.extend_from_slice(&(width as u32).to_be_bytes());
+            o.extend_from_slice(&[1, 0, 0, 0, 0]); // 1-bit grayscale, no interlace
+        });
+        let adler = self.adler32(stride);
+        let rows = Rows {
+            data: &self.rows,
+            stride,
+            repeats: &self.repeats,
+        };
+        let deflater = &mut self.deflater;
+        chunk(&mut out, b"IDAT", |o| {
+            o.extend_from_slice(&[0x78, 0xDA]);
+            deflater.compress(&rows, o);
+            o.extend_from_slice(&adler.to_be_bytes());
+        });
+        chunk(&mut out, b"IEND", |_| {});
+        out
+    }
+
+    /// The image data before compression (every scanline, repeats expanded), for
+    /// comparing compressors.
+    pub fn raw(&mut self, symbol: &Symbol) -> Vec<u8> {
+        let (_, stride) = self.scanlines(symbol);
+        let mut raw = Vec::new();
+        for (row, &reps) in self.rows.chunks_exact(stride).zip(&self.repeats) {
+            for _ in 0..reps {
+                raw.extend_from_slice(row);
+            }
+        }
+        raw
+    }
+}

@@ -1,0 +1,186 @@
+//! Builds a QR symbol (byte mode, EC level L, smallest version) as a bit-packed matrix.
+
+use super::layout::{self, Layout, MAX_SIZE};
+use super::{penalty, rs};
+
+/// The most codewords (data + error correction) of any version the engine builds.
+const MAX_CODEWORDS: usize = layout::raw_data_modules(layout::MAX_VERSION) / 8;
+
+/// A finished QR symbol: `rows[y] >> x & 1` is the module at column `x`, row `y` (1 = dark).
+#[derive(Clone)]
+pub struct Symbol {
+    version: usize,
+    mask: u8,
+    rows: [u128; MAX_SIZE],
+}
+
+impl Symbol {
+    /// Version, 1..=40 (this engine builds up to [`layout::MAX_VERSION`]).
+    pub fn version(&self) -> usize {
+        self.version
+    }
+
+    /// Width and height in modules.
+    pub fn size(&self) -> usize {
+        17 + 4 * self.version
+    }
+
+    /// The mask pattern used, 0..=7.
+    pub fn mask(&self) -> u8 {
+        self.mask
+    }
+
+    /// The rows, bit `x` of row `y` = module (x, y) is dark.
+    pub fn rows(&self) -> &[u128] {
+        &self.rows[..self.size()]
+    }
+
+    /// The mask penalty score of this symbol (ISO 18004 rules N1..N4), as used to pick the mask.
+    pub fn penalty(&self) -> u32 {
+        let size = self.size();
+        let mut lines = [0u128; 2 * MAX_SIZE];
+        for (y, &row) in self.rows().iter().enumerate() {
+            lines[y] = row;
+            for x in 0..size {
+                lines[size + x] |= (row >> x & 1) << y;
+            }
+        }
+        penalty::score(&lines[..2 * size], size)
+    }
+
+    /// Whether the module at column `x`, row `y` is dark (false outside the symbol).
+    pub fn module(&self, x: usize, y: usize) -> bool {
+        x < self.size() && y < self.size() && self.rows[y] >> x & 1 == 1
+    }
+}
+
+/// Builds the symbol of `data` (byte mode, EC level L, smallest version), with the mask of
+/// lowest penalty or `mask` if given. `None` if it does not fit or `mask` is not 0..=7.
+pub fn encode(data: &[u8], mask: Option<u8>) -> Option<Symbol> {
+    if mask.is_some_and(|m| m > 7) {
+        return None;
+    }
+    let version = layout::version_for(data.len())?;
+    let layout = layout::layout(version);
+    let mut codewords = [0u8; MAX_CODEWORDS];
+    let total = codewords_of(data, layout, &mut codewords)?;
+
+    // Data modules alone, as rows then columns.
+    let size = layout.size;
+    let mut lines = [0u128; 2 * MAX_SIZE];
+    for (i, &pos) in layout.order.iter().take(total * 8).enumerate() {
+        if codewords[i >> 3] >> (7 - (i & 7)) & 1 == 1 {
+            let (y, x) = ((pos >> 7) as usize, (pos & 127) as usize);
+            lines[y] |= 1 << x;
+            lines[size + x] |= 1 << y;
+        }
+    }
+    let lines = &lines[..2 * size];
+
+    let mut candidate = [0u128; 2 * MAX_SIZE];
+    let candidate = &mut candidate[..2 * size];
+    let chosen = match mask {
+        Some(m) => m as usize,
+        None => {
+            let mut best = (u32::MAX, 0);
+            for m in 0..8 {
+                apply(lines, layout, m, candidate);
+                let score = penalty::score(candidate, size);
+                if score < best.0 {
+                    best = (score, m);
+                }
+            }
+            best.1
+        }
+    };
+    apply(lines, layout, chosen, candidate);
+    let mut rows = [0u128; MAX_SIZE];
+    rows[..size].copy_from_slice(&candidate[..size]);
+    Some(Symbol {
+        version,
+        mask: chosen as u8,
+        rows,
+    })
+}
+
+/// Masked data plus function modules (with the mask's format bits), rows then columns.
+fn apply(lines: &[u128], layout: &Layout, mask: usize, out: &mut [u128]) {
+    let fixed = &layout.fixed[mask];
+    let plane = &layout.planes[mask];
+    for (((o, &d), &f), &p) in out.iter_mut().zip(lines).zip(fixed).zip(plane) {
+        *o = (d ^ p) | f;
+    }
+}
+
+/// Writes the interleaved data and error-correction codewords of `data` into `out`; returns
+/// how many. `None` if `data` does not fit `layout`.
+fn codewords_of(data: &[u8], layout: &Layout, out: &mut [u8; MAX_CODEWORDS]) -> Option<usize> {
+    let capacity = layout.data_codewords;
+    let mut stream = [0u8; MAX_CODEWORDS];
+    let stream = stream.get_mut(..capacity)?;
+    // Mode 0100, the count (8 or 16 bits), the bytes, then the 4-bit terminator: all on a
+    // nibble offset, so each byte is split across two codewords.
+    let len = data.len();
+    let mut at = 0;
+    let mut put = |byte: u8| -> Option<()> {
+        *stream.get_mut(at)? = byte;
+        at += 1;
+        Some(())
+    };
+    let mut carry: u8;
+    if layout.version <= 9 {
+        put(0x40 | (len >> 4) as u8)?;
+        carry = (len as u8 & 0x0F) << 4;
+    } else {
+        put(0x40 | (len >> 12) as u8 & 0x0F)?;
+        put((len >> 4) as u8)?;
+        carry = (len as u8 & 0x0F) << 4;
+    }
+    for &byte in data {
+        put(carry | byte >> 4)?;
+        carry = byte << 4;
+    }
+    put(carry)?;
+    for (slot, pad) in stream[at..]
+        .iter_mut()
+        .zip([0xEC, 0x11].into_iter().cycle())
+    {
+        *slot = pad;
+    }
+
+    // Split into blocks, compute each block's ECC, interleave.
+    let Layout {
+        blocks,
+        short_blocks,
+        short_data_len,
+        ecc_len,
+        ..
+    } = *layout;
+    let total = capacity + blocks * ecc_len;
+    if total > MAX_CODEWORDS {
+        return None;
+    }
+    let mut ecc = [0u8; 32];
+    let ecc = ecc.get_mut(..ecc_len)?;
+    let mut start = 0;
+    for b in 0..blocks {
+        let len = short_data_len + usize::from(b >= short_blocks);
+        let block = stream.get(start..start + len)?;
+        // Data codeword i of block b goes to i * blocks + b, except that the long blocks' last
+        // codeword comes after every short block's.
+        for (i, &byte) in block.iter().enumerate() {
+            let at = if i < short_data_len {
+                i * blocks + b
+            } else {
+                short_data_len * blocks + (b - short_blocks)
+            };
+            *out.get_mut(at)? = byte;
+        }
+        rs::remainder(block, &layout.generator_log, ecc);
+        for (i, &byte) in ecc.iter().enumerate() {
+            *out.get_mut(capacity + i * blocks + b)? = byte;
+        }
+        start += len;
+    }
+    Some(total)
+}
