@@ -40,7 +40,13 @@ function runPrimary({ workers: count, port: requestedPort, log, onReady }) {
     const entry = alive.get(worker.id);
     if (entry) entry.listening = true;
     if (realPort === null) realPort = address.port;
-    if (address.port !== realPort) log(`worker ${worker.id} listens on ${address.port}, not ${realPort}`);
+    if (address.port !== realPort) {
+      // Only if every worker died while this one started: the shared handle was gone, listen(0) drew a
+      // new port. Kill it; its replacement (with no worker alive) listens on the real port.
+      log(`worker ${worker.id} listens on port ${address.port}, not ${realPort}: killing it`);
+      worker.process.kill('SIGKILL');
+      return;
+    }
     if (!ready && [...alive.values()].every((e) => e.listening)) {
       ready = true;
       onReady(realPort);
