@@ -70,7 +70,7 @@ async function runWorker({ tier, engine, port, log, onListening, clustered = fal
   }
   if (closing) process.exit(0);
 
-  const app = createApp(generate);
+  const app = createApp(generate, log);
   server = http.createServer({ maxHeaderSize: MAX_HEADER_SIZE }, (req, res) => {
     inFlight.add(res);
     res.once('close', () => inFlight.delete(res));

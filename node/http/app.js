@@ -20,8 +20,9 @@ function sendError(res, status, body) {
 /**
  * Builds the app around `generate(text) -> Buffer | Promise<Buffer>` (the tier, engine already bound).
  * `generate` is only called with valid text; a thrown error with `code === 'BUSY'` means 503, any other 500.
+ * `log(line)` gets one line per failure (stderr by default).
  */
-function createApp(generate) {
+function createApp(generate, log = (line) => console.error(line)) {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', false); // ours is in ./query.js; express's would turn `text=a&text=b` into an array
@@ -43,7 +44,7 @@ function createApp(generate) {
       if (err && err.code === 'BUSY') {
         sendError(res, 503, ERRORS.busy);
       } else {
-        console.error(`generating a qr code failed: ${err instanceof Error ? err.message : err}`);
+        log(`generating a qr code failed: ${err instanceof Error ? err.message : err}`);
         sendError(res, 500, ERRORS.failed);
       }
       return;
@@ -62,7 +63,7 @@ function createApp(generate) {
 
   // Only reached by a bug (express's own errors are not expected here): log it, answer 500.
   app.use((err, req, res, _next) => {
-    console.error(`unexpected error on ${req.method} ${req.url}: ${err && err.stack ? err.stack : err}`);
+    log(`unexpected error on ${req.method} ${req.url}: ${err && err.stack ? err.stack : err}`);
     if (res.headersSent) {
       res.destroy();
     } else {
