@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use qr_core::{Engine, Options};
+use qr_harness::Tier;
 use serde::{Deserialize, Serialize};
 
 use crate::machine::Machine;
@@ -108,11 +109,25 @@ struct NodeCalls {
     rows: Vec<CallRow>,
 }
 
-/// Runs node/bench/calls.js and returns its rows.
-pub fn node_calls(root: &Path, engines: &[Engine], rounds: u32) -> Result<Vec<CallRow>> {
+/// Runs node/bench/calls.js over the Node `tiers` and returns its rows.
+pub fn node_calls(
+    root: &Path,
+    tiers: &[Tier],
+    engines: &[Engine],
+    rounds: u32,
+) -> Result<Vec<CallRow>> {
     let names: Vec<String> = engines.iter().map(ToString::to_string).collect();
+    let tiers: Vec<&str> = tiers
+        .iter()
+        .filter(|t| t.is_node())
+        .map(|t| t.name())
+        .collect();
+    if tiers.is_empty() {
+        return Ok(Vec::new());
+    }
     let out = Command::new("node")
         .arg("node/bench/calls.js")
+        .args(["--tiers", &tiers.join(",")])
         .args(["--engines", &names.join(",")])
         .args(["--rounds", &rounds.to_string()])
         .args(["--budget-ms", &BUDGET.as_millis().to_string()])
@@ -243,9 +258,11 @@ pub fn criterion_table(rows: &[CriterionRow]) -> Table {
     t
 }
 
-/// Runs `--calls`: the core per engine, then every Node tier, then criterion's estimates.
+/// Runs `--calls`: the core per engine, then the Node tiers among `tiers` (tier-4 is a whole
+/// server, not a call boundary), then criterion's estimates.
 pub fn run_calls(
     root: &Path,
+    tiers: &[Tier],
     engines: &[Engine],
     targets: Vec<String>,
     rounds: u32,
@@ -266,7 +283,7 @@ pub fn run_calls(
             }),
         );
     }
-    match node_calls(root, engines, rounds) {
+    match node_calls(root, tiers, engines, rounds) {
         Ok(node_rows) => rows.extend(node_rows),
         Err(e) => rows.push(CallRow {
             tier: "node".into(),

@@ -1,4 +1,4 @@
-//! chart.svg: throughput and memory per row, side by side (plotters, SVG backend only).
+//! chart.svg: throughput and memory per row, one above the other (plotters, SVG backend only).
 
 use anyhow::{Result, anyhow};
 use plotters::prelude::*;
@@ -102,21 +102,21 @@ fn panel(
 /// Renders the chart into an SVG string. Invalid rows' throughput is drawn grey.
 pub fn render_svg(rows: &[Row], title: &str) -> Result<String> {
     let n = rows.len().max(1) as u32;
-    let width = (2 * (160 + 90 * n)).min(4000);
+    let width = (140 + 110 * n).clamp(640, 2400);
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (width, 480)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (width, 860)).into_drawing_area();
         let err = |e: &dyn std::fmt::Display| anyhow!("drawing chart: {e}");
         root.fill(&WHITE).map_err(|e| err(&e))?;
         let root = root
             .titled(title, ("sans-serif", 20))
             .map_err(|e| err(&e))?;
-        let (left, right) = root.split_horizontally(width / 2);
+        let (top, bottom) = root.split_vertically(410);
         let labels: Vec<String> = rows.iter().map(short_label).collect();
         let column = |f: fn(&Row) -> f64| rows.iter().map(f).collect::<Vec<f64>>();
         let same = |c: RGBColor| vec![c; rows.len()];
         panel(
-            &left,
+            &top,
             "throughput req/s",
             "req/s",
             &labels,
@@ -131,7 +131,7 @@ pub fn render_svg(rows: &[Row], title: &str) -> Result<String> {
             }],
         )?;
         panel(
-            &right,
+            &bottom,
             "peak memory MB (light: RSS, dark: PSS)",
             "MB",
             &labels,

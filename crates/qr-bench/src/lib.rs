@@ -62,6 +62,11 @@ pub fn report_markdown(results: &Results) -> String {
         c.targets.len(),
         c.monitor_interval_ms
     );
+    let _ = writeln!(
+        md,
+        "Command: `{}`. oha's raw JSON for every run is in `raw/`.\n",
+        c.command_line
+    );
     if let Some(share) = c.latency_share {
         let _ = writeln!(
             md,
@@ -104,6 +109,7 @@ pub fn run(args: &Args) -> Result<(PathBuf, bool)> {
         let targets = oha::read_targets(&targets_path)?;
         let results = calls::run_calls(
             qr_harness::repo_root(),
+            &args.tiers(),
             &args.engines(),
             targets,
             args.calls_rounds,

@@ -4,12 +4,12 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::stats::{median, spread};
 
 /// A fixed-rate (open-loop) run's latency percentiles, free of coordinated omission.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FixedRate {
     pub target_rps: f64,
     pub achieved_rps: f64,
@@ -22,7 +22,7 @@ pub struct FixedRate {
 }
 
 /// The measured columns of a row, or of one repeat.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct Measured {
     /// 200 responses per second.
     pub requests_per_sec: f64,
@@ -70,7 +70,7 @@ impl Measured {
 }
 
 /// One server configuration's measurement (the median over repeats).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Row {
     pub tier: String,
     pub mode: String,

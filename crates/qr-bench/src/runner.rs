@@ -105,6 +105,8 @@ pub struct Config {
     pub latency_share: Option<f64>,
     pub targets: Vec<String>,
     pub started_utc: String,
+    /// How qr-bench was invoked.
+    pub command_line: String,
     pub monitor_interval_ms: u64,
     pub load_generator: String,
 }
@@ -387,6 +389,7 @@ pub fn run_http(args: &Args, out: &Path) -> Result<Results> {
         latency_share: args.latency.then_some(args.latency_share),
         targets: targets.clone(),
         started_utc: now_stamp(),
+        command_line: std::env::args().collect::<Vec<_>>().join(" "),
         monitor_interval_ms: crate::monitor::SAMPLE_INTERVAL.as_millis() as u64,
         load_generator: format!("oha {} (closed loop unless --rate)", oha::OHA_VERSION),
     };
