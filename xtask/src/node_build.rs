@@ -1,0 +1,298 @@
+//! `cargo xtask build`'s part for the Node.js host: tier 2 (both Wasm modules) and tier 3 (the napi
+//! addon), written to `node/build/`. Run with `cargo xtask build` (main.rs calls [`build_all`]).
+//!
+//! Outputs (node/tiers/*.js load exactly these):
+//! * `node/build/qr_wasm.wasm`: crates/qr-wasm for wasm32-unknown-unknown (tier-2, hand-written glue);
+//! * `node/build/bindgen/qr_wasm_bindgen.js` + `_bg.wasm`: crates/qr-wasm-bindgen through
+//!   `wasm-bindgen --target nodejs` (tier-2-bindgen), the CLI at exactly the crate's locked version,
+//!   installed once into `~/.cache/rusty-qr/tools/wasm-bindgen-cli-<version>/`;
+//! * `node/build/qr_napi.node`: crates/qr-napi's cdylib (tier-3), built by cargo and copied (no
+//!   `napi build`: we need neither its generated index.js nor its .d.ts).
+//!
+//! Both Wasm builds drop DWARF (`profile.release.debug=false`: 470 KB of line tables, useless to
+//! V8) and keep the `name` section, so a trap's stack trace names Rust functions.
+//!
+//! # wasm-opt: measured, not used
+//! binaryen 132's wasm-opt (npm `binaryen`, `--enable-bulk-memory --enable-nontrapping-float-to-int`),
+//! 2026-11-25, Node 20.20, the 10 texts of bench/targets.txt cycled, CPU time per call
+//! (`process.cpuUsage`, median of 9 rounds of 1000 calls after 300 warm-up calls; the 2 cores were
+//! shared with other jobs, so wall time was useless and CPU time is what is compared):
+//!
+//! | module | none | -O3 | -Oz |
+//! | --- | --- | --- | --- |
+//! | qr_wasm.wasm size | 177,090 B (157,864 without the 19 KB name section) | 139,926 B | 139,826 B |
+//! | qr_wasm.wasm per call, 3 runs | 695 / 699 / 704 µs | 710 / 708 / 710 µs | 678 / 694 / 705 µs |
+//! | qr_wasm_bindgen_bg.wasm size | 167,852 B | 139,394 B | 139,295 B |
+//! | qr_wasm_bindgen_bg.wasm per call, 2 runs | 706 / 705 µs | 694 / 698 µs | 696 / 700 µs |
+//!
+//! (The napi addon measured 699 µs the same way: the time is in the core's work, not the boundary.)
+//! Every difference in speed is within ±2 %, the run-to-run noise; compile + instantiate takes
+//! 0.05 ms whatever the size, as V8 compiles lazily. wasm-opt would only save ~18 KB of code (plus
+//! the name section it drops) in a module loaded once per process, so it is not run: one tool less,
+//! and named frames in trap stack traces.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::cmd::{Step, cargo, output, run};
+
+/// The Wasm target both tier-2 modules are built for.
+pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+/// Builds every Node.js build output (see the module doc). Needs node/node_modules (for nothing yet,
+/// but main.rs runs `npm ci` first anyway) and network access to crates.io on the first run only.
+pub fn build_all(root: &Path) -> Result<()> {
+    build_wasm(root)?;
+    build_napi(root)
+}
+
+/// `node/build/qr_wasm.wasm` and `node/build/bindgen/`.
+pub fn build_wasm(root: &Path) -> Result<()> {
+    crate::ensure_wasm_target(root)?;
+    let step = Step::start("release build of qr-wasm and qr-wasm-bindgen (wasm32)");
+    run(cargo(root).args([
+        "build",
+        "--release",
+        "--target",
+        WASM_TARGET,
+        "-p",
+        "qr-wasm",
+        "-p",
+        "qr-wasm-bindgen",
+        "--config",
+        "profile.release.debug=false",
+    ]))?;
+    step.done();
+
+    let built = target_dir(root).join(WASM_TARGET).join("release");
+    let out = root.join("node/build");
+    fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    replace_file(&built.join("qr_wasm.wasm"), &out.join("qr_wasm.wasm"))?;
+
+    let version = locked_version(root, "wasm-bindgen")?;
+    let cli = wasm_bindgen_cli(root, &version)?;
+    let step = Step::start("wasm-bindgen --target nodejs (tier-2-bindgen glue)");
+    let fresh = out.join("bindgen.new");
+    remove_dir_if_present(&fresh)?;
+    run(Command::new(&cli)
+        .args(["--target", "nodejs", "--out-dir"])
+        .arg(&fresh)
+        .arg(built.join("qr_wasm_bindgen.wasm")))?;
+    replace_dir(&fresh, &out.join("bindgen"))?;
+    step.done();
+    Ok(())
+}
+
+/// `node/build/qr_napi.node`.
+pub fn build_napi(root: &Path) -> Result<()> {
+    let step = Step::start("release build of qr-napi (the tier-3 addon)");
+    run(cargo(root).args(["build", "--release", "-p", "qr-napi"]))?;
+    let library = format!(
+        "{}qr_napi{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    );
+    let out = root.join("node/build");
+    fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    replace_file(
+        &target_dir(root).join("release").join(library),
+        &out.join("qr_napi.node"),
+    )?;
+    step.done();
+    Ok(())
+}
+
+/// Where cargo writes its builds: `CARGO_TARGET_DIR`, else `<root>/target`.
+fn target_dir(root: &Path) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => root.join(dir),
+        None => root.join("target"),
+    }
+}
+
+/// The one version of `package` in `<root>/Cargo.lock`.
+pub fn locked_version(root: &Path, package: &str) -> Result<String> {
+    let path = root.join("Cargo.lock");
+    let lock =
+        fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    version_in_lock(&lock, package).with_context(|| format!("in {}", path.display()))
+}
+
+/// Finds `package`'s version in the text of a Cargo.lock (`[[package]]` tables with `name` then
+/// `version`); an error unless exactly one version is locked.
+fn version_in_lock(lock: &str, package: &str) -> Result<String> {
+    let name_line = format!("name = \"{package}\"");
+    let mut versions = Vec::new();
+    for table in lock.split("[[package]]").skip(1) {
+        let mut lines = table.lines().map(str::trim).filter(|line| !line.is_empty());
+        if lines.next() != Some(name_line.as_str()) {
+            continue;
+        }
+        let version = lines
+            .next()
+            .and_then(|line| line.strip_prefix("version = \""))
+            .and_then(|rest| rest.strip_suffix('"'))
+            .with_context(|| format!("no version line after {name_line}"))?;
+        versions.push(version.to_owned());
+    }
+    match versions.as_slice() {
+        [version] => Ok(version.clone()),
+        [] => bail!("{package} is not locked: run `cargo build` once"),
+        many => {
+            bail!("{package} is locked at several versions ({many:?}); wasm-bindgen-cli needs one")
+        }
+    }
+}
+
+/// `~/.cache/rusty-qr/tools`, the tool cache shared by every clone (and CI on the same machine).
+pub fn tools_dir() -> Result<PathBuf> {
+    let home = std::env::var_os("HOME").context("HOME is not set: cannot find ~/.cache")?;
+    Ok(PathBuf::from(home).join(".cache/rusty-qr/tools"))
+}
+
+/// The wasm-bindgen CLI at exactly `version`, installed into the tool cache when absent.
+pub fn wasm_bindgen_cli(repo_root: &Path, version: &str) -> Result<PathBuf> {
+    let root = tools_dir()?.join(format!("wasm-bindgen-cli-{version}"));
+    let bin = root.join("bin/wasm-bindgen");
+    if !bin.is_file() {
+        let step = Step::start("install wasm-bindgen-cli (once per version; takes minutes)");
+        eprintln!(
+            "    wasm-bindgen-cli {version} -> {} (the exact version of the wasm-bindgen crate in Cargo.lock)",
+            root.display()
+        );
+        let install = |locked: bool| {
+            let mut command = cargo(repo_root);
+            command.arg("install");
+            if locked {
+                command.arg("--locked");
+            }
+            command
+                .args(["--version", &format!("={version}"), "--root"])
+                .arg(&root)
+                .arg("wasm-bindgen-cli");
+            run(&mut command)
+        };
+        if let Err(error) = install(true) {
+            // `--locked` fails when a dependency version in the CLI's own lock file has since been
+            // yanked (0.2.130 locks webpki-roots 1.0.11, no longer on crates.io); the CLI itself is
+            // still exactly `version`.
+            eprintln!(
+                "    {error:#}\n    retrying without --locked (newest compatible dependencies)"
+            );
+            install(false)?;
+        }
+        step.done();
+    }
+    let reported = output(Command::new(&bin).arg("--version"))?;
+    if reported.split_whitespace().nth(1) != Some(version) {
+        bail!(
+            "{} reports {:?}, expected version {version}: delete {} and build again",
+            bin.display(),
+            reported.trim(),
+            root.display()
+        );
+    }
+    Ok(bin)
+}
+
+/// Copies `from` over `to` through a temporary file and a rename: a running Node process that has
+/// the old file mapped (a loaded .node addon) keeps its copy intact instead of seeing it rewritten.
+fn replace_file(from: &Path, to: &Path) -> Result<()> {
+    let temporary = to.with_extension("new");
+    fs::copy(from, &temporary)
+        .with_context(|| format!("cannot copy {} to {}", from.display(), temporary.display()))?;
+    fs::rename(&temporary, to).with_context(|| format!("cannot replace {}", to.display()))?;
+    eprintln!("    wrote {}", to.display());
+    Ok(())
+}
+
+/// Puts the directory `fresh` where `to` is, removing the old one.
+fn replace_dir(fresh: &Path, to: &Path) -> Result<()> {
+    let old = to.with_extension("old");
+    remove_dir_if_present(&old)?;
+    if to.exists() {
+        fs::rename(to, &old).with_context(|| format!("cannot move {} aside", to.display()))?;
+    }
+    fs::rename(fresh, to)
+        .with_context(|| format!("cannot move {} to {}", fresh.display(), to.display()))?;
+    remove_dir_if_present(&old)?;
+    eprintln!("    wrote {}", to.display());
+    Ok(())
+}
+
+fn remove_dir_if_present(dir: &Path) -> Result<()> {
+    match fs::remove_dir_all(dir) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+            Err(error).with_context(|| format!("cannot remove {}", dir.display()))
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOCK: &str = r#"
+version = 4
+
+[[package]]
+name = "wasm-bindgen"
+version = "0.2.130"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+dependencies = [
+ "cfg-if",
+]
+
+[[package]]
+name = "wasm-bindgen-macro"
+version = "0.2.130"
+
+[[package]]
+name = "syn"
+version = "1.0.109"
+
+[[package]]
+name = "syn"
+version = "2.0.100"
+"#;
+
+    #[test]
+    fn reads_the_one_locked_version() {
+        assert_eq!(version_in_lock(LOCK, "wasm-bindgen").unwrap(), "0.2.130");
+        assert_eq!(
+            version_in_lock(LOCK, "wasm-bindgen-macro").unwrap(),
+            "0.2.130"
+        );
+    }
+
+    #[test]
+    fn refuses_a_missing_or_ambiguous_version() {
+        assert!(
+            version_in_lock(LOCK, "napi")
+                .unwrap_err()
+                .to_string()
+                .contains("not locked")
+        );
+        assert!(
+            version_in_lock(LOCK, "syn")
+                .unwrap_err()
+                .to_string()
+                .contains("several")
+        );
+    }
+
+    #[test]
+    fn the_workspace_lock_pins_the_crate_the_way_its_manifest_says() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let manifest = fs::read_to_string(root.join("crates/qr-wasm-bindgen/Cargo.toml")).unwrap();
+        let locked = locked_version(root, "wasm-bindgen").unwrap();
+        assert!(
+            manifest.contains(&format!("wasm-bindgen = \"={locked}\"")),
+            "crates/qr-wasm-bindgen pins wasm-bindgen with `=` at the locked {locked}"
+        );
+    }
+}
