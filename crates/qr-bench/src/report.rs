@@ -35,6 +35,10 @@ pub struct Measured {
     pub cpu_seconds: f64,
     /// CPU seconds of the load generator (oha) during the measured window.
     pub loadgen_cpu_seconds: f64,
+    /// CPU seconds of the server tree over its whole life (start, warm-up, measured window,
+    /// stop), from the kernel's accounting when the bench reaps it: an upper bound that
+    /// cross-checks `cpu_seconds`.
+    pub server_life_cpu_seconds: f64,
     pub requests_ok: u64,
     pub requests_failed: u64,
 }
@@ -43,7 +47,7 @@ type Column = (&'static str, fn(&Measured) -> f64);
 
 impl Measured {
     /// The columns medians and spreads are taken of, by their JSON names.
-    pub const COLUMNS: [Column; 8] = [
+    pub const COLUMNS: [Column; 9] = [
         ("requests_per_sec", |m| m.requests_per_sec),
         ("latency_mean_ms", |m| m.latency_mean_ms),
         ("latency_p99_ms", |m| m.latency_p99_ms),
@@ -52,6 +56,7 @@ impl Measured {
         ("memory_pss_max_mb", |m| m.memory_pss_max_mb),
         ("cpu_seconds", |m| m.cpu_seconds),
         ("loadgen_cpu_seconds", |m| m.loadgen_cpu_seconds),
+        ("server_life_cpu_seconds", |m| m.server_life_cpu_seconds),
     ];
 
     /// Something was served and nothing failed.
@@ -133,6 +138,7 @@ pub fn aggregate(key: &RowKey, runs: &[RunSample]) -> Row {
         memory_pss_max_mb: med["memory_pss_max_mb"],
         cpu_seconds: med["cpu_seconds"],
         loadgen_cpu_seconds: med["loadgen_cpu_seconds"],
+        server_life_cpu_seconds: med["server_life_cpu_seconds"],
         requests_ok: runs.iter().map(|r| r.m.requests_ok).sum(),
         requests_failed: runs.iter().map(|r| r.m.requests_failed).sum(),
     };
@@ -542,6 +548,7 @@ mod tests {
                 memory_pss_max_mb: 60.0,
                 cpu_seconds: 2.0,
                 loadgen_cpu_seconds: 0.5,
+                server_life_cpu_seconds: 3.0,
                 requests_ok: ok,
                 requests_failed: failed,
             },

@@ -184,7 +184,7 @@ impl Progress {
     }
 }
 
-/// Runs one oha load while updating the bar; returns the parsed report and oha's CPU seconds.
+/// Runs one oha load while updating the bar; returns the parsed report and oha's CPU ticks.
 fn run_oha(
     oha: &Path,
     urls: &Path,
@@ -193,7 +193,7 @@ fn run_oha(
     progress: &mut Progress,
     phase: &str,
     monitor: Option<&Monitor>,
-) -> Result<(LoadResult, f64)> {
+) -> Result<(LoadResult, u64)> {
     let stderr_path = raw.with_extension("stderr");
     let mut cmd = oha::command(oha, urls, load);
     cmd.arg("-o")
@@ -221,7 +221,7 @@ fn run_oha(
             .bar
             .set_message(format!("{phase}{live}{}", progress.last));
     };
-    let cpu = ticks_to_secs(own_children_cpu_ticks()?.saturating_sub(cpu_before));
+    let cpu = own_children_cpu_ticks()?.saturating_sub(cpu_before);
     progress.done_ticks += planned;
     progress.bar.set_position(progress.done_ticks);
     if !status.success() {
@@ -246,6 +246,10 @@ fn run_once(ctx: &Ctx, job: &Job, rep: u32, progress: &mut Progress) -> Result<R
     let args = ctx.args;
     let label = job.label();
     let slug = format!("{}-r{rep}", label.replace(' ', "-"));
+    // Everything this process reaps from here to the server's exit: the server tree's whole
+    // life (a cross-check of the window's CPU) plus the oha runs, whose ticks are known.
+    let life_start = own_children_cpu_ticks()?;
+    let mut oha_ticks = 0;
     let server = Server::start(&job.spec()).with_context(|| format!("starting {label}"))?;
     let urls = ctx.raw_dir.join(format!("{slug}.urls.txt"));
     std::fs::write(
@@ -260,7 +264,7 @@ fn run_once(ctx: &Ctx, job: &Job, rep: u32, progress: &mut Progress) -> Result<R
     let phase = |what: &str| format!("{} {what}", progress.current);
     let (warm_up, measuring) = (phase("warm-up"), phase("measuring"));
     if !args.warmup().is_zero() {
-        run_oha(
+        oha_ticks += run_oha(
             &ctx.oha,
             &urls,
             &closed(args.warmup()),
@@ -268,14 +272,15 @@ fn run_once(ctx: &Ctx, job: &Job, rep: u32, progress: &mut Progress) -> Result<R
             progress,
             &warm_up,
             None,
-        )?;
+        )?
+        .1;
     }
     let measured = LoadSpec {
         rate: args.rate,
         ..closed(args.duration())
     };
     let monitor = Monitor::start(server.pid())?;
-    let (load, loadgen_cpu) = run_oha(
+    let (load, loadgen_ticks) = run_oha(
         &ctx.oha,
         &urls,
         &measured,
@@ -290,7 +295,7 @@ fn run_once(ctx: &Ctx, job: &Job, rep: u32, progress: &mut Progress) -> Result<R
     } else if args.latency {
         let rate = (load.requests_per_sec * args.latency_share).max(1.0);
         let fixed_phase = format!("{} at {rate:.0} req/s", progress.current);
-        let (fr, _) = run_oha(
+        let (fr, fixed_ticks) = run_oha(
             &ctx.oha,
             &urls,
             &LoadSpec {
@@ -302,11 +307,16 @@ fn run_once(ctx: &Ctx, job: &Job, rep: u32, progress: &mut Progress) -> Result<R
             &fixed_phase,
             None,
         )?;
+        oha_ticks += fixed_ticks;
         Some(fixed(rate, &fr))
     } else {
         None
     };
+    oha_ticks += loadgen_ticks;
     let exit = server.stop();
+    let server_life_ticks = own_children_cpu_ticks()?
+        .saturating_sub(life_start)
+        .saturating_sub(oha_ticks);
     let server_exit_ok = matches!(&exit, Ok(s) if s.success());
     if !server_exit_ok {
         progress.log(&format!("warning: {label} did not exit cleanly: {exit:?}"));
@@ -321,7 +331,12 @@ fn run_once(ctx: &Ctx, job: &Job, rep: u32, progress: &mut Progress) -> Result<R
             memory_rss_max_mb: tree.rss_max_bytes as f64 / MB,
             memory_pss_max_mb: tree.pss_max_bytes as f64 / MB,
             cpu_seconds: tree.cpu_seconds,
-            loadgen_cpu_seconds: loadgen_cpu,
+            loadgen_cpu_seconds: ticks_to_secs(loadgen_ticks),
+            server_life_cpu_seconds: if server_exit_ok {
+                ticks_to_secs(server_life_ticks)
+            } else {
+                f64::NAN
+            },
             requests_ok: load.requests_ok,
             requests_failed: load.requests_failed,
         },

@@ -76,7 +76,12 @@ fn quick_run_writes_a_valid_report() {
         assert_eq!(row["valid"], true, "{row:#}");
         assert!(row["requests_ok"].as_u64().unwrap() > 0, "{row:#}");
         assert!(row["memory_pss_max_mb"].as_f64().unwrap() > 0.0, "{row:#}");
-        assert!(row["cpu_seconds"].as_f64().unwrap() > 0.0, "{row:#}");
+        let window_cpu = row["cpu_seconds"].as_f64().unwrap();
+        assert!(window_cpu > 0.0, "{row:#}");
+        // The window is part of the server's life, which the kernel accounts exactly on reaping
+        // (one clock tick of slack per snapshot).
+        let life_cpu = row["server_life_cpu_seconds"].as_f64().unwrap();
+        assert!(window_cpu <= life_cpu + 0.02, "{row:#}");
         assert!(
             row["response_bytes_mean"].as_f64().unwrap() > 100.0,
             "{row:#}"
