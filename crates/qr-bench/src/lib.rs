@@ -15,12 +15,35 @@ pub mod stats;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result};
 
 pub use cli::Args;
 pub use oha::ensure_oha;
 pub use runner::Results;
+
+static INTERRUPTED: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+
+/// Makes SIGINT and SIGTERM set a flag the run polls, so the running oha and server are
+/// stopped (the server's process group is killed on drop) instead of left behind; a second
+/// signal exits at once. For the binary; tests do not call it.
+pub fn install_interrupt_handler() -> Result<()> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let flag = INTERRUPTED.get_or_init(Arc::default).clone();
+    for signal in [SIGINT, SIGTERM] {
+        signal_hook::flag::register_conditional_shutdown(signal, 1, flag.clone())?;
+        signal_hook::flag::register(signal, flag.clone())?;
+    }
+    Ok(())
+}
+
+/// Whether SIGINT or SIGTERM arrived (after [`install_interrupt_handler`]).
+pub fn interrupted() -> bool {
+    INTERRUPTED.get().is_some_and(|f| f.load(Ordering::Relaxed))
+}
 
 /// The default output directory: `bench/out/<UTC timestamp>/` under the repository root.
 pub fn default_out_dir() -> PathBuf {

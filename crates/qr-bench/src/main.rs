@@ -6,6 +6,9 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let args = qr_bench::Args::parse();
+    if let Err(e) = qr_bench::install_interrupt_handler() {
+        eprintln!("qr-bench: cannot handle signals: {e}");
+    }
     match qr_bench::run(&args) {
         Ok((_, true)) => std::process::ExitCode::SUCCESS,
         Ok((out, false)) => {

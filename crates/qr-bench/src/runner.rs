@@ -209,6 +209,11 @@ fn run_oha(
         if let Some(status) = child.try_wait()? {
             break status;
         }
+        if crate::interrupted() {
+            child.kill().ok();
+            child.wait().ok();
+            bail!("interrupted");
+        }
         std::thread::sleep(Duration::from_millis(100));
         let elapsed = started.elapsed().as_secs_f64();
         progress
@@ -422,6 +427,10 @@ pub fn run_http(args: &Args, out: &Path) -> Result<Results> {
         for rep in 0..args.repeat {
             match run_once(&ctx, job, rep, &mut progress) {
                 Ok(sample) => runs.push(sample),
+                Err(e) if crate::interrupted() => {
+                    progress.bar.abandon();
+                    return Err(e.context("stopped by a signal; nothing written"));
+                }
                 Err(e) => {
                     error = Some(format!("{e:#}"));
                     break;
