@@ -96,6 +96,8 @@ function defineRustTierSuite(name) {
     assert.equal(message('', undefined), 'missing "text" query param');
     assert.equal(message('a'.repeat(513), undefined), 'text must be <= 512 bytes');
     assert.equal(message('é'.repeat(257), 'article'), 'text must be <= 512 bytes');
+    // null, like undefined, means the core's default engine.
+    assert.ok(tier.generateQrCode('x', null).equals(tier.generateQrCode('x', undefined)));
     // ... and works normally afterwards.
     assert.deepEqual(decodeQrPng(tier.generateQrCode('after errors', undefined)), Buffer.from('after errors'));
   });

@@ -55,7 +55,8 @@ function callGenerate(wasm, text, engine) {
   let trapped = false;
   try {
     const t = copyStringIn(wasm, text, allocations);
-    const e = engine === undefined ? { ptr: 0, len: 0 } : copyStringIn(wasm, engine, allocations);
+    // No engine (undefined or null, like the other tiers) is a null pointer: the core's default.
+    const e = engine == null ? { ptr: 0, len: 0 } : copyStringIn(wasm, engine, allocations);
     result = wasm.generate(t.ptr, t.len, e.ptr, e.len) >>> 0;
 
     // generate grows memory as it works: read through a view made after the call.
