@@ -20,10 +20,12 @@ pub struct Machine {
     pub qr_bench_release: bool,
 }
 
-/// The first line of `program args`'s stdout, or "unknown".
+/// The first line of `program args`'s stdout, run in the repository root (so rustup picks
+/// the pinned toolchain), or "unknown".
 pub fn tool_version(program: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> String {
     Command::new(program)
         .args(args)
+        .current_dir(qr_harness::repo_root())
         .output()
         .ok()
         .filter(|o| o.status.success())

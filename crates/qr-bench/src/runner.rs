@@ -148,6 +148,11 @@ fn now_stamp() -> String {
     utc_stamp(secs)
 }
 
+/// A duration in the bar's unit, tenths of a second.
+fn bar_ticks(d: Duration) -> u64 {
+    (d.as_secs_f64() * 10.0).round() as u64
+}
+
 /// The progress bar over the whole run, in tenths of a second of planned load.
 struct Progress {
     bar: ProgressBar,
@@ -160,7 +165,7 @@ struct Progress {
 
 impl Progress {
     fn new(total: Duration, hidden: bool) -> Progress {
-        let bar = ProgressBar::new((total.as_secs_f64() * 10.0).ceil() as u64);
+        let bar = ProgressBar::new(bar_ticks(total));
         if hidden {
             bar.set_draw_target(ProgressDrawTarget::hidden());
         }
@@ -204,7 +209,7 @@ fn run_oha(
     let cpu_before = own_children_cpu_ticks()?;
     let started = Instant::now();
     let mut child = cmd.spawn().with_context(|| format!("starting {cmd:?}"))?;
-    let planned = (load.duration.as_secs_f64() * 10.0) as u64;
+    let planned = bar_ticks(load.duration);
     let status = loop {
         if let Some(status) = child.try_wait()? {
             break status;
@@ -437,6 +442,9 @@ pub fn run_http(args: &Args, out: &Path) -> Result<Results> {
                 }
             }
         }
+        // Keep the bar honest when a configuration failed before all its phases ran.
+        progress.done_ticks = bar_ticks(per_run * ((i as u32 + 1) * args.repeat));
+        progress.bar.set_position(progress.done_ticks);
         let row = match error {
             Some(e) => failed_row(&job.key(), e),
             None => aggregate(&job.key(), &runs),
