@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use qr_core::Engine;
-use rustix::process::{Pid, Signal};
+use rustix::process::{Pid, Signal, WaitId, WaitIdOptions};
 
 /// How long a server may take to print its ready line.
 pub const READY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -280,7 +280,8 @@ pub struct Server {
     label: String,
     stderr_tail: Arc<Mutex<VecDeque<String>>>,
     stderr_done: Arc<AtomicBool>,
-    stopped: bool,
+    /// Set once the process is reaped; from then on its group is never signalled.
+    reaped: Option<ExitStatus>,
 }
 
 impl Server {
@@ -310,7 +311,7 @@ impl Server {
             label,
             stderr_tail: Arc::default(),
             stderr_done: Arc::default(),
-            stopped: false,
+            reaped: None,
         };
 
         let (prefix, tail, done) = (
@@ -356,11 +357,15 @@ impl Server {
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
                     // Stdout closed without a ready line: the process is exiting (or closed it).
-                    let status = server.wait_for_exit(Duration::from_secs(5))?;
+                    let status = match server.exits_within(Duration::from_secs(5))? {
+                        true => Some(server.kill_rest_and_reap()?),
+                        false => None,
+                    };
                     return Err(server.exited_early(status));
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {
-                    if let Some(status) = server.child.try_wait()? {
+                    if server.has_exited()? {
+                        let status = server.kill_rest_and_reap()?;
                         return Err(server.exited_early(Some(status)));
                     }
                     if Instant::now() >= deadline {
@@ -386,11 +391,21 @@ impl Server {
     }
 
     /// Blocks until the server exits on its own (e.g. after [`send_sigterm`] from a signal
-    /// handler). Dropping the server afterwards kills anything left in its process group.
+    /// handler), then kills anything it left in its process group.
     pub fn wait(&mut self) -> Result<ExitStatus> {
-        self.child
-            .wait()
-            .with_context(|| format!("waiting for {}", self.label))
+        if self.reaped.is_none() {
+            loop {
+                let options = WaitIdOptions::EXITED | WaitIdOptions::NOWAIT;
+                match rustix::process::waitid(WaitId::Pid(self.pid_of()), options) {
+                    Err(rustix::io::Errno::INTR) => continue,
+                    result => {
+                        result.with_context(|| format!("waiting for {}", self.label))?;
+                        break;
+                    }
+                }
+            }
+        }
+        self.kill_rest_and_reap()
     }
 
     /// Sends SIGTERM and waits (at most [`STOP_TIMEOUT`]) for the server to exit; kills it with
@@ -400,10 +415,9 @@ impl Server {
     }
 
     fn stop_within(mut self, timeout: Duration) -> Result<ExitStatus> {
-        self.stopped = true;
         let label = self.label.clone();
-        if let Some(status) = self.child.try_wait()? {
-            self.kill_group();
+        if self.has_exited()? {
+            let status = self.kill_rest_and_reap()?;
             bail!(
                 "{label} had exited on its own ({status}) before it was stopped{}",
                 self.stderr_tail_text()
@@ -411,14 +425,16 @@ impl Server {
         }
         rustix::process::kill_process(self.pid_of(), Signal::TERM)
             .with_context(|| format!("sending SIGTERM to {label}"))?;
-        let Some(status) = self.wait_for_exit(timeout)? else {
-            self.kill_group();
-            let status = self.child.wait()?;
+        if !self.exits_within(timeout)? {
+            let status = self.kill_rest_and_reap()?;
             bail!("{label} did not exit within {timeout:?} of SIGTERM; killed it ({status})");
-        };
-        if group_outlives(self.pid_of(), Duration::from_secs(2)) {
-            self.kill_group();
-            bail!("{label} exited ({status}) but left processes in its group; killed them");
+        }
+        let left = lingering(self.pid_of(), self.child.id(), Duration::from_secs(2));
+        let status = self.kill_rest_and_reap()?;
+        if !left.is_empty() {
+            bail!(
+                "{label} exited ({status}) but left processes {left:?} in its group; killed them"
+            );
         }
         Ok(status)
     }
@@ -427,23 +443,45 @@ impl Server {
         Pid::from_raw(self.child.id() as i32).expect("a child's pid is positive")
     }
 
-    /// SIGKILL to the whole process group (the server, its workers, its spawned children).
-    fn kill_group(&self) {
-        // ESRCH only means nothing is left.
-        let _ = rustix::process::kill_process_group(self.pid_of(), Signal::KILL);
+    /// Whether the server process has exited, without reaping it. Until it is reaped its pid
+    /// (also its process group id) cannot be reused, so signalling the group stays safe.
+    fn has_exited(&self) -> Result<bool> {
+        if self.reaped.is_some() {
+            return Ok(true);
+        }
+        let options = WaitIdOptions::EXITED | WaitIdOptions::NOHANG | WaitIdOptions::NOWAIT;
+        let status = rustix::process::waitid(WaitId::Pid(self.pid_of()), options)
+            .with_context(|| format!("checking on {}", self.label))?;
+        Ok(status.is_some())
     }
 
-    fn wait_for_exit(&mut self, timeout: Duration) -> Result<Option<ExitStatus>> {
+    /// Whether the server process exits within `timeout` (not reaping it).
+    fn exits_within(&self, timeout: Duration) -> Result<bool> {
         let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(status) = self.child.try_wait()? {
-                return Ok(Some(status));
-            }
+        while !self.has_exited()? {
             if Instant::now() >= deadline {
-                return Ok(None);
+                return Ok(false);
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+        Ok(true)
+    }
+
+    /// SIGKILL to the whole process group (the server, its workers, its spawned children), then
+    /// reaps the server. The only place it is reaped, so the group is never signalled after its
+    /// id could have been reused.
+    fn kill_rest_and_reap(&mut self) -> Result<ExitStatus> {
+        if let Some(status) = self.reaped {
+            return Ok(status);
+        }
+        // ESRCH only means nothing is left.
+        let _ = rustix::process::kill_process_group(self.pid_of(), Signal::KILL);
+        let status = self
+            .child
+            .wait()
+            .with_context(|| format!("reaping {}", self.label))?;
+        self.reaped = Some(status);
+        Ok(status)
     }
 
     fn exited_early(&self, status: Option<ExitStatus>) -> anyhow::Error {
@@ -477,24 +515,49 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        if !self.stopped {
-            self.kill_group();
-            let _ = self.child.wait();
-        }
+        // Nothing to do if it was stopped or waited for; errors cannot be reported here.
+        let _ = self.kill_rest_and_reap();
     }
 }
 
-/// Whether process group `pgid` still has members after `grace` (exited ones that are not
-/// yet reaped count until init reaps them, hence the grace period).
-fn group_outlives(pgid: Pid, grace: Duration) -> bool {
+/// The live processes (zombies aside) of group `pgid` other than `leader` that are still
+/// there after at most `grace` (workers a primary stopped may take a moment to go).
+fn lingering(pgid: Pid, leader: u32, grace: Duration) -> Vec<u32> {
     let deadline = Instant::now() + grace;
-    while rustix::process::test_kill_process_group(pgid).is_ok() {
-        if Instant::now() >= deadline {
-            return true;
+    loop {
+        let members = live_group_members(pgid, leader);
+        if members.is_empty() || Instant::now() >= deadline {
+            return members;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    false
+}
+
+/// The live (not zombie) processes of group `pgid` other than `leader`, from Linux's /proc
+/// (elsewhere: none found).
+fn live_group_members(pgid: Pid, leader: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let pgid = pgid.as_raw_nonzero().get().to_string();
+    let mut members: Vec<u32> = entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| pid != leader)
+        .filter(|pid| {
+            // `pid (comm) state ppid pgrp ...`; comm may hold spaces and parentheses.
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                return false;
+            };
+            let fields: Vec<&str> = stat
+                .rsplit_once(')')
+                .map_or("", |(_, rest)| rest)
+                .split_whitespace()
+                .collect();
+            matches!(fields.as_slice(), [state, _ppid, pgrp, ..] if *state != "Z" && *pgrp == pgid)
+        })
+        .collect();
+    members.sort_unstable();
+    members
 }
 
 /// Sends SIGTERM to process `pid`: for a signal handler that forwards to a running [`Server`].
@@ -751,11 +814,17 @@ mod tests {
         let server = Server::start_command(sh(script), "fake".into(), READY_TIMEOUT).unwrap();
         let pgid = Pid::from_raw(server.pid() as i32).unwrap();
         let err = server.stop().unwrap_err();
-        assert!(
-            err.to_string().contains("left processes in its group"),
-            "{err}"
-        );
-        assert!(!group_outlives(pgid, Duration::from_secs(2)));
+        assert!(err.to_string().contains("but left processes ["), "{err}");
+        assert!(lingering(pgid, 0, Duration::from_secs(2)).is_empty());
+    }
+
+    #[test]
+    fn wait_returns_the_exit_status_and_kills_what_is_left() {
+        let script = "sleep 60 & echo 'listening on http://127.0.0.1:1'; sleep 0.2; exit 7";
+        let mut server = Server::start_command(sh(script), "fake".into(), READY_TIMEOUT).unwrap();
+        let pgid = Pid::from_raw(server.pid() as i32).unwrap();
+        assert_eq!(server.wait().unwrap().code(), Some(7));
+        assert!(lingering(pgid, 0, Duration::from_secs(2)).is_empty());
     }
 
     #[test]
@@ -763,7 +832,8 @@ mod tests {
         let script = "sleep 60 & echo 'listening on http://127.0.0.1:1'; wait";
         let server = Server::start_command(sh(script), "fake".into(), READY_TIMEOUT).unwrap();
         let pgid = Pid::from_raw(server.pid() as i32).unwrap();
+        assert_eq!(lingering(pgid, 0, Duration::ZERO).len(), 2, "sh and sleep");
         drop(server);
-        assert!(!group_outlives(pgid, Duration::from_secs(2)));
+        assert!(lingering(pgid, 0, Duration::from_secs(2)).is_empty());
     }
 }
