@@ -6,8 +6,8 @@ const MAX_MATCH: usize = 258;
 /// Farthest back a match may reach.
 const WINDOW: usize = 32768;
 /// Candidates tried per position.
-const CHAIN: usize = 24;
-const HASH_BITS: u32 = 12;
+const CHAIN: usize = 4;
+const HASH_BITS: u32 = 10;
 
 /// Base lengths of the length codes 257..=285, and their extra bits.
 const LEN_BASE: [u16; 29] = [
@@ -38,13 +38,83 @@ struct Token {
     dist: u16,
 }
 
+/// Estimated bits of a literal, and of a match's length and distance symbols (without their
+/// extra bits), for choosing between them. Measured on the target texts: see benches/engines.rs.
+const LITERAL_BITS: usize = 3;
+const LEN_SYMBOL_BITS: usize = 5;
+const DIST_SYMBOL_BITS: usize = 4;
+
+fn match_bits(len: usize, dist: usize) -> usize {
+    LEN_SYMBOL_BITS
+        + LEN_EXTRA[len_code(len)] as usize
+        + DIST_SYMBOL_BITS
+        + DIST_EXTRA[dist_code(dist)] as usize
+}
+
+/// Length code index (0..29) of each match length 0..=258 (0 for lengths below 3).
+static LEN_CODE: [u8; 259] = {
+    let mut table = [0u8; 259];
+    let mut len = 3;
+    while len <= 258 {
+        let mut code = 0;
+        while code + 1 < 29 && LEN_BASE[code + 1] as usize <= len {
+            code += 1;
+        }
+        table[len] = code as u8;
+        len += 1;
+    }
+    table
+};
+
+/// Distance code index (0..30) of each distance 1..=512 (by `dist - 1`).
+static DIST_CODE_SMALL: [u8; 512] = {
+    let mut table = [0u8; 512];
+    let mut d = 1;
+    while d <= 512 {
+        let mut code = 0;
+        while code + 1 < 30 && DIST_BASE[code + 1] as usize <= d {
+            code += 1;
+        }
+        table[d - 1] = code as u8;
+        d += 1;
+    }
+    table
+};
+
 fn len_code(len: usize) -> usize {
-    // Largest i with LEN_BASE[i] <= len.
-    LEN_BASE.partition_point(|&b| b as usize <= len) - 1
+    LEN_CODE.get(len).map_or(28, |&c| c as usize)
 }
 
 fn dist_code(dist: usize) -> usize {
-    DIST_BASE.partition_point(|&b| b as usize <= dist) - 1
+    match DIST_CODE_SMALL.get(dist.wrapping_sub(1)) {
+        Some(&c) => c as usize,
+        // Above 512 the code grows by 2 per doubling: 2 * floor(log2(dist - 1)) + next bit.
+        None => {
+            let d = dist.saturating_sub(1).max(1);
+            let log = d.ilog2() as usize;
+            (2 * log + (d >> (log - 1) & 1)).min(29)
+        }
+    }
+}
+
+/// How many leading bytes `a` and `b` share, 8 at a time.
+#[inline]
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let max = a.len().min(b.len());
+    let mut n = 0;
+    while n + 8 <= max {
+        let x = u64::from_le_bytes(a[n..n + 8].try_into().unwrap_or([0; 8]));
+        let y = u64::from_le_bytes(b[n..n + 8].try_into().unwrap_or([0; 8]));
+        let diff = x ^ y;
+        if diff != 0 {
+            return n + (diff.trailing_zeros() / 8) as usize;
+        }
+        n += 8;
+    }
+    while n < max && a[n] == b[n] {
+        n += 1;
+    }
+    n
 }
 
 /// Reusable state, so a call allocates nothing once warm.
@@ -112,6 +182,7 @@ impl Deflater {
             while p < row_end {
                 let mut best_len = 0;
                 let mut best_dist = 0;
+                let mut best_gain = 0;
                 if p + 3 <= data.len() && row_end - p >= 3 {
                     let h = hash(p);
                     let mut cand = head[h];
@@ -127,14 +198,18 @@ impl Deflater {
                         if real_c >= real_p || real_p - real_c > WINDOW {
                             break;
                         }
-                        let len = data[c..]
-                            .iter()
-                            .zip(&data[p..p + max_len])
-                            .take_while(|(a, b)| a == b)
-                            .count();
-                        if len > best_len {
+                        let len = common_prefix(&data[c..], &data[p..p + max_len]);
+                        // Literals here cost about LITERAL_BITS each; a far match costs more.
+                        let dist = real_p - real_c;
+                        let gain = if len >= 3 {
+                            (len * LITERAL_BITS) as isize - match_bits(len, dist) as isize
+                        } else {
+                            0
+                        };
+                        if gain > best_gain {
+                            best_gain = gain;
                             best_len = len;
-                            best_dist = real_p - real_c;
+                            best_dist = dist;
                             if len == max_len {
                                 break;
                             }
@@ -430,4 +505,38 @@ fn write_block(tokens: &[Token], out: &mut Vec<u8>) {
     }
     w.put(u32::from(lit_code[256]), u32::from(lit_len[256]));
     w.finish();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_tables_match_the_base_tables() {
+        for len in 3..=258 {
+            let c = len_code(len);
+            assert!(
+                LEN_BASE[c] as usize <= len
+                    && len < LEN_BASE[c] as usize + (1 << LEN_EXTRA[c]) + usize::from(len == 258)
+            );
+        }
+        for dist in 1..=32768 {
+            let c = dist_code(dist);
+            assert!(
+                DIST_BASE[c] as usize <= dist
+                    && dist < DIST_BASE[c] as usize + (1 << DIST_EXTRA[c]),
+                "dist {dist} code {c}"
+            );
+        }
+    }
+
+    #[test]
+    fn common_prefix_counts_equal_bytes() {
+        let a: Vec<u8> = (0..40).collect();
+        let mut b = a.clone();
+        assert_eq!(common_prefix(&a, &b), 40);
+        b[19] = 0;
+        assert_eq!(common_prefix(&a, &b), 19);
+        assert_eq!(common_prefix(&a[..5], &b), 5);
+    }
 }

@@ -3,23 +3,19 @@
 
 use std::sync::OnceLock;
 
-/// The largest version the fast engine builds: its rows fit one `u128` (125 modules).
-/// Version 15 already holds 520 bytes at EC level L, more than the contract's 512.
-pub const MAX_VERSION: usize = 27;
+/// The largest version the fast engine builds: version 15 holds 520 bytes at EC level L, more
+/// than the contract's 512 (rows would fit a `u128` up to version 27).
+pub const MAX_VERSION: usize = 15;
 
 /// The widest symbol, in modules.
 pub const MAX_SIZE: usize = 17 + 4 * MAX_VERSION;
 
 /// Error-correction codewords per block at EC level L, by version (index 0 unused).
-const ECC_PER_BLOCK: [u8; MAX_VERSION + 1] = [
-    0, 7, 10, 15, 20, 26, 18, 20, 24, 30, 18, 20, 24, 26, 30, 22, 24, 28, 30, 28, 28, 28, 28, 30,
-    30, 26, 28, 30,
-];
+const ECC_PER_BLOCK: [u8; MAX_VERSION + 1] =
+    [0, 7, 10, 15, 20, 26, 18, 20, 24, 30, 18, 20, 24, 26, 30, 22];
 
 /// Error-correction blocks at EC level L, by version (index 0 unused).
-const BLOCKS: [u8; MAX_VERSION + 1] = [
-    0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 4, 4, 4, 4, 4, 6, 6, 6, 6, 7, 8, 8, 9, 9, 10, 12, 12, 12,
-];
+const BLOCKS: [u8; MAX_VERSION + 1] = [0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 4, 4, 4, 4, 4, 6];
 
 /// Modules that carry codeword bits (remainder bits included) in a symbol of `version`.
 pub const fn raw_data_modules(version: usize) -> usize {

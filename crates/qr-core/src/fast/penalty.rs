@@ -1,125 +1,150 @@
 //! The QR mask penalty (ISO 18004 rules N1..N4, as qrcodegen scores them), computed with
-//! word-wide bit operations: each row and each column is one `u128`, bit `i` = module `i` dark.
+//! word-wide bit operations: each row and each column is one `u64` or `u128`, bit `i` = module `i` dark.
 
-/// Right shift that fills with ones: positions past the line's end read as light.
-#[inline]
-fn shr_ones(x: u128, k: u32) -> u128 {
-    (x >> k) | !(u128::MAX >> k)
-}
+/// One implementation per word size: `u64` for symbols up to 64 modules, else `u128`.
+macro_rules! penalty_for_word {
+    ($module:ident, $word:ty) => {
+        pub(crate) mod $module {
+            type W = $word;
 
-/// Left shift that fills with ones: positions before the line's start read as light.
-#[inline]
-fn shl_ones(x: u128, k: u32) -> u128 {
-    (x << k) | ((1u128 << k) - 1)
-}
+            /// Right shift that fills with ones: positions past the line's end read as light.
+            #[inline]
+            fn shr_ones(x: W, k: u32) -> W {
+                (x >> k) | !(W::MAX >> k)
+            }
 
-/// N1 points (3 for a run of 5 of one colour, +1 per extra module) of one set of bits.
-#[inline]
-fn runs(x: u128) -> u32 {
-    let two = x & x >> 1;
-    let five = two & two >> 2 & x >> 4;
-    five.count_ones() + 2 * (five & !(five << 1)).count_ones()
-}
+            /// Left shift that fills with ones: positions before the line's start read as light.
+            #[inline]
+            fn shl_ones(x: W, k: u32) -> W {
+                (x << k) | (((1 as W) << k) - 1)
+            }
 
-/// Finder-like patterns (1:1:3:1:1 with 4 light on one side, at any scale) in one line.
-#[inline]
-fn finder_like(d: u128, size: u32) -> u32 {
-    let l = !d;
-    let d3 = d & d >> 1 & d >> 2;
-    let mut count = 0;
-    // Scale 1, bit-parallel: bit i = a core starting at module i.
-    let core = d & shr_ones(l, 1) & d3 >> 2 & shr_ones(l, 5) & d >> 6;
-    if core != 0 {
-        let p = shl_ones(l, 1);
-        let before4 = p & shl_ones(p, 1) & shl_ones(p, 2) & shl_ones(p, 3);
-        let after1 = shr_ones(l, 7);
-        let after4 = after1 & shr_ones(l, 8) & shr_ones(l, 9) & shr_ones(l, 10);
-        count += (core & before4 & after1).count_ones() + (core & p & after4).count_ones();
-    }
-    // Scale n >= 2 needs a dark run of exactly 3n >= 6 modules: rare, so check each one.
-    let d6 = d3 & d3 >> 3;
-    if d6 != 0 {
-        let mut starts = d6 & !(d << 1);
-        while starts != 0 {
-            let c = starts.trailing_zeros();
-            starts &= starts - 1;
-            let len = (d >> c).trailing_ones();
-            if len.is_multiple_of(3) {
-                count += scaled_core(d, size, c, len / 3);
+            /// N1 points (3 for a run of 5 of one colour, +1 per extra module) of one set of bits.
+            #[inline]
+            #[cfg(test)]
+            pub(super) fn runs(x: W) -> u32 {
+                let (five, starts) = fives(x);
+                five.count_ones() + 2 * starts.count_ones()
+            }
+
+            /// Starts of 5-module windows of set bits, and starts of such runs.
+            #[inline]
+            fn fives(x: W) -> (W, W) {
+                let two = x & x >> 1;
+                let five = two & two >> 2 & x >> 4;
+                (five, five & !(five << 1))
+            }
+
+            /// Finder-like patterns (1:1:3:1:1 with 4 light on one side, at any scale) in one line.
+            #[inline]
+            pub(super) fn finder_like(d: W, size: u32) -> u32 {
+                let l = !d;
+                let d3 = d & d >> 1 & d >> 2;
+                let mut count = 0;
+                // Scale 1, bit-parallel: bit i = a core starting at module i.
+                let core = d & shr_ones(l, 1) & d3 >> 2 & shr_ones(l, 5) & d >> 6;
+                if core != 0 {
+                    let p = shl_ones(l, 1);
+                    let before4 = p & shl_ones(p, 1) & shl_ones(p, 2) & shl_ones(p, 3);
+                    let after1 = shr_ones(l, 7);
+                    let after4 = after1 & shr_ones(l, 8) & shr_ones(l, 9) & shr_ones(l, 10);
+                    count +=
+                        (core & before4 & after1).count_ones() + (core & p & after4).count_ones();
+                }
+                // Scale n >= 2 needs a dark run of exactly 3n >= 6 modules: rare, so check each one.
+                let d6 = d3 & d3 >> 3;
+                if d6 != 0 {
+                    let mut starts = d6 & !(d << 1);
+                    while starts != 0 {
+                        let c = starts.trailing_zeros();
+                        starts &= starts - 1;
+                        let len = (d >> c).trailing_ones();
+                        if len.is_multiple_of(3) {
+                            count += scaled_core(d, size, c, len / 3);
+                        }
+                    }
+                }
+                count
+            }
+
+            /// Bits `[from, from + len)` of `x` (positions outside the word read as `outside`).
+            #[inline]
+            fn all_set(x: W, from: i64, len: i64, outside: bool) -> bool {
+                (from..from + len).all(|i| {
+                    if (0..i64::from(W::BITS)).contains(&i) {
+                        x >> i & 1 == 1
+                    } else {
+                        outside
+                    }
+                })
+            }
+
+            /// Finder-like patterns of scale `n` whose 3n-module dark centre starts at `c`.
+            fn scaled_core(d: W, size: u32, c: u32, n: u32) -> u32 {
+                let (c, n) = (i64::from(c), i64::from(n));
+                let i = c - 2 * n;
+                if i < 0 || c + 3 * n + 2 * n > i64::from(size) {
+                    return 0;
+                }
+                // Light beyond the symbol's edges: bits at and past `size` of !d are set.
+                let l = !d;
+                let core = all_set(d, i, n, false)
+                    && all_set(l, i + n, n, true)
+                    && all_set(l, i + 5 * n, n, true)
+                    && all_set(d, i + 6 * n, n, false);
+                if !core {
+                    return 0;
+                }
+                let before = |m: i64| all_set(l, i - m, m, true);
+                let after = |m: i64| all_set(l, i + 7 * n, m, true);
+                u32::from(before(4 * n) && after(n)) + u32::from(before(n) && after(4 * n))
+            }
+
+            /// The penalty score of a symbol given as `size` rows followed by `size` columns.
+            pub(crate) fn score(lines: &[W], size: usize) -> u32 {
+                let size_u = size as u32;
+                let valid = if size >= W::BITS as usize {
+                    W::MAX
+                } else {
+                    ((1 as W) << size) - 1
+                };
+                let mut n1 = 0;
+                let mut n3 = 0;
+                for &d in lines {
+                    // Dark and light windows never start at the same module: one popcount each.
+                    let (dark5, dark_starts) = fives(d);
+                    let (light5, light_starts) = fives(!d & valid);
+                    n1 += (dark5 | light5).count_ones()
+                        + 2 * (dark_starts | light_starts).count_ones();
+                    n3 += finder_like(d, size_u);
+                }
+                let rows = &lines[..size.min(lines.len())];
+                let pair_valid = valid >> 1;
+                let mut n2 = 0;
+                let mut dark = 0;
+                for pair in rows.windows(2) {
+                    let (a, b) = (pair[0], pair[1]);
+                    let vertical = !(a ^ b);
+                    let horizontal = !(a ^ a >> 1);
+                    n2 += (vertical & vertical >> 1 & horizontal & pair_valid).count_ones();
+                }
+                for &row in rows {
+                    dark += row.count_ones() as i64;
+                }
+                let total = (size * size) as i64;
+                let k = ((dark * 20 - total * 10).abs() + total - 1) / total.max(1) - 1;
+                n1 + 3 * n2 + 40 * n3 + 10 * k.max(0) as u32
             }
         }
-    }
-    count
-}
-
-/// Bits `[from, from + len)` of `x` (positions outside `0..128` read as `outside`).
-#[inline]
-fn all_set(x: u128, from: i64, len: i64, outside: bool) -> bool {
-    (from..from + len).all(|i| {
-        if (0..128).contains(&i) {
-            x >> i & 1 == 1
-        } else {
-            outside
-        }
-    })
-}
-
-/// Finder-like patterns of scale `n` whose 3n-module dark centre starts at `c`.
-fn scaled_core(d: u128, size: u32, c: u32, n: u32) -> u32 {
-    let (c, n) = (i64::from(c), i64::from(n));
-    let i = c - 2 * n;
-    if i < 0 || c + 3 * n + 2 * n > i64::from(size) {
-        return 0;
-    }
-    // Light beyond the symbol's edges: bits at and past `size` of !d are set.
-    let l = !d;
-    let core = all_set(d, i, n, false)
-        && all_set(l, i + n, n, true)
-        && all_set(l, i + 5 * n, n, true)
-        && all_set(d, i + 6 * n, n, false);
-    if !core {
-        return 0;
-    }
-    let before = |m: i64| all_set(l, i - m, m, true);
-    let after = |m: i64| all_set(l, i + 7 * n, m, true);
-    u32::from(before(4 * n) && after(n)) + u32::from(before(n) && after(4 * n))
-}
-
-/// The penalty score of a symbol given as `size` rows followed by `size` columns.
-pub fn score(lines: &[u128], size: usize) -> u32 {
-    let size_u = size as u32;
-    let valid = if size >= 128 {
-        u128::MAX
-    } else {
-        (1u128 << size) - 1
     };
-    let mut n1 = 0;
-    let mut n3 = 0;
-    for &d in lines {
-        n1 += runs(d) + runs(!d & valid);
-        n3 += finder_like(d, size_u);
-    }
-    let rows = &lines[..size.min(lines.len())];
-    let pair_valid = valid >> 1;
-    let mut n2 = 0;
-    let mut dark = 0;
-    for pair in rows.windows(2) {
-        let (a, b) = (pair[0], pair[1]);
-        let vertical = !(a ^ b);
-        let horizontal = !(a ^ a >> 1);
-        n2 += (vertical & vertical >> 1 & horizontal & pair_valid).count_ones();
-    }
-    for &row in rows {
-        dark += row.count_ones() as i64;
-    }
-    let total = (size * size) as i64;
-    let k = ((dark * 20 - total * 10).abs() + total - 1) / total.max(1) - 1;
-    n1 + 3 * n2 + 40 * n3 + 10 * k.max(0) as u32
 }
+
+penalty_for_word!(w64, u64);
+penalty_for_word!(w128, u128);
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::w128::*;
 
     /// qrcodegen's run-history scoring of one line: (N1 points, finder-like count).
     fn scalar_line(d: u128, size: usize) -> (u32, u32) {
@@ -203,6 +228,13 @@ mod tests {
                     n3,
                     "N3, size {size}, line {d:b}"
                 );
+                if size <= 64 {
+                    let d64 = d as u64;
+                    let n1_64 = super::w64::runs(d64) + super::w64::runs(!d64 & valid as u64);
+                    assert_eq!(n1_64, n1, "N1 (u64), size {size}");
+                    let n3_64 = super::w64::finder_like(d64, size as u32);
+                    assert_eq!(n3_64, n3, "N3 (u64), size {size}");
+                }
             }
         }
     }

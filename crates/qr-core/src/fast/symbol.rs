@@ -45,7 +45,7 @@ impl Symbol {
                 lines[size + x] |= (row >> x & 1) << y;
             }
         }
-        penalty::score(&lines[..2 * size], size)
+        penalty::w128::score(&lines[..2 * size], size)
     }
 
     /// Whether the module at column `x`, row `y` is dark (false outside the symbol).
@@ -77,22 +77,12 @@ pub fn encode(data: &[u8], mask: Option<u8>) -> Option<Symbol> {
     }
     let lines = &lines[..2 * size];
 
-    let mut candidate = [0u128; 2 * MAX_SIZE];
-    let candidate = &mut candidate[..2 * size];
     let chosen = match mask {
         Some(m) => m as usize,
-        None => {
-            let mut best = (u32::MAX, 0);
-            for m in 0..8 {
-                apply(lines, layout, m, candidate);
-                let score = penalty::score(candidate, size);
-                if score < best.0 {
-                    best = (score, m);
-                }
-            }
-            best.1
-        }
+        None => best_mask(lines, layout),
     };
+    let mut candidate = [0u128; 2 * MAX_SIZE];
+    let candidate = &mut candidate[..2 * size];
     apply(lines, layout, chosen, candidate);
     let mut rows = [0u128; MAX_SIZE];
     rows[..size].copy_from_slice(&candidate[..size]);
@@ -101,6 +91,33 @@ pub fn encode(data: &[u8], mask: Option<u8>) -> Option<Symbol> {
         mask: chosen as u8,
         rows,
     })
+}
+
+/// The mask of lowest penalty (the first one on a tie), scored in 64-bit words when the symbol
+/// fits them.
+fn best_mask(lines: &[u128], layout: &Layout) -> usize {
+    let size = layout.size;
+    let mut best = (u32::MAX, 0);
+    for m in 0..8 {
+        let score = if size <= 64 {
+            let mut candidate = [0u64; 128];
+            let fixed = &layout.fixed[m];
+            let plane = &layout.planes[m];
+            for (((o, &d), &f), &p) in candidate.iter_mut().zip(lines).zip(fixed).zip(plane) {
+                *o = ((d ^ p) | f) as u64;
+            }
+            penalty::w64::score(&candidate[..2 * size], size)
+        } else {
+            let mut candidate = [0u128; 2 * MAX_SIZE];
+            let candidate = &mut candidate[..2 * size];
+            apply(lines, layout, m, candidate);
+            penalty::w128::score(candidate, size)
+        };
+        if score < best.0 {
+            best = (score, m);
+        }
+    }
+    best.1
 }
 
 /// Masked data plus function modules (with the mask's format bits), rows then columns.
