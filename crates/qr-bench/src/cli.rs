@@ -22,7 +22,7 @@ pub struct Args {
     #[arg(long, value_delimiter = ',', value_parser = parse_engine)]
     pub engines: Vec<Engine>,
     /// Cluster workers [default: the CPU count].
-    #[arg(long)]
+    #[arg(long, value_parser = parse_count)]
     pub workers: Option<usize>,
     /// Measured load per run, e.g. 30, 30s, 500ms, 2m [default: 30s; 3s with --quick].
     #[arg(long, value_parser = parse_duration)]
@@ -31,7 +31,7 @@ pub struct Args {
     #[arg(long, value_parser = parse_duration)]
     pub warmup: Option<Duration>,
     /// Concurrent connections of the load generator.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, value_parser = parse_count)]
     pub connections: usize,
     /// Runs per configuration (a fresh server each); the tables show medians and min-max.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
@@ -44,13 +44,13 @@ pub struct Args {
     pub out: Option<PathBuf>,
     /// Open loop at R req/s (oha -q R --latency-correction) instead of the closed loop:
     /// latency percentiles free of coordinated omission.
-    #[arg(long, conflicts_with = "latency")]
+    #[arg(long, conflicts_with = "latency", value_parser = parse_positive)]
     pub rate: Option<f64>,
     /// After each closed-loop run, a fixed-rate run at --latency-share of the peak it measured.
     #[arg(long)]
     pub latency: bool,
     /// The share of the measured peak that --latency runs at.
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = 0.5, value_parser = parse_share)]
     pub latency_share: f64,
     /// Measure the cost of each boundary per call (in-process), not HTTP.
     #[arg(long)]
@@ -76,6 +76,27 @@ fn parse_mode(s: &str) -> Result<Mode, String> {
 
 fn parse_engine(s: &str) -> Result<Engine, String> {
     s.parse().map_err(|e| format!("{e}"))
+}
+
+fn parse_count(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("expected a whole number >= 1, got {s:?}")),
+    }
+}
+
+fn parse_positive(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!("expected a number > 0, got {s:?}")),
+    }
+}
+
+fn parse_share(s: &str) -> Result<f64, String> {
+    match parse_positive(s) {
+        Ok(v) if v <= 1.0 => Ok(v),
+        _ => Err(format!("expected a share in (0, 1], got {s:?}")),
+    }
 }
 
 /// Seconds as a plain number, or with a unit: `ms`, `s`, `m`.
@@ -186,6 +207,9 @@ mod tests {
         assert!(Args::try_parse_from(["qr-bench", "--engines", "slow"]).is_err());
         assert!(Args::try_parse_from(["qr-bench", "--repeat", "0"]).is_err());
         assert!(Args::try_parse_from(["qr-bench", "--rate", "5", "--latency"]).is_err());
+        assert!(Args::try_parse_from(["qr-bench", "--rate", "0"]).is_err());
+        assert!(Args::try_parse_from(["qr-bench", "--connections", "0"]).is_err());
+        assert!(Args::try_parse_from(["qr-bench", "--latency-share", "1.5"]).is_err());
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
         assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
         assert!(parse_duration("fast").is_err());
