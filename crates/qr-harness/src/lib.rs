@@ -797,14 +797,12 @@ mod tests {
     fn a_server_ignoring_sigterm_is_killed_and_reported() {
         let script = "trap '' TERM; echo 'listening on http://127.0.0.1:1'; exec sleep 60";
         let server = Server::start_command(sh(script), "fake".into(), READY_TIMEOUT).unwrap();
-        let pid = server.pid();
         let err = server.stop_within(Duration::from_millis(300)).unwrap_err();
         assert!(
             err.to_string()
-                .starts_with("fake did not exit within 300ms of SIGTERM; killed it"),
+                .starts_with("fake did not exit within 300ms of SIGTERM; killed it (signal: 9"),
             "{err}"
         );
-        assert!(rustix::process::test_kill_process(Pid::from_raw(pid as i32).unwrap()).is_err());
     }
 
     #[test]
