@@ -153,6 +153,7 @@ const QUERIES: &[(&str, &str, Result<&str, &str>)] = &[
     ("repeated identical text", "text=a&text=a", Err(ONCE)),
     ("repeated, one empty", "text=&text=a", Err(ONCE)),
     ("repeated, both empty", "text=&text=", Err(ONCE)),
+    ("repeated, the second without '='", "text=a&text", Err(ONCE)),
     ("bracketed text[x]", "text[x]=a", Err(ONCE)),
     ("bracketed text[]", "text[]=a", Err(ONCE)),
     ("bracketed text[] empty", "text[]=", Err(ONCE)),
@@ -213,6 +214,11 @@ fn cases() -> Vec<Case> {
             query(name, raw_query, error(400, TOO_LONG))
         });
     }
+    cases.push(query(
+        "repeated, one too long (checked before the length)",
+        format!("text={}&text=b", "a".repeat(600)),
+        error(400, ONCE),
+    ));
     cases.push(query(
         "513 bytes of invalid UTF-8 (length is checked first)",
         "text=".to_owned() + &"%FF".repeat(513),
