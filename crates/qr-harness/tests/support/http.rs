@@ -61,7 +61,14 @@ pub fn send(addr: SocketAddr, method: &str, target: &str) -> io::Result<Response
     let mut reader = BufReader::new(stream);
     let response = read_response(&mut reader, method == "HEAD")?;
     let mut rest = Vec::new();
-    reader.read_to_end(&mut rest)?;
+    match reader.read_to_end(&mut rest) {
+        // A server that refuses a request it has not read to the end (a 431) may reset the
+        // connection after answering: that is a close too.
+        Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {}
+        result => {
+            result?;
+        }
+    }
     if !rest.is_empty() {
         return Err(io::Error::other(format!(
             "{} bytes after the response (status {}): {:?}",
