@@ -16,7 +16,9 @@
 //! binaryen 132's wasm-opt (npm `binaryen`, `--enable-bulk-memory --enable-nontrapping-float-to-int`),
 //! 2026-11-25, Node 20.20, the 10 texts of bench/targets.txt cycled, CPU time per call
 //! (`process.cpuUsage`, median of 9 rounds of 1000 calls after 300 warm-up calls; the 2 cores were
-//! shared with other jobs, so wall time was useless and CPU time is what is compared):
+//! shared with other jobs, so wall time was useless and CPU time is what is compared).
+//!
+//! First build (article engine only):
 //!
 //! | module | none | -O3 | -Oz |
 //! | --- | --- | --- | --- |
@@ -25,9 +27,15 @@
 //! | qr_wasm_bindgen_bg.wasm size | 167,852 B | 139,394 B | 139,295 B |
 //! | qr_wasm_bindgen_bg.wasm per call, 2 runs | 706 / 705 µs | 694 / 698 µs | 696 / 700 µs |
 //!
-//! (The napi addon measured 699 µs the same way: the time is in the core's work, not the boundary.)
-//! Every difference in speed is within ±2 %, the run-to-run noise; compile + instantiate takes
-//! 0.05 ms whatever the size, as V8 compiles lazily. wasm-opt would only save ~18 KB of code (plus
+//! Again with both engines (qr_wasm.wasm 229,434 B; -O3 186,424 B; -Oz 186,026 B), 2 runs each:
+//!
+//! | engine | none | -O3 | -Oz | napi addon, for scale |
+//! | --- | --- | --- | --- | --- |
+//! | article | 713 / 710 µs | 707 / 705 µs | 724 / 683 µs | 668 µs |
+//! | fast | 80 / 78 µs | 78 / 78 µs | 77 / 81 µs | 83 µs |
+//!
+//! Every difference in speed is within the run-to-run noise (a few %); compile + instantiate takes
+//! 0.05 ms whatever the size, as V8 compiles lazily. wasm-opt would only save ~40 KB of code (plus
 //! the name section it drops) in a module loaded once per process, so it is not run: one tool less,
 //! and named frames in trap stack traces.
 
