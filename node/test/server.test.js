@@ -16,6 +16,8 @@ const { MESSAGES } = require('../http/query');
 const tier1 = require('../tiers/tier-1');
 
 const TEXT_PLAIN = 'text/plain; charset=utf-8';
+/** Every test here is bounded: a hung server fails the test instead of hanging `npm test`. */
+const BOUNDED = { timeout: 120_000 };
 
 async function expectError(port, urlPath, status, body, options) {
   const res = await request(port, urlPath, options);
@@ -84,7 +86,7 @@ async function checkContract(port) {
 }
 
 for (const mode of [['--mode', 'single'], ['--mode', 'cluster', '--workers', '2']]) {
-  test(`tier-0 ${mode.join(' ')}: ready line, the contract over HTTP, SIGTERM -> exit 0`, async () => {
+  test(`tier-0 ${mode.join(' ')}: ready line, the contract over HTTP, SIGTERM -> exit 0`, BOUNDED, async () => {
     const server = await startServer(['--tier', 'tier-0', ...mode]);
     try {
       await checkContract(server.port);
@@ -95,7 +97,7 @@ for (const mode of [['--mode', 'single'], ['--mode', 'cluster', '--workers', '2'
   });
 }
 
-test('cluster: a worker killed with SIGKILL is replaced while requests still succeed', async () => {
+test('cluster: a worker killed with SIGKILL is replaced while requests still succeed', BOUNDED, async () => {
   const server = await startServer(['--tier', 'tier-0', '--mode', 'cluster', '--workers', '2']);
   try {
     const listening = /worker (\d+) \(pid (\d+)\) listening/g;
@@ -115,7 +117,7 @@ test('cluster: a worker killed with SIGKILL is replaced while requests still suc
   assert.equal(server.stdout().split('\n').filter(Boolean).length, 1, 'the ready line is printed once');
 });
 
-test('SIGTERM or SIGINT lets an in-flight request finish (tier-1 with a slow binary), then exit 0', async () => {
+test('SIGTERM or SIGINT lets an in-flight request finish (tier-1 with a slow binary), then exit 0', BOUNDED, async () => {
   assert.ok(fs.existsSync(tier1.CLI), `needs qr-cli at ${tier1.CLI}: run \`cargo xtask build\``);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rusty-qr-slow-'));
   const slow = path.join(dir, 'slow-qr-cli');
@@ -152,7 +154,7 @@ test('SIGTERM or SIGINT lets an in-flight request finish (tier-1 with a slow bin
   }
 });
 
-test('start-up failures: bad flags exit 2 with one line; a tier that cannot start exits 1', async () => {
+test('start-up failures: bad flags exit 2 with one line; a tier that cannot start exits 1', BOUNDED, async () => {
   for (const args of [
     ['--tier', 'tier-0', '--bogus'],
     ['--tier', 'tier-9'],

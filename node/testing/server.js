@@ -10,6 +10,19 @@ const path = require('node:path');
 const SERVER_JS = path.join(__dirname, '..', 'server.js');
 const READY = /^listening on http:\/\/127\.0\.0\.1:(\d+)\n/;
 
+// Servers still running when the test process exits (a failed or timed-out test) are killed with their
+// workers: each runs in its own process group.
+const running = new Set();
+process.on('exit', () => {
+  for (const child of running) {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
 /**
  * Spawns `node server.js ...args --port 0`, resolves once the ready line is printed.
  * Returns { port, child, stdout(), stderr(), waitForStderr(regex), stop(signal) -> exit code }.
@@ -29,7 +42,17 @@ function startServer(args, { env = {}, timeoutMs = 30_000 } = {}) {
     stderr += chunk;
     for (const waiter of stderrWaiters) waiter();
   });
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  running.add(child);
+  // Unreferenced: a test that failed or timed out must not keep the test process (and so the server) alive.
+  child.unref();
+  child.stdout.unref();
+  child.stderr.unref();
+  const exited = new Promise((resolve) =>
+    child.on('exit', (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal });
+    }),
+  );
 
   const server = {
     child,
