@@ -1,3 +1,255 @@
-//! rusty-qr's front door. Run with `cargo xtask <build|serve|test|bench>`.
+//! rusty-qr's front door: every multi-step job, with nothing to install by hand.
+//!
+//! Run with `cargo xtask <build | serve TIER [...] | test | bench [...]>`; `cargo xtask help` lists them.
 
-fn main() {}
+mod cmd;
+mod node_build;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use cmd::{Step, cargo, run};
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+  build                      release builds of every tier (Rust binaries, Wasm, napi addon, npm packages)
+  serve TIER [options]       build, then run one tier in the foreground (Ctrl-C stops it gracefully)
+      TIER: tier-0 | tier-1 | tier-2 | tier-2-bindgen | tier-3 | tier-4
+      --mode single|cluster  Node tiers only (default: single)
+      --workers N            cluster mode's worker count (default: the CPU count)
+      --port P               default 42069
+      --engine E             the Rust engine: article | fast (tiers 1 to 4)
+  test                       fmt, clippy, build, and every test (this is what CI runs)
+  bench [options]            build, then benchmark the tiers under load (`cargo xtask bench --help`)";
+
+fn main() {
+    if let Err(error) = try_main() {
+        eprintln!("error: {error:#}");
+        std::process::exit(1);
+    }
+}
+
+fn try_main() -> Result<()> {
+    let mut args = std::env::args().skip(1);
+    let command = args.next().unwrap_or_default();
+    let rest: Vec<String> = args.collect();
+    match command.as_str() {
+        "build" => build(),
+        "serve" => serve(&rest),
+        "test" => test(),
+        "bench" => bench(&rest),
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => bail!("unknown command {other:?}\n{USAGE}"),
+    }
+}
+
+/// The workspace root (xtask lives one folder below it).
+fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask is inside the workspace")
+}
+
+/// Release builds of everything the tiers run.
+fn build() -> Result<()> {
+    let root = repo_root();
+    check_node()?;
+    let step = Step::start("release build of qr-cli and qr-server");
+    run(cargo(root).args(["build", "--release", "-p", "qr-cli", "-p", "qr-server"]))?;
+    step.done();
+    npm_ci_if_stale(root)?;
+    node_build::build_all(root)
+}
+
+/// Node.js 20 or newer and npm, or one line saying what to install.
+fn check_node() -> Result<()> {
+    let version = cmd::output(Command::new("node").arg("--version")).context(
+        "Node.js 20 or newer is required: install Node.js 20 and npm, then run this again",
+    )?;
+    let major: u32 = version
+        .trim()
+        .trim_start_matches('v')
+        .split('.')
+        .next()
+        .and_then(|m| m.parse().ok())
+        .with_context(|| format!("cannot read the Node.js version {version:?}"))?;
+    if major < 20 {
+        bail!("Node.js {version} is too old: install Node.js 20 or newer");
+    }
+    cmd::output(Command::new("npm").arg("--version"))
+        .context("npm is required: install npm (it comes with Node.js 20)")?;
+    Ok(())
+}
+
+/// `npm ci` when node_modules is missing or older than package-lock.json.
+fn npm_ci_if_stale(root: &Path) -> Result<()> {
+    let node = root.join("node");
+    let lock = modified(&node.join("package-lock.json"))?;
+    // npm writes this file on every install: its age is the install's age.
+    let installed = modified(&node.join("node_modules/.package-lock.json")).ok();
+    if installed.is_some_and(|installed| installed >= lock) {
+        return Ok(());
+    }
+    let step = Step::start("npm ci (Node packages)");
+    run(Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(&node))?;
+    step.done();
+    Ok(())
+}
+
+fn modified(path: &Path) -> Result<std::time::SystemTime> {
+    Ok(std::fs::metadata(path)
+        .with_context(|| format!("{} is missing", path.display()))?
+        .modified()?)
+}
+
+/// Builds, then replaces this process with the tier's server, so that signals reach it
+/// directly and its ready line and exit status are ours.
+fn serve(args: &[String]) -> Result<()> {
+    let spec = parse_serve_args(args)?;
+    build()?;
+    let mut command = spec.command();
+    eprintln!("serving {} ({} mode)", spec.tier, spec.mode);
+    use std::os::unix::process::CommandExt;
+    let error = command.exec();
+    Err(error).context("could not start the server")
+}
+
+fn parse_serve_args(args: &[String]) -> Result<qr_harness::ServerSpec> {
+    let mut args = args.iter();
+    let tier = args
+        .next()
+        .context("serve needs a tier, e.g. `cargo xtask serve tier-4`")?;
+    let mut spec = qr_harness::ServerSpec::new(tier.parse()?, qr_harness::Mode::Single);
+    spec.port = 42069;
+    while let Some(flag) = args.next() {
+        let mut value = || args.next().with_context(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--mode" => spec.mode = value()?.parse()?,
+            "--workers" => spec.workers = Some(value()?.parse().context("--workers")?),
+            "--port" => spec.port = value()?.parse().context("--port")?,
+            "--engine" => spec.engine = Some(value()?.parse()?),
+            other => bail!("unknown serve option {other:?}\n{USAGE}"),
+        }
+    }
+    Ok(spec)
+}
+
+/// Everything CI checks: formatting, lints, the build, every test (the conformance suite
+/// and the benchmark's own test included), and the core's independence from any host.
+fn test() -> Result<()> {
+    let root = repo_root();
+    let step = Step::start("cargo fmt --check");
+    run(cargo(root).args(["fmt", "--all", "--check"]))?;
+    step.done();
+
+    build()?;
+
+    let step = Step::start("cargo clippy (all targets, warnings denied)");
+    run(cargo(root).args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    step.done();
+
+    check_core_is_host_free(root)?;
+
+    let step = Step::start("cargo test (unit, integration, conformance over HTTP, bench harness)");
+    run(cargo(root).args(["test", "--workspace", "--", "--include-ignored"]))?;
+    step.done();
+
+    let step = Step::start("npm test (Node host and in-process tier tests)");
+    run(Command::new("npm")
+        .arg("test")
+        .current_dir(root.join("node")))?;
+    step.done();
+    Ok(())
+}
+
+/// ARCHITECTURE.md's invariant: qr-core depends on nothing host-, async- or FFI-specific.
+/// Proven twice: it builds for bare wasm32, and no such crate is in its dependency tree.
+fn check_core_is_host_free(root: &Path) -> Result<()> {
+    const FORBIDDEN: &[&str] = &[
+        "napi",
+        "wasm-bindgen",
+        "js-sys",
+        "tokio",
+        "axum",
+        "hyper",
+        "libc",
+        "anyhow",
+    ];
+    let step = Step::start("qr-core is host-free (wasm32 build, dependency tree)");
+    ensure_wasm_target(root)?;
+    run(cargo(root).args([
+        "build",
+        "--quiet",
+        "-p",
+        "qr-core",
+        "--target",
+        "wasm32-unknown-unknown",
+    ]))?;
+    let tree = cmd::output(cargo(root).args([
+        "tree",
+        "-p",
+        "qr-core",
+        "--edges",
+        "normal,build",
+        "--prefix",
+        "none",
+        "--format",
+        "{p}",
+    ]))?;
+    for line in tree.lines() {
+        let name = line.split_whitespace().next().unwrap_or_default();
+        if FORBIDDEN.contains(&name) {
+            bail!("qr-core must not depend on {name}, but it does:\n{tree}");
+        }
+    }
+    step.done();
+    Ok(())
+}
+
+/// The wasm32 target of the pinned toolchain, added through rustup when missing
+/// (rustup does not always add a toolchain file's targets to an installed toolchain).
+fn ensure_wasm_target(root: &Path) -> Result<()> {
+    let sysroot = cmd::output(
+        Command::new("rustc")
+            .args(["--print", "sysroot"])
+            .current_dir(root),
+    )?;
+    if Path::new(sysroot.trim())
+        .join("lib/rustlib/wasm32-unknown-unknown")
+        .is_dir()
+    {
+        return Ok(());
+    }
+    run(Command::new("rustup")
+        .args(["target", "add", "wasm32-unknown-unknown"])
+        .current_dir(root))
+}
+
+/// Builds every tier, then hands the options to the benchmark driver (`qr-bench`).
+fn bench(args: &[String]) -> Result<()> {
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        return run(cargo(repo_root())
+            .args(["run", "--quiet", "--release", "-p", "qr-bench", "--"])
+            .args(args));
+    }
+    build()?;
+    let step = Step::start("build qr-bench");
+    run(cargo(repo_root()).args(["build", "--quiet", "--release", "-p", "qr-bench"]))?;
+    step.done();
+    let driver: PathBuf = repo_root().join("target/release/qr-bench");
+    run(Command::new(driver).args(args).current_dir(repo_root()))
+}
