@@ -92,3 +92,15 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn fast_pngs_of_the_targets_average_at_most_380_bytes() {
+    let texts: Vec<&str> = include_str!("../../../bench/targets.txt").lines().collect();
+    let options = Options::with_engine(Engine::Fast);
+    let total: usize = texts
+        .iter()
+        .map(|t| qr_core::png(t, &options).unwrap().len())
+        .sum();
+    let mean = total as f64 / texts.len() as f64;
+    assert!(mean <= 380.0, "mean {mean:.1} bytes");
+}

@@ -6,7 +6,7 @@ const MAX_MATCH: usize = 258;
 /// Farthest back a match may reach.
 const WINDOW: usize = 32768;
 /// Candidates tried per position.
-const CHAIN: usize = 4;
+const CHAIN: usize = 2;
 const HASH_BITS: u32 = 10;
 
 /// Base lengths of the length codes 257..=285, and their extra bits.
@@ -38,18 +38,9 @@ struct Token {
     dist: u16,
 }
 
-/// Estimated bits of a literal, and of a match's length and distance symbols (without their
-/// extra bits), for choosing between them. Measured on the target texts: see benches/engines.rs.
-const LITERAL_BITS: usize = 3;
+/// First-guess bits of a match's length and distance symbols (without their extra bits).
 const LEN_SYMBOL_BITS: usize = 5;
 const DIST_SYMBOL_BITS: usize = 4;
-
-fn match_bits(len: usize, dist: usize) -> usize {
-    LEN_SYMBOL_BITS
-        + LEN_EXTRA[len_code(len)] as usize
-        + DIST_SYMBOL_BITS
-        + DIST_EXTRA[dist_code(dist)] as usize
-}
 
 /// Length code index (0..29) of each match length 0..=258 (0 for lengths below 3).
 static LEN_CODE: [u8; 259] = {
@@ -123,7 +114,17 @@ pub struct Deflater {
     tokens: Vec<Token>,
     head: Vec<u32>,
     prev: Vec<u32>,
-    last: Vec<usize>,
+    /// Real position of each byte of the distinct scanlines' last copies.
+    last: Vec<u32>,
+    /// Match candidates (len, dist) of every position, longer and farther in turn.
+    cands: Vec<(u16, u16)>,
+    /// `cands[cand_at[p]..cand_at[p + 1]]` are position p's.
+    cand_at: Vec<u32>,
+    /// Per scanline position: cheapest cost to reach it, and the step that did.
+    cost: Vec<u32>,
+    step: Vec<(u16, u16)>,
+    /// One scanline's tokens, backwards, while its parse is read out.
+    row_tokens: Vec<Token>,
 }
 
 /// The rows of an image: `data` holds distinct scanlines of `stride` bytes, and scanline `j`
@@ -134,137 +135,297 @@ pub struct Rows<'a> {
     pub repeats: &'a [u16],
 }
 
+/// Bit costs of each symbol under some Huffman code (or an estimate).
+struct Costs {
+    lit: [u32; 286],
+    dist: [u32; 30],
+    /// Cost of a match length (symbol + extra bits), by length.
+    len: [u32; 259],
+}
+
+impl Costs {
+    /// A first guess: literals by their frequency in the data, matches by typical sizes.
+    fn estimate(data: &[u8]) -> Costs {
+        let mut freq = [0u32; 256];
+        for &b in data {
+            freq[b as usize] += 1;
+        }
+        let total = data.len().max(1) as f32;
+        let mut lit = [0u32; 286];
+        for (c, &f) in lit.iter_mut().zip(&freq) {
+            *c = if f == 0 {
+                12
+            } else {
+                (total / f as f32).log2().ceil().clamp(1.0, 12.0) as u32
+            };
+        }
+        for c in &mut lit[256..] {
+            *c = LEN_SYMBOL_BITS as u32;
+        }
+        Costs::new(lit, [DIST_SYMBOL_BITS as u32; 30])
+    }
+
+    fn new(lit: [u32; 286], dist: [u32; 30]) -> Costs {
+        let mut len = [0u32; 259];
+        for (l, c) in len.iter_mut().enumerate().skip(3) {
+            let lc = len_code(l);
+            *c = lit[257 + lc] + u32::from(LEN_EXTRA[lc]);
+        }
+        Costs { lit, dist, len }
+    }
+
+    /// Costs under the code lengths a Huffman code for `tokens` would have.
+    fn of_tokens(tokens: &[Token]) -> Costs {
+        let (lit_freq, dist_freq) = frequencies(tokens);
+        let mut lit_len = [0u8; 286];
+        let mut dist_len = [0u8; 30];
+        code_lengths(&lit_freq, 15, &mut lit_len);
+        code_lengths(&dist_freq, 15, &mut dist_len);
+        // Unused symbols would cost more than any used one.
+        let unused = |l: u8| if l == 0 { 13 } else { u32::from(l) };
+        Costs::new(lit_len.map(unused), dist_len.map(unused))
+    }
+
+    #[inline]
+    fn of_dist(&self, dist: usize) -> u32 {
+        let dc = dist_code(dist);
+        self.dist[dc] + u32::from(DIST_EXTRA[dc])
+    }
+}
+
 impl Deflater {
     /// Appends the raw DEFLATE stream of the expanded `rows` to `out`.
     pub fn compress(&mut self, rows: &Rows<'_>, out: &mut Vec<u8>) {
-        self.tokenize(rows);
-        write_block(&self.tokens, out);
-    }
-
-    fn tokenize(&mut self, rows: &Rows<'_>) {
         let Rows {
             data,
             stride,
             repeats,
         } = *rows;
-        let tokens = &mut self.tokens;
-        tokens.clear();
-        if stride == 0 {
-            return;
-        }
-        let n_rows = (data.len() / stride).min(repeats.len());
-        let data = &data[..n_rows * stride];
-        self.head.clear();
-        self.head.resize(1 << HASH_BITS, u32::MAX);
-        self.prev.clear();
-        self.prev.resize(data.len(), u32::MAX);
-        let (head, prev) = (&mut self.head[..], &mut self.prev[..]);
-        let hash = |p: usize| -> usize {
-            let v = u32::from(data[p]) | u32::from(data[p + 1]) << 8 | u32::from(data[p + 2]) << 16;
-            (v.wrapping_mul(0x9E37_79B1) >> (32 - HASH_BITS)) as usize
+        let n_rows = (data.len() / stride.max(1)).min(repeats.len());
+        let rows = Rows {
+            data: &data[..n_rows * stride],
+            stride,
+            repeats: &repeats[..n_rows],
         };
-        // Real start of each scanline's last copy: what later scanlines match against.
-        let repeats = &repeats[..n_rows];
-        self.last.clear();
-        let mut at = 0;
-        for &reps in repeats {
-            let reps = usize::from(reps).max(1);
-            self.last.push(at + (reps - 1) * stride);
-            at += reps * stride;
-        }
-        let last = &self.last[..];
-        let mut first = 0usize;
-        for (j, &reps) in repeats.iter().enumerate() {
-            let reps = usize::from(reps).max(1);
-            let row_start = j * stride;
-            let row_end = row_start + stride;
-            let mut p = row_start;
-            while p < row_end {
-                let mut best_len = 0;
-                let mut best_dist = 0;
-                let mut best_gain = 0;
-                if p + 3 <= data.len() && row_end - p >= 3 {
-                    let h = hash(p);
-                    let mut cand = head[h];
-                    let mut tries = CHAIN;
-                    let max_len = (row_end - p).min(MAX_MATCH);
-                    let real_p = first + (p - row_start);
-                    while cand != u32::MAX && tries > 0 {
-                        let c = cand as usize;
-                        tries -= 1;
-                        let c_row = c / stride;
-                        let copy = if c_row == j { first } else { last[c_row] };
-                        let real_c = copy + (c - c_row * stride);
-                        if real_c >= real_p || real_p - real_c > WINDOW {
-                            break;
-                        }
-                        let len = common_prefix(&data[c..], &data[p..p + max_len]);
-                        // Literals here cost about LITERAL_BITS each; a far match costs more.
-                        let dist = real_p - real_c;
-                        let gain = if len >= 3 {
-                            (len * LITERAL_BITS) as isize - match_bits(len, dist) as isize
-                        } else {
-                            0
-                        };
-                        if gain > best_gain {
-                            best_gain = gain;
-                            best_len = len;
-                            best_dist = dist;
-                            if len == max_len {
-                                break;
-                            }
-                        }
-                        cand = prev[c];
-                    }
-                }
-                let step = if best_len >= 3 {
-                    tokens.push(Token {
-                        len: best_len as u16,
-                        dist: best_dist as u16,
-                    });
-                    best_len
-                } else {
-                    tokens.push(Token {
-                        len: u16::from(data[p]),
-                        dist: 0,
-                    });
-                    1
-                };
-                for q in p..(p + step).min(data.len().saturating_sub(2)) {
-                    let h = hash(q);
-                    if let Some(slot) = prev.get_mut(q) {
-                        *slot = head[h];
-                    }
-                    head[h] = q as u32;
-                }
-                p += step;
-            }
-            // The other copies of this scanline: long matches at distance `stride`.
-            if stride < 3 {
-                for _ in 1..reps {
-                    tokens.extend(data[row_start..row_end].iter().map(|&b| Token {
+        self.tokens.clear();
+        if stride >= 3 {
+            self.find_matches(&rows);
+            // Parse with estimated costs, then again with the costs of the code that parse
+            // would get (libdeflate's near-optimal scheme, in miniature).
+            let costs = Costs::estimate(rows.data);
+            self.parse(&rows, &costs);
+            let costs = Costs::of_tokens(&self.tokens);
+            self.parse(&rows, &costs);
+        } else {
+            for (row, &reps) in rows.data.chunks_exact(stride.max(1)).zip(rows.repeats) {
+                for _ in 0..usize::from(reps).max(1) {
+                    self.tokens.extend(row.iter().map(|&b| Token {
                         len: u16::from(b),
                         dist: 0,
                     }));
                 }
-            } else {
-                let mut rest = (reps - 1) * stride;
-                while rest > 0 {
-                    let len = if rest > MAX_MATCH && rest - MAX_MATCH < 3 {
-                        rest - 3
+            }
+        }
+        write_block(&self.tokens, out);
+    }
+
+    /// Records, for every position, the matches worth considering: for each longer length,
+    /// the nearest source giving it. Sources are earlier scanlines' last copies (or earlier in
+    /// the same scanline); a match never runs past its own scanline's end.
+    fn find_matches(&mut self, rows: &Rows<'_>) {
+        let Rows {
+            data,
+            stride,
+            repeats,
+        } = *rows;
+        self.head.clear();
+        self.head.resize(1 << HASH_BITS, u32::MAX);
+        self.prev.clear();
+        self.prev.resize(data.len(), u32::MAX);
+        // Real position of each byte's copy that later scanlines match against: the last.
+        self.last.clear();
+        let mut at = 0;
+        for &reps in repeats {
+            let reps = usize::from(reps).max(1);
+            let last = at + (reps - 1) * stride;
+            self.last.extend((last..last + stride).map(|r| r as u32));
+            at += reps * stride;
+        }
+        self.cands.clear();
+        self.cand_at.clear();
+        let (head, prev, last) = (&mut self.head[..], &mut self.prev[..], &self.last[..]);
+        let hash = |p: usize| -> usize {
+            let v = u32::from(data[p]) | u32::from(data[p + 1]) << 8 | u32::from(data[p + 2]) << 16;
+            (v.wrapping_mul(0x9E37_79B1) >> (32 - HASH_BITS)) as usize
+        };
+        let mut first = 0usize;
+        for (j, &reps) in repeats.iter().enumerate() {
+            let row_start = j * stride;
+            let row_end = row_start + stride;
+            for p in row_start..row_end {
+                self.cand_at.push(self.cands.len() as u32);
+                if p + 3 > data.len() {
+                    continue;
+                }
+                let h = hash(p);
+                let max_len = (row_end - p).min(MAX_MATCH);
+                let real_p = first + (p - row_start);
+                let mut cand = head[h];
+                let mut tries = CHAIN;
+                let mut best = 2;
+                while cand != u32::MAX && tries > 0 && max_len >= 3 {
+                    let c = cand as usize;
+                    tries -= 1;
+                    // Earlier in this scanline: its first copy; else the last copy.
+                    let real_c = if c >= row_start {
+                        first + (c - row_start)
                     } else {
-                        rest.min(MAX_MATCH)
+                        last.get(c).map_or(usize::MAX, |&r| r as usize)
                     };
-                    tokens.push(Token {
-                        len: len as u16,
-                        dist: stride as u16,
-                    });
-                    rest -= len;
+                    if real_c >= real_p || real_p - real_c > WINDOW {
+                        break;
+                    }
+                    let len = common_prefix(&data[c..], &data[p..p + max_len]);
+                    if len > best {
+                        best = len;
+                        self.cands.push((len as u16, (real_p - real_c) as u16));
+                        if len == max_len {
+                            break;
+                        }
+                    }
+                    cand = prev[c];
+                }
+                prev[p] = head[h];
+                head[h] = p as u32;
+            }
+            first += usize::from(reps).max(1) * stride;
+        }
+        self.cand_at.push(self.cands.len() as u32);
+    }
+
+    /// Replaces the tokens with the cheapest parse under `costs`, scanline by scanline. Each
+    /// scanline's copies are one long match at distance `stride`, which runs on into the next
+    /// scanline for as long as it starts like this one (filter byte, quiet zone, ...).
+    fn parse(&mut self, rows: &Rows<'_>, costs: &Costs) {
+        let Rows {
+            data,
+            stride,
+            repeats,
+        } = *rows;
+        self.tokens.clear();
+        self.cost.clear();
+        self.cost.resize(stride + 1, 0);
+        self.step.clear();
+        self.step.resize(stride + 1, (0, 0));
+        let (cost, step) = (&mut self.cost[..], &mut self.step[..]);
+        // Bytes still to copy at distance `stride` (the previous scanline's other copies).
+        let mut pending = 0;
+        for (j, &reps) in repeats.iter().enumerate() {
+            let row_start = j * stride;
+            let row = &data[row_start..row_start + stride];
+            cost.fill(u32::MAX);
+            cost[0] = 0;
+            // Running the previous copy-match on is free: (0, 0) marks it.
+            if j > 0 {
+                let shared = common_prefix(&data[row_start - stride..row_start], row);
+                let min = if pending == 0 { 3 } else { 1 };
+                for l in min..=shared {
+                    cost[l] = 0;
+                    step[l] = (0, 0);
                 }
             }
-            first += reps * stride;
+            for i in 0..stride {
+                let here = cost[i];
+                if here == u32::MAX {
+                    continue;
+                }
+                let p = row_start + i;
+                let lit = here + costs.lit[row[i] as usize];
+                if lit < cost[i + 1] {
+                    cost[i + 1] = lit;
+                    step[i + 1] = (1, 0);
+                }
+                let from = self.cand_at.get(p).copied().unwrap_or(0) as usize;
+                let to = self.cand_at.get(p + 1).copied().unwrap_or(0) as usize;
+                let mut shorter = 2;
+                for &(len, dist) in self.cands.get(from..to).unwrap_or(&[]) {
+                    let hi = usize::from(len).min(stride - i);
+                    if hi <= shorter {
+                        continue;
+                    }
+                    // Only the shortest new length and the whole match: on these images the
+                    // lengths between never win (measured: same sizes over the targets).
+                    let base = here + costs.of_dist(usize::from(dist));
+                    for l in [shorter + 1, hi] {
+                        let c = base + costs.len[l];
+                        if c < cost[i + l] {
+                            cost[i + l] = c;
+                            step[i + l] = (l as u16, dist);
+                        }
+                    }
+                    shorter = hi;
+                }
+            }
+            // Walk back from the end to the start (or to where the copy-match stops).
+            self.row_tokens.clear();
+            let mut i = stride;
+            let mut extend = 0;
+            while i > 0 {
+                let (len, dist) = step[i];
+                if len == 0 {
+                    extend = i;
+                    break;
+                }
+                self.row_tokens.push(if dist == 0 {
+                    Token {
+                        len: u16::from(row[i - 1]),
+                        dist: 0,
+                    }
+                } else {
+                    Token { len, dist }
+                });
+                i -= usize::from(len).min(i);
+            }
+            // The previous scanline's copy-match goes before these tokens.
+            push_copy(&mut self.tokens, pending + extend, stride);
+            self.tokens.extend(self.row_tokens.iter().rev());
+            pending = (usize::from(reps).max(1) - 1) * stride;
+        }
+        push_copy(&mut self.tokens, pending, stride);
+    }
+}
+
+/// Matches copying `total` bytes from `dist` back, at most 258 each and none shorter than 3.
+fn push_copy(tokens: &mut Vec<Token>, total: usize, dist: usize) {
+    let mut rest = total;
+    while rest > 0 {
+        let len = if rest > MAX_MATCH && rest - MAX_MATCH < 3 {
+            rest - 3
+        } else {
+            rest.min(MAX_MATCH)
+        };
+        tokens.push(Token {
+            len: len as u16,
+            dist: dist as u16,
+        });
+        rest -= len;
+    }
+}
+
+/// Symbol frequencies of `tokens` (end-of-block included).
+fn frequencies(tokens: &[Token]) -> ([u32; 286], [u32; 30]) {
+    let mut lit_freq = [0u32; 286];
+    let mut dist_freq = [0u32; 30];
+    for t in tokens {
+        if t.dist == 0 {
+            lit_freq[t.len as usize] += 1;
+        } else {
+            lit_freq[257 + len_code(t.len as usize)] += 1;
+            dist_freq[dist_code(t.dist as usize)] += 1;
         }
     }
+    lit_freq[256] = 1;
+    (lit_freq, dist_freq)
 }
 
 /// Writes bits LSB first.
@@ -391,17 +552,7 @@ fn codes(lengths: &[u8], codes: &mut [u16]) {
 
 /// One final dynamic-Huffman block holding `tokens`.
 fn write_block(tokens: &[Token], out: &mut Vec<u8>) {
-    let mut lit_freq = [0u32; 286];
-    let mut dist_freq = [0u32; 30];
-    for t in tokens {
-        if t.dist == 0 {
-            lit_freq[t.len as usize] += 1;
-        } else {
-            lit_freq[257 + len_code(t.len as usize)] += 1;
-            dist_freq[dist_code(t.dist as usize)] += 1;
-        }
-    }
-    lit_freq[256] = 1;
+    let (lit_freq, dist_freq) = frequencies(tokens);
     let mut lit_len = [0u8; 286];
     let mut dist_len = [0u8; 30];
     code_lengths(&lit_freq, 15, &mut lit_len);

@@ -3,7 +3,7 @@
 //!
 //! Public so benches and differential tests can reach each stage; [`crate::png`] is the API.
 
-mod deflate;
+pub mod deflate;
 pub mod layout;
 mod penalty;
 pub mod png;
