@@ -30,19 +30,9 @@ fn qr_cli<A: AsRef<OsStr>>(args: &[A], stdin: Option<&[u8]>) -> Output {
     child.wait_with_output().expect("qr-cli finishes")
 }
 
-/// Decodes a PNG with `image` + `rqrr` (independent of the code that made it).
+/// Decodes a PNG with an independent decoder (image + rqrr, via qr-decode).
 fn decode(png: &[u8]) -> Vec<u8> {
-    let image = image::load_from_memory_with_format(png, image::ImageFormat::Png)
-        .expect("a valid PNG")
-        .to_luma8();
-    assert_eq!(image.width(), image.height(), "square");
-    assert!(image.width() >= qr_core::MIN_IMAGE_PX);
-    let mut prepared = rqrr::PreparedImage::prepare(image);
-    let grids = prepared.detect_grids();
-    assert_eq!(grids.len(), 1, "exactly one QR code");
-    let mut data = Vec::new();
-    grids[0].decode_to(&mut data).expect("rqrr decodes it");
-    data
+    qr_decode::decode(png).expect("a QR code PNG")
 }
 
 /// Asserts success with a PNG of exactly `text` (the same bytes as the core's) and a silent stderr.

@@ -16,7 +16,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use http::{Response, SlowReader, encode};
-use qr_core::{MIN_IMAGE_PX, Options};
+use qr_core::Options;
 use qr_harness::{Mode, Server, ServerSpec, Tier};
 
 const TARGETS: &str = include_str!("../../../bench/targets.txt");
@@ -382,59 +382,15 @@ fn describe(response: &Response) -> String {
     )
 }
 
-/// Decodes a PNG with the `image` crate and rqrr, checking shape and EC level on the way.
-///
-/// Tier-0's npm `qrcode` scales modules by a fraction to fill 200 px (2 or 3 px each), which rqrr
-/// sometimes cannot find at that size; for tier-0 only (`upscale`), an image with no QR code found
-/// is tried once more at twice the size (nearest neighbour: the same image, bigger).
+/// Decodes a PNG with an independent decoder (qr-decode: image + rqrr): square, >= 200 px, EC
+/// level L. Tier-0's npm `qrcode` draws 2 or 3 px modules that rqrr sometimes misses at that size:
+/// for tier-0 only (`upscale`), an image with no QR code found is tried again at twice the size.
 fn decode(png: &[u8], upscale: bool) -> Result<Vec<u8>, String> {
-    let image = image::load_from_memory_with_format(png, image::ImageFormat::Png)
-        .map_err(|e| format!("not a PNG: {e}"))?
-        .to_luma8();
-    let (width, height) = image.dimensions();
-    if width != height || width < MIN_IMAGE_PX {
-        return Err(format!(
-            "the image is {width}x{height}, expected square and >= {MIN_IMAGE_PX} px"
-        ));
+    if upscale {
+        qr_decode::decode_allowing_upscale(png)
+    } else {
+        qr_decode::decode(png)
     }
-    match decode_gray(image.clone()) {
-        Err((0, _)) if upscale => {
-            let bigger = image::imageops::resize(
-                &image,
-                width * 2,
-                height * 2,
-                image::imageops::FilterType::Nearest,
-            );
-            decode_gray(bigger).map_err(|(_, e)| e)
-        }
-        result => result.map_err(|(_, e)| e),
-    }
-}
-
-/// Finds exactly one QR code in `image`, at EC level L, and returns its data; on failure, how
-/// many QR codes were found and why.
-fn decode_gray(image: image::GrayImage) -> Result<Vec<u8>, (usize, String)> {
-    let mut prepared = rqrr::PreparedImage::prepare(image);
-    let grids = prepared.detect_grids();
-    if grids.len() != 1 {
-        let found = grids.len();
-        return Err((
-            found,
-            format!("{found} QR codes found in the image, expected 1"),
-        ));
-    }
-    let mut data = Vec::new();
-    let meta = grids[0]
-        .decode_to(&mut data)
-        .map_err(|e| (1, format!("rqrr cannot decode it: {e}")))?;
-    // rqrr gives the format's two EC bits: L is 0b01.
-    if meta.ecc_level != 1 {
-        return Err((
-            1,
-            format!("EC level bits {}, expected 1 (L)", meta.ecc_level),
-        ));
-    }
-    Ok(data)
 }
 
 /// Sends `case` on its own connection and checks the answer.

@@ -231,19 +231,9 @@ pub fn check(case: &Case, reply: &Reply) {
     }
 }
 
-/// Decodes a PNG with `image` + `rqrr` (independent of the code that made it).
+/// Decodes a PNG with an independent decoder (image + rqrr, via qr-decode).
 pub fn decode(png: &[u8]) -> Vec<u8> {
-    let image = image::load_from_memory_with_format(png, image::ImageFormat::Png)
-        .expect("a valid PNG")
-        .to_luma8();
-    assert_eq!(image.width(), image.height(), "square");
-    assert!(image.width() >= qr_core::MIN_IMAGE_PX);
-    let mut prepared = rqrr::PreparedImage::prepare(image);
-    let grids = prepared.detect_grids();
-    assert_eq!(grids.len(), 1, "exactly one QR code");
-    let mut data = Vec::new();
-    grids[0].decode_to(&mut data).expect("rqrr decodes it");
-    data
+    qr_decode::decode(png).expect("a QR code PNG")
 }
 
 /// A request with `Connection: close`, so the reply ends where the stream does.

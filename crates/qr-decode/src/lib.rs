@@ -1,0 +1,105 @@
+//! Test support: a QR code PNG read back to its exact payload bytes by `image` + `rqrr`,
+//! code that shares nothing with the encoders under test. Used as a dev-dependency by every tier's tests.
+
+/// The smallest width the contract allows (the same number as `qr_core::MIN_IMAGE_PX`, restated
+/// here so that this crate does not depend on the code it checks).
+const MIN_IMAGE_PX: u32 = 200;
+
+/// Decodes `png`, which must be a square image of at least 200 px holding exactly one QR code at
+/// error-correction level L, and returns its payload bytes; else says what is wrong.
+pub fn decode(png: &[u8]) -> Result<Vec<u8>, String> {
+    decode_gray(load(png)?).map_err(|(_, e)| e)
+}
+
+/// Like [`decode`], but an image in which no QR code is found is tried once more at twice the size
+/// (nearest neighbour: the same pixels, bigger). npm `qrcode` (tier-0) scales modules by a fraction
+/// to fill 200 px, 2 or 3 px each, which rqrr sometimes cannot find at that size.
+pub fn decode_allowing_upscale(png: &[u8]) -> Result<Vec<u8>, String> {
+    let image = load(png)?;
+    match decode_gray(image.clone()) {
+        Err((0, _)) => {
+            let (width, height) = image.dimensions();
+            let bigger = image::imageops::resize(
+                &image,
+                width * 2,
+                height * 2,
+                image::imageops::FilterType::Nearest,
+            );
+            decode_gray(bigger).map_err(|(_, e)| e)
+        }
+        result => result.map_err(|(_, e)| e),
+    }
+}
+
+/// The PNG as 8-bit gray, checked to be square and at least [`MIN_IMAGE_PX`] wide.
+fn load(png: &[u8]) -> Result<image::GrayImage, String> {
+    let image = image::load_from_memory_with_format(png, image::ImageFormat::Png)
+        .map_err(|e| format!("not a PNG: {e}"))?
+        .to_luma8();
+    let (width, height) = image.dimensions();
+    if width != height || width < MIN_IMAGE_PX {
+        return Err(format!(
+            "the image is {width}x{height}, expected square and >= {MIN_IMAGE_PX} px"
+        ));
+    }
+    Ok(image)
+}
+
+/// Finds exactly one QR code in `image`, at EC level L, and returns its data; on failure, how
+/// many QR codes were found and why.
+fn decode_gray(image: image::GrayImage) -> Result<Vec<u8>, (usize, String)> {
+    let mut prepared = rqrr::PreparedImage::prepare(image);
+    let grids = prepared.detect_grids();
+    if grids.len() != 1 {
+        let found = grids.len();
+        return Err((
+            found,
+            format!("{found} QR codes found in the image, expected 1"),
+        ));
+    }
+    let mut data = Vec::new();
+    let meta = grids[0]
+        .decode_to(&mut data)
+        .map_err(|e| (1, format!("rqrr cannot decode it: {e}")))?;
+    // rqrr gives the format's two EC bits: L is 0b01.
+    if meta.ecc_level != 1 {
+        return Err((
+            1,
+            format!("EC level bits {}, expected 1 (L)", meta.ecc_level),
+        ));
+    }
+    Ok(data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_what_is_not_a_square_qr_png() {
+        assert!(decode(b"not a png").unwrap_err().starts_with("not a PNG"));
+        let mut blank = Vec::new();
+        image::GrayImage::from_pixel(200, 200, image::Luma([255]))
+            .write_to(
+                &mut std::io::Cursor::new(&mut blank),
+                image::ImageFormat::Png,
+            )
+            .unwrap();
+        assert_eq!(
+            decode(&blank).unwrap_err(),
+            "0 QR codes found in the image, expected 1"
+        );
+        let mut narrow = Vec::new();
+        image::GrayImage::new(100, 100)
+            .write_to(
+                &mut std::io::Cursor::new(&mut narrow),
+                image::ImageFormat::Png,
+            )
+            .unwrap();
+        assert!(
+            decode(&narrow)
+                .unwrap_err()
+                .contains("expected square and >= 200 px")
+        );
+    }
+}
