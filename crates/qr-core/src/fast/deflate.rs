@@ -1,12 +1,16 @@
 //! A small DEFLATE (RFC 1951) encoder for images whose scanlines repeat: one dynamic-Huffman
-//! block, LZ77 by hash chains over the distinct scanlines, and each repeat as one long match.
+//! block; each scanline's copies are one long match (running on into the next scanline while
+//! it starts the same); the distinct scanlines get a cost-optimal parse (literals vs. matches
+//! found by short hash chains) under a static cost model, then a Huffman code of the result.
 
 /// Longest match DEFLATE allows.
 const MAX_MATCH: usize = 258;
 /// Farthest back a match may reach.
 const WINDOW: usize = 32768;
-/// Candidates tried per position.
+/// Candidates tried per position (2: 379.6 B mean, 4: 379.0 B but ~1.8x the time, measured).
 const CHAIN: usize = 2;
+/// Positions inside a match at least this long are not searched (sizes unchanged, measured).
+const SKIP_INSIDE: usize = 16;
 const HASH_BITS: u32 = 10;
 
 /// Base lengths of the length codes 257..=285, and their extra bits.
@@ -37,10 +41,6 @@ struct Token {
     len: u16,
     dist: u16,
 }
-
-/// First-guess bits of a match's length and distance symbols (without their extra bits).
-const LEN_SYMBOL_BITS: usize = 5;
-const DIST_SYMBOL_BITS: usize = 4;
 
 /// Length code index (0..29) of each match length 0..=258 (0 for lengths below 3).
 static LEN_CODE: [u8; 259] = {
@@ -116,10 +116,6 @@ pub struct Deflater {
     prev: Vec<u32>,
     /// Real position of each byte of the distinct scanlines' last copies.
     last: Vec<u32>,
-    /// Match candidates (len, dist) of every position, longer and farther in turn.
-    cands: Vec<(u16, u16)>,
-    /// `cands[cand_at[p]..cand_at[p + 1]]` are position p's.
-    cand_at: Vec<u32>,
     /// Per scanline position: cheapest cost to reach it, and the step that did.
     cost: Vec<u32>,
     step: Vec<(u16, u16)>,
@@ -128,14 +124,18 @@ pub struct Deflater {
 }
 
 /// The rows of an image: `data` holds distinct scanlines of `stride` bytes, and scanline `j`
-/// appears `repeats[j]` times in a row in the real image.
+/// appears `repeats[j]` times in a row in the real image. Bytes after the last scanline are
+/// ignored.
 pub struct Rows<'a> {
     pub data: &'a [u8],
     pub stride: usize,
     pub repeats: &'a [u16],
 }
 
-/// Bit costs of each symbol under some Huffman code (or an estimate).
+/// Costs are in 1/BIT bits.
+const BIT: u32 = 16;
+
+/// Costs of each symbol (an estimate), in 1/BIT bits.
 struct Costs {
     lit: [u32; 286],
     dist: [u32; 30],
@@ -144,8 +144,10 @@ struct Costs {
 }
 
 impl Costs {
-    /// A first guess: literals by their frequency in the data, matches by typical sizes.
-    fn estimate(data: &[u8]) -> Costs {
+    /// A first guess: literals by their frequency in the data; match lengths and distances
+    /// as the codes of typical QR images come out (short lengths cheap, the distance of one
+    /// scanline nearly free, since every scanline's copies use it).
+    fn estimate(data: &[u8], stride: usize) -> Costs {
         let mut freq = [0u32; 256];
         for &b in data {
             freq[b as usize] += 1;
@@ -153,43 +155,35 @@ impl Costs {
         let total = data.len().max(1) as f32;
         let mut lit = [0u32; 286];
         for (c, &f) in lit.iter_mut().zip(&freq) {
-            *c = if f == 0 {
-                12
+            // Whole bits, as a Huffman code would give (fractions measured worse).
+            let bits = if f == 0 {
+                12.0
             } else {
-                (total / f as f32).log2().ceil().clamp(1.0, 12.0) as u32
+                (total / f as f32).log2().clamp(1.0, 12.0)
+            };
+            *c = bits.ceil() as u32 * BIT;
+        }
+        // Tuned on the target texts (benches/engines.rs): lengths 3..=10, 11..=18, longer.
+        for (code, c) in lit[257..].iter_mut().enumerate() {
+            *c = match code {
+                0..=4 => 5 * BIT,
+                5..=8 => 8 * BIT,
+                _ => 9 * BIT,
             };
         }
-        for c in &mut lit[256..] {
-            *c = LEN_SYMBOL_BITS as u32;
-        }
-        Costs::new(lit, [DIST_SYMBOL_BITS as u32; 30])
+        let mut dist = [6 * BIT + BIT / 2; 30];
+        dist[0] = 3 * BIT;
+        dist[dist_code(stride)] = BIT;
+        Costs::new(lit, dist)
     }
 
     fn new(lit: [u32; 286], dist: [u32; 30]) -> Costs {
         let mut len = [0u32; 259];
         for (l, c) in len.iter_mut().enumerate().skip(3) {
             let lc = len_code(l);
-            *c = lit[257 + lc] + u32::from(LEN_EXTRA[lc]);
+            *c = lit[257 + lc] + u32::from(LEN_EXTRA[lc]) * BIT;
         }
         Costs { lit, dist, len }
-    }
-
-    /// Costs under the code lengths a Huffman code for `tokens` would have.
-    fn of_tokens(tokens: &[Token]) -> Costs {
-        let (lit_freq, dist_freq) = frequencies(tokens);
-        let mut lit_len = [0u8; 286];
-        let mut dist_len = [0u8; 30];
-        code_lengths(&lit_freq, 15, &mut lit_len);
-        code_lengths(&dist_freq, 15, &mut dist_len);
-        // Unused symbols would cost more than any used one.
-        let unused = |l: u8| if l == 0 { 13 } else { u32::from(l) };
-        Costs::new(lit_len.map(unused), dist_len.map(unused))
-    }
-
-    #[inline]
-    fn of_dist(&self, dist: usize) -> u32 {
-        let dc = dist_code(dist);
-        self.dist[dc] + u32::from(DIST_EXTRA[dc])
     }
 }
 
@@ -209,12 +203,9 @@ impl Deflater {
         };
         self.tokens.clear();
         if stride >= 3 {
-            self.find_matches(&rows);
             // Parse with estimated costs, then again with the costs of the code that parse
             // would get (libdeflate's near-optimal scheme, in miniature).
-            let costs = Costs::estimate(rows.data);
-            self.parse(&rows, &costs);
-            let costs = Costs::of_tokens(&self.tokens);
+            let costs = Costs::estimate(rows.data, stride);
             self.parse(&rows, &costs);
         } else {
             for (row, &reps) in rows.data.chunks_exact(stride.max(1)).zip(rows.repeats) {
@@ -229,15 +220,18 @@ impl Deflater {
         write_block(&self.tokens, out);
     }
 
-    /// Records, for every position, the matches worth considering: for each longer length,
-    /// the nearest source giving it. Sources are earlier scanlines' last copies (or earlier in
-    /// the same scanline); a match never runs past its own scanline's end.
-    fn find_matches(&mut self, rows: &Rows<'_>) {
+    /// Replaces the tokens with the cheapest parse under `costs`, scanline by scanline, finding
+    /// matches by hash chains as it goes. Sources are earlier scanlines' last copies (or
+    /// earlier in the same scanline); a match never runs past its own scanline's end. Each
+    /// scanline's copies are one long match at distance `stride`, which runs on into the next
+    /// scanline for as long as it starts like this one (filter byte, quiet zone, ...).
+    fn parse(&mut self, rows: &Rows<'_>, costs: &Costs) {
         let Rows {
             data,
             stride,
             repeats,
         } = *rows;
+        self.tokens.clear();
         self.head.clear();
         self.head.resize(1 << HASH_BITS, u32::MAX);
         self.prev.clear();
@@ -251,78 +245,25 @@ impl Deflater {
             self.last.extend((last..last + stride).map(|r| r as u32));
             at += reps * stride;
         }
-        self.cands.clear();
-        self.cand_at.clear();
-        let (head, prev, last) = (&mut self.head[..], &mut self.prev[..], &self.last[..]);
-        let hash = |p: usize| -> usize {
-            let v = u32::from(data[p]) | u32::from(data[p + 1]) << 8 | u32::from(data[p + 2]) << 16;
-            (v.wrapping_mul(0x9E37_79B1) >> (32 - HASH_BITS)) as usize
-        };
-        let mut first = 0usize;
-        for (j, &reps) in repeats.iter().enumerate() {
-            let row_start = j * stride;
-            let row_end = row_start + stride;
-            for p in row_start..row_end {
-                self.cand_at.push(self.cands.len() as u32);
-                if p + 3 > data.len() {
-                    continue;
-                }
-                let h = hash(p);
-                let max_len = (row_end - p).min(MAX_MATCH);
-                let real_p = first + (p - row_start);
-                let mut cand = head[h];
-                let mut tries = CHAIN;
-                let mut best = 2;
-                while cand != u32::MAX && tries > 0 && max_len >= 3 {
-                    let c = cand as usize;
-                    tries -= 1;
-                    // Earlier in this scanline: its first copy; else the last copy.
-                    let real_c = if c >= row_start {
-                        first + (c - row_start)
-                    } else {
-                        last.get(c).map_or(usize::MAX, |&r| r as usize)
-                    };
-                    if real_c >= real_p || real_p - real_c > WINDOW {
-                        break;
-                    }
-                    let len = common_prefix(&data[c..], &data[p..p + max_len]);
-                    if len > best {
-                        best = len;
-                        self.cands.push((len as u16, (real_p - real_c) as u16));
-                        if len == max_len {
-                            break;
-                        }
-                    }
-                    cand = prev[c];
-                }
-                prev[p] = head[h];
-                head[h] = p as u32;
-            }
-            first += usize::from(reps).max(1) * stride;
-        }
-        self.cand_at.push(self.cands.len() as u32);
-    }
-
-    /// Replaces the tokens with the cheapest parse under `costs`, scanline by scanline. Each
-    /// scanline's copies are one long match at distance `stride`, which runs on into the next
-    /// scanline for as long as it starts like this one (filter byte, quiet zone, ...).
-    fn parse(&mut self, rows: &Rows<'_>, costs: &Costs) {
-        let Rows {
-            data,
-            stride,
-            repeats,
-        } = *rows;
-        self.tokens.clear();
         self.cost.clear();
         self.cost.resize(stride + 1, 0);
         self.step.clear();
         self.step.resize(stride + 1, (0, 0));
+        let (head, prev, last) = (&mut self.head[..], &mut self.prev[..], &self.last[..]);
         let (cost, step) = (&mut self.cost[..], &mut self.step[..]);
+        let hash = |p: usize| -> usize {
+            let v = u32::from(data[p]) | u32::from(data[p + 1]) << 8 | u32::from(data[p + 2]) << 16;
+            (v.wrapping_mul(0x9E37_79B1) >> (32 - HASH_BITS)) as usize
+        };
+        let dist_costs: [u32; 30] =
+            std::array::from_fn(|c| costs.dist[c] + u32::from(DIST_EXTRA[c]) * BIT);
         // Bytes still to copy at distance `stride` (the previous scanline's other copies).
         let mut pending = 0;
+        let mut first = 0usize;
         for (j, &reps) in repeats.iter().enumerate() {
             let row_start = j * stride;
-            let row = &data[row_start..row_start + stride];
+            let row_end = row_start + stride;
+            let row = &data[row_start..row_end];
             cost.fill(u32::MAX);
             cost[0] = 0;
             // Running the previous copy-match on is free: (0, 0) marks it.
@@ -334,37 +275,63 @@ impl Deflater {
                     step[l] = (0, 0);
                 }
             }
+            let mut skip_to = row_start;
             for i in 0..stride {
-                let here = cost[i];
-                if here == u32::MAX {
-                    continue;
-                }
                 let p = row_start + i;
-                let lit = here + costs.lit[row[i] as usize];
+                let here = cost[i];
+                let lit = here.saturating_add(costs.lit[row[i] as usize]);
                 if lit < cost[i + 1] {
                     cost[i + 1] = lit;
                     step[i + 1] = (1, 0);
                 }
-                let from = self.cand_at.get(p).copied().unwrap_or(0) as usize;
-                let to = self.cand_at.get(p + 1).copied().unwrap_or(0) as usize;
-                let mut shorter = 2;
-                for &(len, dist) in self.cands.get(from..to).unwrap_or(&[]) {
-                    let hi = usize::from(len).min(stride - i);
-                    if hi <= shorter {
-                        continue;
-                    }
-                    // Only the shortest new length and the whole match: on these images the
-                    // lengths between never win (measured: same sizes over the targets).
-                    let base = here + costs.of_dist(usize::from(dist));
-                    for l in [shorter + 1, hi] {
-                        let c = base + costs.len[l];
-                        if c < cost[i + l] {
-                            cost[i + l] = c;
-                            step[i + l] = (l as u16, dist);
-                        }
-                    }
-                    shorter = hi;
+                if p + 3 > data.len() {
+                    continue;
                 }
+                let h = hash(p);
+                let max_len = (stride - i).min(MAX_MATCH);
+                if p >= skip_to && max_len >= 3 && here != u32::MAX {
+                    let real_p = first + i;
+                    let mut cand = head[h];
+                    let mut tries = CHAIN;
+                    let mut shorter = 2;
+                    while cand != u32::MAX && tries > 0 {
+                        let c = cand as usize;
+                        tries -= 1;
+                        // Earlier in this scanline: its first copy; else the last copy.
+                        let real_c = if c >= row_start {
+                            first + (c - row_start)
+                        } else {
+                            last.get(c).map_or(usize::MAX, |&r| r as usize)
+                        };
+                        if real_c >= real_p || real_p - real_c > WINDOW {
+                            break;
+                        }
+                        let len = common_prefix(&data[c..], &data[p..p + max_len]);
+                        if len > shorter {
+                            // Only the shortest new length and the whole match: on these
+                            // images the lengths between never win (measured: same sizes).
+                            let dist = real_p - real_c;
+                            let base = here + dist_costs[dist_code(dist)];
+                            for l in [shorter + 1, len] {
+                                let c = base + costs.len[l];
+                                if c < cost[i + l] {
+                                    cost[i + l] = c;
+                                    step[i + l] = (l as u16, dist as u16);
+                                }
+                            }
+                            shorter = len;
+                            if len == max_len {
+                                break;
+                            }
+                        }
+                        cand = prev[c];
+                    }
+                    if shorter >= SKIP_INSIDE {
+                        skip_to = p + shorter;
+                    }
+                }
+                prev[p] = head[h];
+                head[h] = p as u32;
             }
             // Walk back from the end to the start (or to where the copy-match stops).
             self.row_tokens.clear();
@@ -390,6 +357,7 @@ impl Deflater {
             push_copy(&mut self.tokens, pending + extend, stride);
             self.tokens.extend(self.row_tokens.iter().rev());
             pending = (usize::from(reps).max(1) - 1) * stride;
+            first += usize::from(reps).max(1) * stride;
         }
         push_copy(&mut self.tokens, pending, stride);
     }

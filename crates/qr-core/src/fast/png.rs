@@ -20,6 +20,9 @@ pub struct PngWriter {
     deflater: Deflater,
     rows: Vec<u8>,
     repeats: Vec<u16>,
+    /// For `expand.0` pixels per module: 8 modules (bit 0 = leftmost, 1 = white) -> their
+    /// pixels, leftmost in the highest bits.
+    expand: (usize, Vec<u64>),
 }
 
 static CRC_TABLE: [u32; 256] = {
@@ -76,29 +79,43 @@ impl PngWriter {
         self.rows.push(0);
         self.rows.resize(stride, 0xFF);
         self.repeats.push((QUIET * scale) as u16);
-        let ones: u64 = (1 << scale) - 1;
+        if self.expand.0 != scale || self.expand.1.len() != 256 {
+            let ones: u64 = (1 << scale) - 1;
+            let table = (0..256u32)
+                .map(|byte| {
+                    (0..8).fold(0u64, |acc, m| {
+                        acc << scale | if byte >> m & 1 == 1 { ones } else { 0 }
+                    })
+                })
+                .collect();
+            self.expand = (scale, table);
+        }
+        let expand = &self.expand.1;
+        let modules = size + 2 * QUIET;
+        let all = if modules >= 128 {
+            u128::MAX
+        } else {
+            (1u128 << modules) - 1
+        };
         for &row in symbol.rows() {
             self.rows.push(0);
-            let mut acc: u64 = 0;
+            // Bit k = module k - QUIET is white (the quiet zone is).
+            let white = !(row << QUIET) & all;
+            let mut acc: u128 = 0;
             let mut bits = 0;
-            let emit = |acc: u64, bits: &mut usize, rows: &mut Vec<u8>| {
-                while *bits >= 8 {
-                    *bits -= 8;
-                    rows.push((acc >> *bits) as u8);
+            let mut k = 0;
+            while k < modules {
+                let count = (modules - k).min(8);
+                let chunk = (white >> k) as usize & 0xFF;
+                let pixels = expand[chunk] >> ((8 - count) * scale);
+                acc = acc << (count * scale) | u128::from(pixels);
+                bits += count * scale;
+                while bits >= 8 {
+                    bits -= 8;
+                    self.rows.push((acc >> bits) as u8);
                 }
-            };
-            acc = acc << (QUIET * scale) | ((1 << (QUIET * scale)) - 1);
-            bits += QUIET * scale;
-            emit(acc, &mut bits, &mut self.rows);
-            for x in 0..size {
-                let white = (row >> x) & 1 == 0;
-                acc = acc << scale | if white { ones } else { 0 };
-                bits += scale;
-                emit(acc, &mut bits, &mut self.rows);
+                k += count;
             }
-            acc = acc << (QUIET * scale) | ((1 << (QUIET * scale)) - 1);
-            bits += QUIET * scale;
-            emit(acc, &mut bits, &mut self.rows);
             if bits > 0 {
                 // Pad the last byte with white.
                 self.rows
