@@ -69,11 +69,11 @@ pub fn encode(data: &[u8], mask: Option<u8>) -> Option<Symbol> {
     let size = layout.size;
     let mut lines = [0u128; 2 * MAX_SIZE];
     for (i, &pos) in layout.order.iter().take(total * 8).enumerate() {
-        if codewords[i >> 3] >> (7 - (i & 7)) & 1 == 1 {
-            let (y, x) = ((pos >> 7) as usize, (pos & 127) as usize);
-            lines[y] |= 1 << x;
-            lines[size + x] |= 1 << y;
-        }
+        // Branch-free: the bits are random.
+        let bit = u128::from(codewords[i >> 3] >> (7 - (i & 7)) & 1);
+        let (y, x) = ((pos >> 7) as usize, (pos & 127) as usize);
+        lines[y] |= bit << x;
+        lines[size + x] |= bit << y;
     }
     let lines = &lines[..2 * size];
 
