@@ -88,6 +88,23 @@ fn dist_code(dist: usize) -> usize {
     }
 }
 
+/// How many bytes from `c` and from `p` in `data` are equal, at most `max`. The first word
+/// may read past `max` (never past `data`): most matches here are shorter than 8 bytes, and a
+/// byte loop's exit would be unpredictable.
+#[inline]
+fn match_len(data: &[u8], c: usize, p: usize, max: usize) -> usize {
+    if let (Some(a), Some(b)) = (data.get(c..c + 8), data.get(p..p + 8)) {
+        let x = u64::from_le_bytes(a.try_into().unwrap_or([0; 8]));
+        let y = u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
+        let diff = x ^ y;
+        if diff != 0 || max <= 8 {
+            return ((diff.trailing_zeros() / 8) as usize).min(max);
+        }
+    }
+    let end = (p + max).min(data.len());
+    common_prefix(&data[c..], &data[p..end])
+}
+
 /// How many leading bytes `a` and `b` share, 8 at a time.
 #[inline]
 fn common_prefix(a: &[u8], b: &[u8]) -> usize {
@@ -306,7 +323,7 @@ impl Deflater {
                         if real_c >= real_p || real_p - real_c > WINDOW {
                             break;
                         }
-                        let len = common_prefix(&data[c..], &data[p..p + max_len]);
+                        let len = match_len(data, c, p, max_len);
                         if len > shorter {
                             // Only the shortest new length and the whole match: on these
                             // images the lengths between never win (measured: same sizes).
@@ -647,6 +664,18 @@ mod tests {
                 "dist {dist} code {c}"
             );
         }
+    }
+
+    #[test]
+    fn match_len_counts_equal_bytes_up_to_max() {
+        let mut data: Vec<u8> = (0..20).map(|i| i % 5).collect();
+        assert_eq!(match_len(&data, 0, 5, 10), 10);
+        assert_eq!(match_len(&data, 0, 5, 3), 3);
+        assert_eq!(match_len(&data, 0, 5, 15), 15);
+        assert_eq!(match_len(&data, 0, 10, 10), 10); // near the end: no full word at p
+        data[8] = 9;
+        assert_eq!(match_len(&data, 0, 5, 10), 3);
+        assert_eq!(match_len(&data, 1, 2, 5), 0);
     }
 
     #[test]
