@@ -494,7 +494,7 @@ fn code_lengths(freq: &[u32], limit: u32, lengths: &mut [u8]) {
         .map(|l| u64::from(count[l as usize]) << (limit - l))
         .sum();
     while kraft > 1 << limit {
-        count[limit as usize] -= 1;
+        count[limit as usize] = count[limit as usize].saturating_sub(1);
         for l in (1..limit).rev() {
             if count[l as usize] > 0 {
                 count[l as usize] -= 1;
@@ -507,7 +507,7 @@ fn code_lengths(freq: &[u32], limit: u32, lengths: &mut [u8]) {
     let mut i = n;
     for l in 1..=limit {
         for _ in 0..count[l as usize] {
-            i -= 1;
+            i = i.saturating_sub(1);
             lengths[syms[i].1 as usize] = l as u8;
         }
     }
@@ -664,6 +664,24 @@ mod tests {
                 "dist {dist} code {c}"
             );
         }
+    }
+
+    #[test]
+    fn code_lengths_respect_the_limit_and_kraft() {
+        // Fibonacci frequencies make an unlimited Huffman tree 29 levels deep.
+        let mut freq = [0u32; 30];
+        let (mut a, mut b) = (1u32, 1u32);
+        for f in &mut freq {
+            *f = a;
+            (a, b) = (b, a + b);
+        }
+        let mut lengths = [0u8; 30];
+        code_lengths(&freq, 15, &mut lengths);
+        assert!(lengths.iter().all(|&l| (1..=15).contains(&l)));
+        let kraft: u32 = lengths.iter().map(|&l| 1 << (15 - l)).sum();
+        assert_eq!(kraft, 1 << 15);
+        // More frequent symbols never get longer codes.
+        assert!(lengths.windows(2).all(|w| w[0] >= w[1]));
     }
 
     #[test]
