@@ -165,9 +165,21 @@ impl Costs {
     /// as the codes of typical QR images come out (short lengths cheap, the distance of one
     /// scanline nearly free, since every scanline's copies use it).
     fn estimate(data: &[u8], stride: usize) -> Costs {
-        let mut freq = [0u32; 256];
-        for &b in data {
-            freq[b as usize] += 1;
+        // Four tables: these images repeat a few byte values, and with one table each
+        // increment would wait for the one before.
+        let mut tables = [[0u32; 256]; 4];
+        let mut quads = data.chunks_exact(4);
+        for q in &mut quads {
+            for (table, &b) in tables.iter_mut().zip(q) {
+                table[b as usize] += 1;
+            }
+        }
+        for &b in quads.remainder() {
+            tables[0][b as usize] += 1;
+        }
+        let [mut freq, t1, t2, t3] = tables;
+        for (i, f) in freq.iter_mut().enumerate() {
+            *f += t1[i] + t2[i] + t3[i];
         }
         let total = data.len().max(1) as f32;
         let mut lit = [0u32; 286];
