@@ -139,6 +139,7 @@ pub struct Deflater {
     step: Vec<(u16, u16)>,
     /// One scanline's tokens, backwards, while its parse is read out.
     row_tokens: Vec<Token>,
+    huffman: Huffman,
 }
 
 /// The rows of an image: `data` holds distinct scanlines of `stride` bytes, and scanline `j`
@@ -247,7 +248,7 @@ impl Deflater {
                 }
             }
         }
-        write_block(&self.tokens, out);
+        write_block(&mut self.huffman, &self.tokens, out);
     }
 
     /// Replaces the tokens with the cheapest parse under `costs`, scanline by scanline, finding
@@ -455,15 +456,27 @@ impl BitWriter<'_> {
     }
 }
 
-/// Huffman code lengths for `freq`, none longer than `limit` (zero for unused symbols).
-fn code_lengths(freq: &[u32], limit: u32, lengths: &mut [u8]) {
+/// Buffers for building Huffman codes, reused between calls.
+#[derive(Default)]
+struct Huffman {
+    syms: Vec<(u32, u16)>,
+    weight: Vec<u32>,
+    parent: Vec<usize>,
+    depth: Vec<u32>,
+}
+
+/// Huffman code lengths for `freq`, none longer than `limit` (zero for unused symbols),
+/// building in `h`'s buffers.
+fn code_lengths_with(h: &mut Huffman, freq: &[u32], limit: u32, lengths: &mut [u8]) {
     lengths.fill(0);
-    let mut syms: Vec<(u32, u16)> = freq
-        .iter()
-        .enumerate()
-        .filter(|&(_, &f)| f > 0)
-        .map(|(s, &f)| (f, s as u16))
-        .collect();
+    let syms = &mut h.syms;
+    syms.clear();
+    syms.extend(
+        freq.iter()
+            .enumerate()
+            .filter(|&(_, &f)| f > 0)
+            .map(|(s, &f)| (f, s as u16)),
+    );
     match syms.len() {
         0 => return,
         1 => {
@@ -475,9 +488,13 @@ fn code_lengths(freq: &[u32], limit: u32, lengths: &mut [u8]) {
     syms.sort_unstable();
     // Two-queue Huffman: leaves sorted by weight, internal nodes created in weight order.
     let n = syms.len();
-    let mut weight: Vec<u32> = syms.iter().map(|&(f, _)| f).collect();
-    let mut parent = vec![0usize; 2 * n - 1];
+    let weight = &mut h.weight;
+    weight.clear();
+    weight.extend(syms.iter().map(|&(f, _)| f));
     weight.resize(2 * n - 1, 0);
+    let parent = &mut h.parent;
+    parent.clear();
+    parent.resize(2 * n - 1, 0);
     let (mut leaf, mut node) = (0, n);
     for next in n..2 * n - 1 {
         let mut pick = || {
@@ -494,7 +511,9 @@ fn code_lengths(freq: &[u32], limit: u32, lengths: &mut [u8]) {
         parent[a] = next;
         parent[b] = next;
     }
-    let mut depth = vec![0u32; 2 * n - 1];
+    let depth = &mut h.depth;
+    depth.clear();
+    depth.resize(2 * n - 1, 0);
     for i in (0..2 * n - 2).rev() {
         depth[i] = depth[parent[i]] + 1;
     }
@@ -550,12 +569,12 @@ fn codes(lengths: &[u8], codes: &mut [u16]) {
 }
 
 /// One final dynamic-Huffman block holding `tokens`.
-fn write_block(tokens: &[Token], out: &mut Vec<u8>) {
+fn write_block(h: &mut Huffman, tokens: &[Token], out: &mut Vec<u8>) {
     let (lit_freq, dist_freq) = frequencies(tokens);
     let mut lit_len = [0u8; 286];
     let mut dist_len = [0u8; 30];
-    code_lengths(&lit_freq, 15, &mut lit_len);
-    code_lengths(&dist_freq, 15, &mut dist_len);
+    code_lengths_with(h, &lit_freq, 15, &mut lit_len);
+    code_lengths_with(h, &dist_freq, 15, &mut dist_len);
     if dist_len.iter().all(|&l| l == 0) {
         // At least one distance code must be described.
         dist_len[0] = 1;
@@ -596,7 +615,7 @@ fn write_block(tokens: &[Token], out: &mut Vec<u8>) {
         cl_freq[s as usize] += 1;
     }
     let mut cl_len = [0u8; 19];
-    code_lengths(&cl_freq, 7, &mut cl_len);
+    code_lengths_with(h, &cl_freq, 7, &mut cl_len);
     let hclen = 4.max(
         19 - CL_ORDER
             .iter()
@@ -690,7 +709,7 @@ mod tests {
             (a, b) = (b, a + b);
         }
         let mut lengths = [0u8; 30];
-        code_lengths(&freq, 15, &mut lengths);
+        code_lengths_with(&mut Huffman::default(), &freq, 15, &mut lengths);
         assert!(lengths.iter().all(|&l| (1..=15).contains(&l)));
         let kraft: u32 = lengths.iter().map(|&l| 1 << (15 - l)).sum();
         assert_eq!(kraft, 1 << 15);
