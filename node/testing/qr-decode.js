@@ -12,12 +12,13 @@ const { PNG } = require('pngjs');
  * of pixels wide and the symbol is large (npm qrcode's `width: 200` draws a version-15 symbol with
  * modules of 2 or 3 px), so then the module centres are sampled from the image and the resulting
  * clean symbol is handed to jsqr: jsqr still does the finding, format, error correction and data parsing.
+ * `resample: false` turns that second try off (the Rust tiers' whole-pixel modules never need it).
  */
-function decodeQrPng(png) {
+function decodeQrPng(png, { resample = true } = {}) {
   const image = PNG.sync.read(png);
   const rgba = new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.length);
   let result = jsQR(rgba, image.width, image.height, { inversionAttempts: 'dontInvert' });
-  if (result === null) {
+  if (result === null && resample) {
     const clean = resampleModules(image);
     if (clean !== null) result = jsQR(clean.data, clean.width, clean.height, { inversionAttempts: 'dontInvert' });
   }

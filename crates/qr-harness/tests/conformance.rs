@@ -5,10 +5,12 @@
 //!
 //! Each case asserts the exact status, Content-Type and body the contract gives, so the same request
 //! gets the same answer from every tier by construction; every PNG is decoded back to its exact
-//! text by rqrr, and the PNGs of tiers 1 to 4 must equal `qr_core::png` byte for byte.
+//! text by rqrr and by jsqr, and the PNGs of tiers 1 to 4 must equal `qr_core::png` byte for byte.
 
 #[path = "support/http.rs"]
 mod http;
+#[path = "support/jsqr.rs"]
+mod jsqr;
 
 use std::io::{BufReader, Write};
 use std::net::SocketAddr;
@@ -382,15 +384,25 @@ fn describe(response: &Response) -> String {
     )
 }
 
-/// Decodes a PNG with an independent decoder (qr-decode: image + rqrr): square, >= 200 px, EC
-/// level L. Tier-0's npm `qrcode` draws 2 or 3 px modules that rqrr sometimes misses at that size:
-/// for tier-0 only (`upscale`), an image with no QR code found is tried again at twice the size.
-fn decode(png: &[u8], upscale: bool) -> Result<Vec<u8>, String> {
-    if upscale {
+/// Decodes a PNG with two decoders independent of every encoder, which must agree: rqrr (through
+/// qr-decode: square, >= 200 px, EC level L) and npm jsqr. Tier-0's npm `qrcode` draws 2 or 3 px
+/// modules that both sometimes miss at that size: for tier-0 only (`tier0`), rqrr may retry at twice
+/// the size and jsqr on resampled module centres.
+fn decode(png: &[u8], tier0: bool) -> Result<Vec<u8>, String> {
+    let by_rqrr = if tier0 {
         qr_decode::decode_allowing_upscale(png)
     } else {
         qr_decode::decode(png)
+    }?;
+    let by_jsqr = jsqr::decode(png, tier0)?;
+    if by_jsqr != by_rqrr {
+        return Err(format!(
+            "rqrr reads {:?} but jsqr reads {:?}",
+            String::from_utf8_lossy(&by_rqrr),
+            String::from_utf8_lossy(&by_jsqr)
+        ));
     }
+    Ok(by_rqrr)
 }
 
 /// Sends `case` on its own connection and checks the answer.
