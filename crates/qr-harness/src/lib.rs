@@ -657,7 +657,8 @@ mod tests {
         );
         assert_eq!(
             ServerSpec::new(Tier::Tier1, Mode::Single).engine_name(),
-            "article"
+            "fast",
+            "the core's default engine"
         );
     }
 

@@ -1,6 +1,6 @@
 //! rusty-qr tier 4: the whole HTTP server in Rust, axum on tokio, with the contract of every tier.
 //!
-//! Run with `cargo run --release -p qr-server -- [--addr 127.0.0.1:42069] [--engine article]`.
+//! Run with `cargo run --release -p qr-server -- [--addr 127.0.0.1:42069] [--engine fast|article]` (fast is the default).
 
 mod query;
 
