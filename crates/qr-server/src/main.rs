@@ -1,6 +1,6 @@
 //! rusty-qr tier 4 server: prints `listening on http://ADDR` when ready, stops on SIGINT/SIGTERM.
 //!
-//! Run with `qr-server [--addr 127.0.0.1:42069] [--engine E] [--max-in-flight N] [--header-read-timeout-ms MS]`.
+//! Run with `qr-server [--addr 127.0.0.1:42069] [--engine E] [--max-connections N] [--header-read-timeout-ms MS]`.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -10,16 +10,15 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use qr_core::Engine;
-use qr_server::{AppState, DEFAULT_MAX_IN_FLIGHT, ServeConfig, app, serve};
+use qr_server::{ServeConfig, app, serve};
 
-const USAGE: &str = "usage: qr-server [--addr HOST:PORT] [--engine ENGINE] [--max-in-flight N] \
+const USAGE: &str = "usage: qr-server [--addr HOST:PORT] [--engine ENGINE] [--max-connections N] \
                      [--header-read-timeout-ms MS]";
 
 #[derive(Debug)]
 struct Args {
     addr: SocketAddr,
     engine: Engine,
-    max_in_flight: usize,
     config: ServeConfig,
 }
 
@@ -28,7 +27,6 @@ fn parse_args(mut argv: impl Iterator<Item = std::ffi::OsString>) -> anyhow::Res
     let mut args = Args {
         addr: SocketAddr::from(([127, 0, 0, 1], 42069)),
         engine: Engine::default(),
-        max_in_flight: DEFAULT_MAX_IN_FLIGHT,
         config: ServeConfig::default(),
     };
     while let Some(arg) = argv.next() {
@@ -51,12 +49,12 @@ fn parse_args(mut argv: impl Iterator<Item = std::ffi::OsString>) -> anyhow::Res
         match flag {
             "--addr" => args.addr = value()?.parse().context("--addr must be HOST:PORT")?,
             "--engine" => args.engine = Engine::from_str(&value()?)?,
-            "--max-in-flight" => {
-                args.max_in_flight = value()?
+            "--max-connections" => {
+                args.config.max_connections = value()?
                     .parse()
-                    .context("--max-in-flight must be a number")?;
-                if args.max_in_flight == 0 {
-                    bail!("--max-in-flight must be at least 1");
+                    .context("--max-connections must be a number")?;
+                if args.config.max_connections == 0 {
+                    bail!("--max-connections must be at least 1");
                 }
             }
             "--header-read-timeout-ms" => {
@@ -81,12 +79,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
     writeln!(stdout, "listening on http://{addr}")?;
     stdout.flush()?;
     drop(stdout);
-    let router = app(AppState::new(args.engine, args.max_in_flight));
+    let router = app(args.engine);
     serve(listener, router, args.config, shutdown).await?;
     Ok(())
 }
 
-/// Resolves on the first SIGINT or SIGTERM; the handlers are installed before this returns.
+/// Resolves on the first SIGINT or SIGTERM (the handlers are installed before this returns); a
+/// second one exits at once with status 1, as the Node host does.
 #[cfg(unix)]
 fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()>> {
     use tokio::signal::unix::{SignalKind, signal};
@@ -97,6 +96,14 @@ fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()>> {
             _ = interrupt.recv() => {}
             _ = terminate.recv() => {}
         }
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+            eprintln!("qr-server: second signal: exiting without waiting");
+            std::process::exit(1);
+        });
     })
 }
 

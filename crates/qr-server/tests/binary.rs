@@ -73,7 +73,7 @@ fn flags_are_taken() {
     for &engine in qr_core::Engine::ALL {
         let (mut child, addr) = start(&[
             &format!("--engine={engine}"),
-            "--max-in-flight",
+            "--max-connections",
             "1",
             "--header-read-timeout-ms",
             "5000",
@@ -92,8 +92,8 @@ fn usage_errors_exit_2() {
         &["--engine", "nope"][..],
         &["--addr", "not-an-address"],
         &["--addr"],
-        &["--max-in-flight", "0"],
-        &["--max-in-flight", "many"],
+        &["--max-connections", "0"],
+        &["--max-connections", "many"],
         &["--header-read-timeout-ms", "-1"],
         &["--bogus"],
         &["extra"],

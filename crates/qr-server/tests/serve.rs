@@ -23,6 +23,46 @@ fn raw_utf8_in_the_request_target_is_text() {
     server.stop().unwrap();
 }
 
+#[test]
+fn a_connection_past_the_bound_gets_a_503_and_is_closed() {
+    let config = ServeConfig {
+        max_connections: 1,
+        ..ServeConfig::default()
+    };
+    let server = TestServer::start(default_app(), config);
+    // The one allowed connection, kept alive: served.
+    let mut first = TcpStream::connect(server.addr).unwrap();
+    first
+        .write_all(b"GET /qrcode?text=first HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    let mut head = [0u8; 12];
+    first.read_exact(&mut head).unwrap();
+    assert_eq!(&head, b"HTTP/1.1 200");
+    // One more connection while it is open: turned away at once, bad request or not.
+    for target in ["/qrcode?text=second", "/qrcode"] {
+        let reply = send(server.addr, &request("GET", target));
+        assert_eq!(reply.status, 503, "{target}");
+        assert_eq!(reply.body, b"server is busy");
+        assert_eq!(
+            reply.header("content-type"),
+            Some("text/plain; charset=utf-8")
+        );
+    }
+    // Once the first connection is gone, its place is free again.
+    drop(first);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let reply = send(server.addr, &request("GET", "/qrcode?text=third"));
+        if reply.status == 200 {
+            assert_eq!(decode(&reply.body), b"third");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the place was never freed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    server.stop().unwrap();
+}
+
 /// Reads until the server closes the connection, returning what it sent and when it closed.
 fn wait_for_close(mut stream: TcpStream, started: Instant) -> (Vec<u8>, Duration) {
     stream

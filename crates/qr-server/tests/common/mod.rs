@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use axum::Router;
 use qr_core::{Engine, Options};
-use qr_server::{AppState, DEFAULT_MAX_IN_FLIGHT, ServeConfig, app, serve};
+use qr_server::{ServeConfig, app, serve};
 
 pub const TARGETS: &str = include_str!("../../../../bench/targets.txt");
 
@@ -22,7 +22,7 @@ pub const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
 
 /// The router every test serves.
 pub fn default_app() -> Router {
-    app(AppState::new(Engine::default(), DEFAULT_MAX_IN_FLIGHT))
+    app(Engine::default())
 }
 
 /// What a request must get.
