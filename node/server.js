@@ -1,6 +1,7 @@
 // rusty-qr's Node.js host: one express server for GET /qrcode?text=T, backed by one tier of Rust adoption.
 // Run with `node server.js --tier tier-0|tier-1|tier-2|tier-2-bindgen|tier-3 [--mode single|cluster]
-//          [--workers N] [--port P] [--engine E]`  (port 42069 by default; 0 = an ephemeral port).
+//          [--workers N] [--port P] [--engine E] [--max-connections N]`  (port 42069 by default; 0 = an
+//          ephemeral port; past N open connections per process, 1024 by default, a new one gets a 503).
 //
 // The tier interface (every node/tiers/<tier>.js; see node/tiers/README.md):
 //   generateQrCode(text: string, engine: string | undefined) -> Buffer | Promise<Buffer>
@@ -22,9 +23,10 @@ const { runPrimary, workerPort } = require('./cluster');
 const TIERS = ['tier-0', 'tier-1', 'tier-2', 'tier-2-bindgen', 'tier-3'];
 const MODES = ['single', 'cluster'];
 const DEFAULT_PORT = 42069;
+const DEFAULT_MAX_CONNECTIONS = 1024; // as tier-4's qr-server: far above the benchmark's 100
 const USAGE =
   'usage: node server.js --tier tier-0|tier-1|tier-2|tier-2-bindgen|tier-3 [--mode single|cluster] ' +
-  '[--workers N] [--port P] [--engine E]';
+  '[--workers N] [--port P] [--engine E] [--max-connections N]';
 
 /** Parses argv into `{ tier, mode, workers, port, engine }`; throws an Error with a one-line message. */
 function parseCommandLine(argv) {
@@ -36,6 +38,7 @@ function parseCommandLine(argv) {
       workers: { type: 'string' },
       port: { type: 'string', default: String(DEFAULT_PORT) },
       engine: { type: 'string' },
+      'max-connections': { type: 'string', default: String(DEFAULT_MAX_CONNECTIONS) },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -59,6 +62,7 @@ function parseCommandLine(argv) {
     workers: values.workers === undefined ? os.availableParallelism() : integer('workers', values.workers, 1, 1024),
     port: integer('port', values.port, 0, 65535),
     engine: values.engine,
+    maxConnections: integer('max-connections', values['max-connections'], 1, 1_000_000),
   };
 }
 
@@ -74,19 +78,19 @@ function main() {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const { tier, mode, workers, port, engine } = options;
+  const { tier, mode, workers, port, engine, maxConnections } = options;
   const ready = (realPort) => process.stdout.write(`listening on http://127.0.0.1:${realPort}\n`);
 
   if (mode === 'single') {
     const log = (line) => process.stderr.write(`[${tier}] ${line}\n`);
-    runWorker({ tier, engine, port, log, onListening: ready });
+    runWorker({ tier, engine, port, maxConnections, log, onListening: ready });
   } else if (cluster.isPrimary) {
     const log = (line) => process.stderr.write(`[${tier} primary] ${line}\n`);
     log(`forking ${workers} worker(s)`);
     runPrimary({ workers, port, log, onReady: ready });
   } else {
     const log = (line) => process.stderr.write(`[${tier} worker ${cluster.worker.id}] ${line}\n`);
-    runWorker({ tier, engine, port: workerPort(), log, onListening: () => {}, clustered: true });
+    runWorker({ tier, engine, port: workerPort(), maxConnections, log, onListening: () => {}, clustered: true });
   }
 }
 

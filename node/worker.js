@@ -4,10 +4,12 @@
 
 const http = require('node:http');
 const path = require('node:path');
-const { createApp } = require('./http/app');
+const { createApp, ERRORS } = require('./http/app');
 
 /** Request line + headers up to 64 KiB, so a 20 KB URL reaches the app (and gets "text must be <= 512 bytes"). */
 const MAX_HEADER_SIZE = 64 * 1024;
+/** A client that has not sent its request line and headers by then is cut off (as in tier-4). */
+const HEADERS_TIMEOUT_MS = 10_000;
 /** How long in-flight requests get to finish after SIGINT/SIGTERM before their connections are cut. */
 const SHUTDOWN_GRACE_MS = 10_000;
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -28,10 +30,12 @@ function loadTier(tier, engine) {
  * again: the primary forwards a signal the whole process group may also have got) and SIGINT, which a
  * terminal's Ctrl-C sends to every process of the group, is ignored; the primary forces with SIGKILL.
  */
-async function runWorker({ tier, engine, port, log, onListening, clustered = false }) {
+async function runWorker({ tier, engine, port, maxConnections, log, onListening, clustered = false }) {
   let server = null;
   let closing = false;
   const inFlight = new Set(); // responses not finished yet
+  const served = new Set(); // open connections within the bound
+  const turnedAway = new WeakSet(); // connections past it: each request gets a 503 and the connection closes
 
   const shutdown = (signal) => {
     if (closing && clustered) return;
@@ -71,11 +75,35 @@ async function runWorker({ tier, engine, port, log, onListening, clustered = fal
   if (closing) process.exit(0);
 
   const app = createApp(generate, log);
-  server = http.createServer({ maxHeaderSize: MAX_HEADER_SIZE }, (req, res) => {
+  const options = {
+    maxHeaderSize: MAX_HEADER_SIZE,
+    headersTimeout: HEADERS_TIMEOUT_MS,
+    requireHostHeader: false, // hyper (tier-4) does not require one either
+  };
+  server = http.createServer(options, (req, res) => {
+    if (turnedAway.has(req.socket)) {
+      res.writeHead(503, {
+        'Content-Type': 'text/plain; charset=utf-8',
+        'Content-Length': Buffer.byteLength(ERRORS.busy),
+        Connection: 'close',
+      });
+      res.end(ERRORS.busy);
+      return;
+    }
     inFlight.add(res);
     res.once('close', () => inFlight.delete(res));
     if (closing) res.setHeader('Connection', 'close'); // e.g. the next pipelined request
     app(req, res);
+  });
+  // Past `maxConnections` open connections a new one is read, answered 503 and closed (as in tier-4), so an
+  // overload cannot queue without limit.
+  server.on('connection', (socket) => {
+    if (served.size >= maxConnections) {
+      turnedAway.add(socket);
+      return;
+    }
+    served.add(socket);
+    socket.once('close', () => served.delete(socket));
   });
   server.on('error', (err) => {
     log(`cannot listen on 127.0.0.1:${port}: ${err.message}`);

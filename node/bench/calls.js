@@ -88,8 +88,6 @@ async function main() {
       rows.push(row);
       process.stderr.write(`${tier} ${engine}: ${row.error ? `error: ${row.error}` : `${row.median_us.toFixed(1)} µs`}\n`);
     }
-    // Let a tier release its resources (tier-1 sidecars, worker pools) before the next.
-    if (mod && typeof mod.close === 'function') await mod.close();
   }
   process.stdout.write(`${JSON.stringify({ node: process.version, targets: targets.length, rows }, null, 2)}\n`);
 }

@@ -26,7 +26,7 @@ function createApp(generate, log = (line) => console.error(line)) {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', false); // ours is in ./query.js; express's would turn `text=a&text=b` into an array
-  app.set('etag', false); // no ETag and no 304s: every tier answers the same request with the same bytes
+  app.set('etag', false); // no ETag (and 200s bypass res.send, so no 304s): every tier answers the same request with the same bytes
   app.set('case sensitive routing', true); // /QRCODE is 404
   app.set('strict routing', true); // /qrcode/ is 404
 
@@ -49,7 +49,8 @@ function createApp(generate, log = (line) => console.error(line)) {
       }
       return;
     }
-    res.status(200).set('Content-Type', 'image/png').send(png);
+    // Not res.send(): its freshness check would turn `If-None-Match: *` into a 304.
+    res.status(200).set({ 'Content-Type': 'image/png', 'Content-Length': png.length }).end(png);
   });
 
   // Any other method on /qrcode (OPTIONS too, which express would otherwise answer itself).

@@ -97,6 +97,34 @@ for (const mode of [['--mode', 'single'], ['--mode', 'cluster', '--workers', '2'
   });
 }
 
+test('a connection past --max-connections gets a 503 and is closed; its place frees up again', BOUNDED, async () => {
+  const server = await startServer(['--tier', 'tier-0', '--max-connections', '1']);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    // The one allowed connection, kept open by the agent.
+    assert.equal((await request(server.port, qrPath('first'), { agent })).status, 200);
+    // One more connection while it is open: turned away, whatever it asks.
+    for (const urlPath of [qrPath('second'), '/qrcode']) {
+      const res = await expectError(server.port, urlPath, 503, 'server is busy');
+      assert.equal(res.headers.connection, 'close');
+    }
+    agent.destroy(); // closes the first connection
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const res = await request(server.port, qrPath('third'));
+      if (res.status === 200) {
+        assert.deepEqual(decodeQrPng(res.body), Buffer.from('third'));
+        break;
+      }
+      assert.ok(Date.now() < deadline, 'the place was never freed');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  } finally {
+    agent.destroy();
+    assert.equal(await server.stop('SIGTERM'), 0, server.stderr());
+  }
+});
+
 test('cluster: a worker killed with SIGKILL is replaced while requests still succeed', BOUNDED, async () => {
   const server = await startServer(['--tier', 'tier-0', '--mode', 'cluster', '--workers', '2']);
   try {

@@ -16,12 +16,14 @@ function options() {
 }
 
 /**
- * `text -> Promise<Buffer>` (a PNG). The text goes in as one byte-mode segment of its UTF-8 bytes, so the
- * QR code holds exactly those bytes (NUL and emoji included) and no mode switching or Kanji guessing applies.
+ * `text -> Promise<Buffer>` (a PNG), called exactly as the article does: with the string, so npm qrcode
+ * picks its own segments (numeric, alphanumeric, byte). Byte segments hold the UTF-8 bytes and the other
+ * modes stand for the same ASCII characters, so the QR code decodes to exactly the text's bytes (NUL and
+ * emoji included); Kanji mode stays off, as it needs a `toSJISFunc` option.
  * Tier 0 has a single engine (npm qrcode): the server rejects --engine for it, so `_engine` is unused.
  */
 function generateQrCode(text, _engine) {
-  return QRCode.toBuffer([{ data: Buffer.from(text, 'utf8'), mode: 'byte' }], options());
+  return QRCode.toBuffer(text, options());
 }
 
 module.exports = { generateQrCode };

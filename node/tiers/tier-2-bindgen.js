@@ -6,17 +6,31 @@
 
 const path = require('node:path');
 
-const { generate } = require(path.join(__dirname, '..', 'build', 'bindgen', 'qr_wasm_bindgen.js'));
+const GLUE = path.join(__dirname, '..', 'build', 'bindgen', 'qr_wasm_bindgen.js');
+
+/** The glue module; replaced by a fresh one (a new Wasm instance) after a trap. */
+let glue = require(GLUE);
 
 /**
  * `text -> Buffer`: the PNG of `text` with the named engine (undefined = the core's default). Throws the
  * core's message as an Error (a JsError from Rust).
  */
 function generateQrCode(text, engine) {
+  let png;
+  try {
+    png = glue.generate(text, engine);
+  } catch (err) {
+    if (err instanceof WebAssembly.RuntimeError) {
+      // A trap leaves the instance's memory in an unknown state: the next call gets a fresh instance,
+      // by requiring the glue anew (it instantiates the module when loaded).
+      delete require.cache[GLUE];
+      glue = require(GLUE);
+    }
+    throw err;
+  }
   // The glue already copied the bytes out of Wasm memory into this Uint8Array (`.slice()`); wrap its
   // memory as a Buffer without another copy.
-  const png = generate(text, engine);
   return Buffer.from(png.buffer, png.byteOffset, png.byteLength);
 }
 
-module.exports = { generateQrCode };
+module.exports = { generateQrCode, __testing: { GLUE } };
