@@ -13,7 +13,8 @@
 //! V8) and keep the `name` section, so a trap's stack trace names Rust functions.
 //!
 //! # wasm-opt: measured, not used
-//! binaryen 132's wasm-opt (npm `binaryen`, `--enable-bulk-memory --enable-nontrapping-float-to-int`),
+//! binaryen 132's wasm-opt (a one-off `npx binaryen@132`, not a dependency; `--enable-bulk-memory
+//! --enable-nontrapping-float-to-int`),
 //! 2026-11-25, Node 20.20, the 10 texts of bench/targets.txt cycled, CPU time per call
 //! (`process.cpuUsage`, median of 9 rounds of 1000 calls after 300 warm-up calls; the 2 cores were
 //! shared with other jobs, so wall time was useless and CPU time is what is compared).
@@ -50,8 +51,8 @@ use crate::cmd::{Step, cargo, output, run};
 /// The Wasm target both tier-2 modules are built for.
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
-/// Builds every Node.js build output (see the module doc). Needs node/node_modules (for nothing yet,
-/// but main.rs runs `npm ci` first anyway) and network access to crates.io on the first run only.
+/// Builds every Node.js build output (see the module doc). Needs crates.io on the first run only,
+/// to install wasm-bindgen-cli.
 pub fn build_all(root: &Path) -> Result<()> {
     build_wasm(root)?;
     build_napi(root)
@@ -81,7 +82,7 @@ pub fn build_wasm(root: &Path) -> Result<()> {
     replace_file(&built.join("qr_wasm.wasm"), &out.join("qr_wasm.wasm"))?;
 
     let version = locked_version(root, "wasm-bindgen")?;
-    let cli = wasm_bindgen_cli(root, &version)?;
+    let cli = wasm_bindgen_cli(&version)?;
     let step = Step::start("wasm-bindgen --target nodejs (tier-2-bindgen glue)");
     let fresh = out.join("bindgen.new");
     remove_dir_if_present(&fresh)?;
@@ -155,52 +156,16 @@ fn version_in_lock(lock: &str, package: &str) -> Result<String> {
     }
 }
 
-/// `~/.cache/rusty-qr/tools`, the tool cache shared by every clone (and CI on the same machine).
-pub fn tools_dir() -> Result<PathBuf> {
-    let home = std::env::var_os("HOME").context("HOME is not set: cannot find ~/.cache")?;
-    Ok(PathBuf::from(home).join(".cache/rusty-qr/tools"))
-}
-
-/// The wasm-bindgen CLI at exactly `version`, installed into the tool cache when absent.
-pub fn wasm_bindgen_cli(repo_root: &Path, version: &str) -> Result<PathBuf> {
-    let root = tools_dir()?.join(format!("wasm-bindgen-cli-{version}"));
-    let bin = root.join("bin/wasm-bindgen");
-    if !bin.is_file() {
-        let step = Step::start("install wasm-bindgen-cli (once per version; takes minutes)");
-        eprintln!(
-            "    wasm-bindgen-cli {version} -> {} (the exact version of the wasm-bindgen crate in Cargo.lock)",
-            root.display()
-        );
-        let install = |locked: bool| {
-            let mut command = cargo(repo_root);
-            command.arg("install");
-            if locked {
-                command.arg("--locked");
-            }
-            command
-                .args(["--version", &format!("={version}"), "--root"])
-                .arg(&root)
-                .arg("wasm-bindgen-cli");
-            run(&mut command)
-        };
-        if let Err(error) = install(true) {
-            // `--locked` fails when a dependency version in the CLI's own lock file has since been
-            // yanked (0.2.130 locks webpki-roots 1.0.11, no longer on crates.io); the CLI itself is
-            // still exactly `version`.
-            eprintln!(
-                "    {error:#}\n    retrying without --locked (newest compatible dependencies)"
-            );
-            install(false)?;
-        }
-        step.done();
-    }
+/// The wasm-bindgen CLI at exactly `version` (the wasm-bindgen crate's locked version: the two
+/// must match), installed into the tool cache when absent.
+pub fn wasm_bindgen_cli(version: &str) -> Result<PathBuf> {
+    let bin = qr_harness::tools::cargo_install("wasm-bindgen-cli", version, "wasm-bindgen")?;
     let reported = output(Command::new(&bin).arg("--version"))?;
     if reported.split_whitespace().nth(1) != Some(version) {
         bail!(
-            "{} reports {:?}, expected version {version}: delete {} and build again",
+            "{} reports {:?}, expected version {version}: delete it and build again",
             bin.display(),
-            reported.trim(),
-            root.display()
+            reported.trim()
         );
     }
     Ok(bin)

@@ -19,7 +19,7 @@ pub struct Args {
     #[arg(long, value_delimiter = ',', value_parser = parse_mode, default_value = "cluster")]
     pub modes: Vec<Mode>,
     /// Rust engines, comma-separated [default: every engine]. Tier-0 is pure JS ("js").
-    #[arg(long, value_delimiter = ',', value_parser = parse_engine)]
+    #[arg(long, visible_alias = "engine", value_delimiter = ',', value_parser = parse_engine)]
     pub engines: Vec<Engine>,
     /// Cluster workers [default: the CPU count].
     #[arg(long, value_parser = parse_count)]

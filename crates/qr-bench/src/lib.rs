@@ -22,7 +22,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::{Context, Result};
 
 pub use cli::Args;
-pub use oha::ensure_oha;
 pub use runner::Results;
 
 static INTERRUPTED: OnceLock<Arc<AtomicBool>> = OnceLock::new();

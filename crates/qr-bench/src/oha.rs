@@ -1,51 +1,18 @@
 //! The load generator: oha 1.16, installed once into the tool cache, its JSON report parsed.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use serde::Deserialize;
 
-/// The pinned oha version.
-pub const OHA_VERSION: &str = "1.16.0";
+/// The pinned oha version (installed by `qr_harness::tools::oha`).
+pub const OHA_VERSION: &str = qr_harness::tools::OHA.1;
 
 /// oha's error string for requests cut off when `-z` ends (not used with `-w`, kept harmless).
 const DEADLINE_ERROR: &str = "aborted due to deadline";
-
-/// The tool-cache root oha is installed into: `~/.cache/rusty-qr/tools/oha-1.16.0`.
-pub fn oha_root() -> Result<PathBuf> {
-    let home = std::env::var_os("HOME").context("HOME is not set")?;
-    Ok(PathBuf::from(home)
-        .join(".cache/rusty-qr/tools")
-        .join(format!("oha-{OHA_VERSION}")))
-}
-
-/// The oha binary, installing it with `cargo install --locked` when it is absent.
-pub fn ensure_oha() -> Result<PathBuf> {
-    let root = oha_root()?;
-    let bin = root.join("bin/oha");
-    if bin.is_file() {
-        return Ok(bin);
-    }
-    eprintln!(
-        "installing oha {OHA_VERSION} into {} (once; takes a few minutes)...",
-        root.display()
-    );
-    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args(["install", "oha", "--locked", "--version"])
-        .arg(format!("={OHA_VERSION}"))
-        .arg("--root")
-        .arg(&root)
-        .status()
-        .context("running cargo install oha")?;
-    if !status.success() || !bin.is_file() {
-        bail!("cargo install oha {OHA_VERSION} failed ({status})");
-    }
-    eprintln!("installed {}", bin.display());
-    Ok(bin)
-}
 
 /// `oha --version`'s output, e.g. "oha 1.16.0".
 pub fn oha_version(oha: &Path) -> Result<String> {

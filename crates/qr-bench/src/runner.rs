@@ -371,7 +371,7 @@ fn fixed(target: f64, r: &LoadResult) -> FixedRate {
 
 /// Runs the whole HTTP benchmark and writes results.json, report.md and chart.svg to `out`.
 pub fn run_http(args: &Args, out: &Path) -> Result<Results> {
-    let oha = oha::ensure_oha()?;
+    let oha = qr_harness::tools::oha()?;
     let targets_path = args
         .targets
         .clone()

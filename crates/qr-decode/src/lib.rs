@@ -1,5 +1,7 @@
 //! Test support: a QR code PNG read back to its exact payload bytes by `image` + `rqrr`,
 //! code that shares nothing with the encoders under test. Used as a dev-dependency by every tier's tests.
+//!
+//! Run its own test with `cargo test -p qr-decode`.
 
 /// The smallest width the contract allows (the same number as `qr_core::MIN_IMAGE_PX`, restated
 /// here so that this crate does not depend on the code it checks).

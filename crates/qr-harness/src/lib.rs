@@ -3,6 +3,8 @@
 //! Used by `cargo xtask serve`, the conformance suite (`cargo xtask test`) and the benchmark.
 //! Run its own tests with `cargo test -p qr-harness`.
 
+pub mod tools;
+
 use std::collections::VecDeque;
 use std::fmt;
 use std::io::{BufRead, BufReader, Read};

@@ -76,10 +76,12 @@ mod tests {
     fn same_bytes_as_the_core_and_errors_as_messages() {
         let core = qr_core::png("https://tourofrust.com", &Options::default()).unwrap();
         assert_eq!(generate_impl("https://tourofrust.com", None).unwrap(), core);
-        assert_eq!(
-            generate_impl("https://tourofrust.com", Some("article")).unwrap(),
-            core
-        );
+        for &engine in Engine::ALL {
+            assert_eq!(
+                generate_impl("https://tourofrust.com", Some(engine.name())).unwrap(),
+                qr_core::png("https://tourofrust.com", &Options::with_engine(engine)).unwrap()
+            );
+        }
         assert_eq!(
             generate_impl("a", Some("nope")).unwrap_err(),
             "nope".parse::<Engine>().unwrap_err().to_string()
