@@ -93,10 +93,18 @@ impl IntoResponse for AppError {
 
 /// `GET /qrcode?text=...`: the PNG of the QR code of `text`.
 ///
-/// The core runs inline on the tokio worker, not in `spawn_blocking`, because that measured faster:
-/// 100 connections, oha 1.16.0, the 10 bench targets, 10 alternating 10 s pairs on a shared 2-core
-/// machine (load 9-38): inline median 1286 req/s, p99 275 ms; spawn_blocking 989 req/s, p99 381 ms;
-/// inline won 7 of the 10 pairs.
+/// The core runs inline on the tokio worker, not in `spawn_blocking`, chosen by measurement:
+/// 100 connections, oha 1.16.0 on the same 2 cores, the 10 bench targets, 3 alternating rounds of
+/// 10 s each on a quiet machine (req/s, p99):
+///
+/// | engine | inline | spawn_blocking |
+/// | --- | --- | --- |
+/// | fast (the default) | 52,630 req/s, 4.9 ms | 37,840 req/s, 5.4 ms |
+/// | article | 2,630 req/s, 57 ms | 3,190 req/s, 118 ms |
+///
+/// `spawn_blocking` gives the slow article engine 21% more throughput at twice the p99 (its
+/// blocking threads outnumber the cores and win CPU from the load generator); for the engine we
+/// serve, inline is 39% faster. The article's own server also ran the function inline.
 async fn qrcode(State(engine): State<Engine>, uri: Uri) -> Result<Response, AppError> {
     let text = text_param(uri.query())?;
     let png = qr_core::png(&text, &Options::with_engine(engine))?;
