@@ -6,6 +6,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const http = require('node:http');
+const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
@@ -37,6 +38,12 @@ async function expectQr(port, text) {
 /** The contract rows, checked against a running server. */
 async function checkContract(port) {
   for (const text of [...ARTICLE_URLS, ...EDGE_TEXTS]) await expectQr(port, text);
+
+  // Conditional headers change nothing: always the 200 and its PNG, never a 304 (as in tier-4).
+  const conditional = { 'If-None-Match': '*', 'If-Modified-Since': new Date().toUTCString() };
+  const fresh = await request(port, qrPath('conditional'), { headers: conditional });
+  assert.equal(fresh.status, 200);
+  assert.deepEqual(decodeQrPng(fresh.body), Buffer.from('conditional'));
 
   await expectError(port, '/qrcode', 400, MESSAGES.missing);
   await expectError(port, '/qrcode?text=', 400, MESSAGES.missing);
@@ -121,6 +128,23 @@ test('a connection past --max-connections gets a 503 and is closed; its place fr
     }
   } finally {
     agent.destroy();
+    assert.equal(await server.stop('SIGTERM'), 0, server.stderr());
+  }
+});
+
+test('a client that never finishes its request head is cut off after the 10 s header timeout', BOUNDED, async () => {
+  const server = await startServer(['--tier', 'tier-0']);
+  try {
+    const started = Date.now();
+    const closedAfter = await new Promise((resolve, reject) => {
+      const socket = net.connect(server.port, '127.0.0.1', () => socket.write('GET /qrcode?te'));
+      socket.on('error', reject);
+      socket.on('data', () => {}); // Node answers 408 before closing
+      socket.on('close', () => resolve(Date.now() - started));
+    });
+    assert.ok(closedAfter >= 9_500 && closedAfter < 15_000, `closed after ${closedAfter} ms`);
+    await expectQr(server.port, 'still served');
+  } finally {
     assert.equal(await server.stop('SIGTERM'), 0, server.stderr());
   }
 });

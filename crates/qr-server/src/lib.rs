@@ -104,7 +104,7 @@ impl IntoResponse for AppError {
 ///
 /// `spawn_blocking` gives the slow article engine 21% more throughput at twice the p99 (its
 /// blocking threads outnumber the cores and win CPU from the load generator); for the engine we
-/// serve, inline is 39% faster. The article's own server also ran the function inline.
+/// serve, inline is 39% faster.
 async fn qrcode(State(engine): State<Engine>, uri: Uri) -> Result<Response, AppError> {
     let text = text_param(uri.query())?;
     let png = qr_core::png(&text, &Options::with_engine(engine))?;
