@@ -3,27 +3,19 @@
 
 use qr_core::{Engine, Options};
 
-/// xorshift64*, so failures reproduce.
-struct Rng(u64);
+mod common;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-}
+use common::Rng;
 
 /// A random valid UTF-8 text of 1..=512 bytes, mixing ASCII, 2-, 3- and 4-byte characters.
 fn random_text(rng: &mut Rng) -> String {
-    let target = 1 + (rng.next() % 512) as usize;
+    let target = 1 + rng.below(512) as usize;
     let mut text = String::new();
     loop {
-        let c = match rng.next() % 4 {
-            0 | 1 => char::from(b' ' + (rng.next() % 95) as u8),
-            2 => char::from_u32(0xA0 + (rng.next() % 0x700) as u32).unwrap_or('é'),
-            _ => char::from_u32(0x4E00 + (rng.next() % 0x5000) as u32).unwrap_or('漢'),
+        let c = match rng.below(4) {
+            0 | 1 => char::from(b' ' + rng.below(95) as u8),
+            2 => char::from_u32(0xA0 + rng.below(0x700) as u32).unwrap_or('é'),
+            _ => char::from_u32(0x4E00 + rng.below(0x5000) as u32).unwrap_or('漢'),
         };
         if text.len() + c.len_utf8() > target {
             break;

@@ -6,21 +6,9 @@ use qrcodegen::{Mask, QrCode, QrCodeEcc, QrSegment, Version};
 
 const TARGETS: &str = include_str!("../../../bench/targets.txt");
 
-/// A small deterministic generator (xorshift64*), so failures reproduce.
-struct Rng(u64);
+mod common;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use common::Rng;
 
 fn reference(data: &[u8], mask: Option<u8>) -> QrCode {
     let segment = QrSegment::make_bytes(data);
