@@ -4,7 +4,7 @@
 
 const http = require('node:http');
 const path = require('node:path');
-const { createApp, ERRORS } = require('./http/app');
+const { createApp, sendError, ERRORS } = require('./http/app');
 
 /** Request line + headers up to 64 KiB, so a 20 KB URL reaches the app (and gets "text must be <= 512 bytes"). */
 const MAX_HEADER_SIZE = 64 * 1024;
@@ -85,12 +85,8 @@ async function runWorker({ tier, engine, port, maxConnections, log, onListening,
   };
   server = http.createServer(options, (req, res) => {
     if (turnedAway.has(req.socket)) {
-      res.writeHead(503, {
-        'Content-Type': 'text/plain; charset=utf-8',
-        'Content-Length': Buffer.byteLength(ERRORS.busy),
-        Connection: 'close',
-      });
-      res.end(ERRORS.busy);
+      res.setHeader('Connection', 'close');
+      sendError(res, 503, ERRORS.busy);
       return;
     }
     inFlight.add(res);

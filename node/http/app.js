@@ -12,9 +12,13 @@ const ERRORS = Object.freeze({
   busy: 'server is busy',
 });
 
-/** Sends a contract error: the status, and `body` as one line of text/plain without a trailing newline. */
+/**
+ * Sends a contract error: the status, and `body` as one line of text/plain without a trailing newline.
+ * Plain node:http calls, so it also serves a response that never reaches express (node/worker.js's 503).
+ */
 function sendError(res, status, body) {
-  res.status(status).set('Content-Type', 'text/plain; charset=utf-8').send(body);
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
 }
 
 /**
@@ -50,12 +54,13 @@ function createApp(generate, log = (line) => console.error(line)) {
       return;
     }
     // Not res.send(): its freshness check would turn `If-None-Match: *` into a 304.
-    res.status(200).set({ 'Content-Type': 'image/png', 'Content-Length': png.length }).end(png);
+    res.writeHead(200, { 'Content-Type': 'image/png', 'Content-Length': png.length });
+    res.end(png);
   });
 
   // Any other method on /qrcode (OPTIONS too, which express would otherwise answer itself).
   app.all('/qrcode', (req, res) => {
-    res.set('Allow', 'GET, HEAD');
+    res.setHeader('Allow', 'GET, HEAD');
     sendError(res, 405, ERRORS.notAllowed);
   });
 
@@ -75,4 +80,4 @@ function createApp(generate, log = (line) => console.error(line)) {
   return app;
 }
 
-module.exports = { createApp, ERRORS };
+module.exports = { createApp, sendError, ERRORS };

@@ -14,7 +14,7 @@ const { ALL_TEXTS } = require('./texts');
 const RUST_TIERS = ['tier-2', 'tier-2-bindgen', 'tier-3'];
 /** Texts: the shared list plus CJK up to the limit (170 x 3 bytes). */
 const TEXTS = [...ALL_TEXTS, '漢'.repeat(170)];
-const CLI = process.env.RUSTY_QR_CLI || path.join(__dirname, '..', '..', 'target', 'release', 'qr-cli');
+const { CLI } = require('../tiers/tier-1');
 
 /** Loads node/tiers/<name>.js; a missing build output fails with the command that makes it. */
 function loadTier(name) {

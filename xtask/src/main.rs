@@ -10,7 +10,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 use cmd::{Step, cargo, run};
-use qr_harness::{Mode, ServerSpec, Tier};
+use qr_harness::{Mode, ServerSpec, Tier, repo_root};
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
@@ -47,13 +47,6 @@ fn try_main() -> Result<()> {
         }
         other => bail!("unknown command {other:?}\n{USAGE}"),
     }
-}
-
-/// The workspace root (xtask lives one folder below it).
-fn repo_root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask is inside the workspace")
 }
 
 /// Release builds of everything the tiers run.

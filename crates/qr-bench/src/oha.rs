@@ -6,6 +6,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use qr_harness::percent_encode;
 use serde::Deserialize;
 
 /// The pinned oha version (installed by `qr_harness::tools::oha`).
@@ -20,24 +21,11 @@ pub fn oha_version(oha: &Path) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
-/// Percent-encodes every byte outside the URL "unreserved" set.
-pub fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 3);
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// One request URL per target text: `http://ADDR/qrcode?text=<encoded>`.
 pub fn target_urls(addr: std::net::SocketAddr, texts: &[String]) -> Vec<String> {
     texts
         .iter()
-        .map(|t| format!("http://{addr}/qrcode?text={}", percent_encode(t)))
+        .map(|t| format!("http://{addr}/qrcode?text={}", percent_encode(t.as_bytes())))
         .collect()
 }
 
@@ -238,10 +226,10 @@ mod tests {
     #[test]
     fn urls_encode_every_reserved_byte() {
         assert_eq!(
-            percent_encode("https://youtu.be/cE0wfjsybIQ?t=74"),
+            percent_encode(b"https://youtu.be/cE0wfjsybIQ?t=74"),
             "https%3A%2F%2Fyoutu.be%2FcE0wfjsybIQ%3Ft%3D74"
         );
-        assert_eq!(percent_encode("a b+ü"), "a%20b%2B%C3%BC");
+        assert_eq!(percent_encode("a b+ü".as_bytes()), "a%20b%2B%C3%BC");
         let addr = "127.0.0.1:8080".parse().unwrap();
         assert_eq!(
             target_urls(addr, &["x&y".into()]),

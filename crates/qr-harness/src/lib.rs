@@ -232,7 +232,7 @@ impl ServerSpec {
             command.args(["--engine", engine.name()]);
         }
         command.current_dir(root);
-        command.env("RUSTY_QR_CLI", root.join(QR_CLI));
+        command.env("RUSTY_QR_CLI", qr_cli());
         command
     }
 
@@ -272,6 +272,25 @@ impl ServerSpec {
 
 const QR_CLI: &str = "target/release/qr-cli";
 const QR_SERVER: &str = "target/release/qr-server";
+
+/// The tier-1 binary every Node process is pointed at (`RUSTY_QR_CLI`).
+pub fn qr_cli() -> PathBuf {
+    repo_root().join(QR_CLI)
+}
+
+/// Percent-encodes every byte except the unreserved ones (`A-Z a-z 0-9 - . _ ~`), for a query
+/// value that reaches the server as exactly these bytes.
+pub fn percent_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 3);
+    for &b in bytes {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
 
 /// A running server, in its own process group. Dropping it kills the group, so a failing
 /// test never leaks a process; [`Server::stop`] shuts it down gracefully instead.
@@ -682,7 +701,7 @@ mod tests {
             ]
         );
         assert_eq!(command.get_current_dir(), Some(repo_root()));
-        let cli = repo_root().join("target/release/qr-cli");
+        let cli = qr_cli();
         let env: Vec<_> = command.get_envs().collect();
         assert_eq!(env, [(OsStr::new("RUSTY_QR_CLI"), Some(cli.as_os_str()))]);
 

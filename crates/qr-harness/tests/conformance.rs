@@ -17,9 +17,9 @@ use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use http::{Response, SlowReader, encode};
+use http::{Response, SlowReader};
 use qr_core::Options;
-use qr_harness::{Mode, Server, ServerSpec, Tier};
+use qr_harness::{Mode, Server, ServerSpec, Tier, percent_encode as encode};
 
 const TARGETS: &str = include_str!("../../../bench/targets.txt");
 

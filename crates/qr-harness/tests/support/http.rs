@@ -184,16 +184,3 @@ impl<R: Read> Read for SlowReader<R> {
         self.inner.read(&mut buf[..n])
     }
 }
-
-/// Percent-encodes every byte except the unreserved ones (`A-Z a-z 0-9 - . _ ~`).
-pub fn encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 3);
-    for &b in bytes {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}

@@ -42,18 +42,7 @@ pub struct Case {
     pub expect: Expect,
 }
 
-/// Percent-encodes every byte but ASCII letters and digits.
-pub fn encode(text: &[u8]) -> String {
-    text.iter()
-        .map(|&b| {
-            if b.is_ascii_alphanumeric() {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
+pub use qr_harness::percent_encode as encode;
 
 /// The whole contract, as requests and what each must get (GET rows; [`with_head`] adds HEAD).
 pub fn contract() -> Vec<Case> {
