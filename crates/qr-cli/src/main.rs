@@ -8,12 +8,9 @@ use std::io::{self, Read, Write};
 use std::process::ExitCode;
 use std::str::FromStr;
 
-use qr_core::{Engine, MAX_TEXT_BYTES, Options, QrError};
+use qr_core::{Engine, MAX_TEXT_BYTES, Options};
 
 const USAGE: &str = "usage: qr-cli [--engine ENGINE] [--] TEXT | qr-cli [--engine ENGINE] -";
-
-/// The message for text that is not UTF-8 (the core only takes `&str`).
-const NOT_UTF8: &str = "text must be valid UTF-8";
 
 /// Where the text comes from.
 #[derive(Debug, PartialEq, Eq)]
@@ -80,17 +77,11 @@ fn parse_engine(name: &str) -> Result<Engine, String> {
     Engine::from_str(name).map_err(|err| err.to_string())
 }
 
-/// Reads the text, renders it and writes the PNG; `Err` is the one-line message for stderr.
+/// Reads the text, checks it with the contract's rule, renders it and writes the PNG; `Err` is the
+/// one-line message for stderr.
 fn run(engine: Engine, source: Source) -> Result<(), String> {
-    let text = match source {
-        Source::Arg(arg) => arg.into_string().map_err(|arg| {
-            // Same order as the HTTP contract: the length is judged before the encoding.
-            if arg.len() > MAX_TEXT_BYTES {
-                QrError::TooLong.to_string()
-            } else {
-                NOT_UTF8.to_owned()
-            }
-        })?,
+    let bytes = match source {
+        Source::Arg(arg) => arg.into_encoded_bytes(),
         Source::Stdin => {
             let mut bytes = Vec::new();
             // One byte past the limit is enough to know the text is too long.
@@ -99,13 +90,11 @@ fn run(engine: Engine, source: Source) -> Result<(), String> {
                 .take(MAX_TEXT_BYTES as u64 + 1)
                 .read_to_end(&mut bytes)
                 .map_err(|err| format!("failed to read stdin: {err}"))?;
-            if bytes.len() > MAX_TEXT_BYTES {
-                return Err(QrError::TooLong.to_string());
-            }
-            String::from_utf8(bytes).map_err(|_| NOT_UTF8.to_owned())?
+            bytes
         }
     };
-    let png = qr_core::png(&text, &Options::with_engine(engine)).map_err(|err| err.to_string())?;
+    let text = qr_core::text(&bytes).map_err(|err| err.to_string())?;
+    let png = qr_core::png(text, &Options::with_engine(engine)).map_err(|err| err.to_string())?;
     let mut stdout = io::stdout().lock();
     stdout
         .write_all(&png)

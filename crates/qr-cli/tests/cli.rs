@@ -157,7 +157,7 @@ fn empty_text_is_exit_1() {
 fn non_utf8_stdin_is_exit_1() {
     for bytes in [&b"\xff"[..], b"abc\xc3", b"\xed\xa0\x80"] {
         let output = qr_cli(&["-"], Some(bytes));
-        assert_fails(&output, 1, "text must be valid UTF-8\n");
+        assert_fails(&output, 1, "\"text\" query param must be valid UTF-8\n");
     }
 }
 
@@ -168,7 +168,7 @@ fn non_utf8_argv_never_panics() {
     use std::os::unix::ffi::OsStringExt;
 
     let bad = || OsString::from_vec(b"caf\xe9".to_vec());
-    let valid_utf8 = "text must be valid UTF-8\n";
+    let valid_utf8 = "\"text\" query param must be valid UTF-8\n";
     assert_fails(&qr_cli(&[bad()], None), 1, valid_utf8);
     assert_fails(&qr_cli(&[OsString::from("--"), bad()], None), 1, valid_utf8);
     let long = OsString::from_vec([b'\xff'; 513].to_vec());

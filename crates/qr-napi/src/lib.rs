@@ -16,11 +16,8 @@ use qr_core::{Engine, Options, QrError};
 /// A panic (the core is panic-free, so a bug) is caught and reported as a generation failure.
 pub fn generate_impl(text: &str, engine: Option<&str>) -> Result<Vec<u8>, String> {
     catch_panic(|| {
-        let options = match engine {
-            None => Options::default(),
-            Some(name) => Options::with_engine(name.parse::<Engine>().map_err(|e| e.to_string())?),
-        };
-        qr_core::png(text, &options).map_err(|e| e.to_string())
+        let engine = Engine::from_name(engine).map_err(|e| e.to_string())?;
+        qr_core::png(text, &Options::with_engine(engine)).map_err(|e| e.to_string())
     })
 }
 

@@ -3,19 +3,15 @@
 
 use std::fmt;
 
-use qr_core::{MAX_TEXT_BYTES, QrError};
+use qr_core::QrError;
 
 /// Why a query has no usable `text`. `Display` is the exact 400 body of the contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TextError {
     /// `text` was repeated, or given as `text[...]`.
     NotOnce,
-    /// No `text`, or an empty one.
-    Missing,
-    /// More than [`MAX_TEXT_BYTES`] bytes after decoding.
-    TooLong,
-    /// The decoded bytes are not UTF-8.
-    NotUtf8,
+    /// The one `text` breaks the core's text rule (missing, too long, not UTF-8).
+    Invalid(QrError),
 }
 
 impl fmt::Display for TextError {
@@ -24,17 +20,15 @@ impl fmt::Display for TextError {
             TextError::NotOnce => {
                 f.write_str("\"text\" query param must be given once, as a plain string")
             }
-            TextError::Missing => QrError::Missing.fmt(f),
-            TextError::TooLong => QrError::TooLong.fmt(f),
-            TextError::NotUtf8 => f.write_str("\"text\" query param must be valid UTF-8"),
+            TextError::Invalid(err) => err.fmt(f),
         }
     }
 }
 
 impl std::error::Error for TextError {}
 
-/// Returns the `text` param of `raw_query` (the part after the first `?`), checked in the contract's
-/// order: given once, non-empty, at most [`MAX_TEXT_BYTES`] bytes, UTF-8.
+/// Returns the `text` param of `raw_query` (the part after the first `?`): given once, then the
+/// core's text rule ([`qr_core::text`]) on its form-decoded bytes.
 pub fn text_param(raw_query: Option<&str>) -> Result<String, TextError> {
     let mut texts = 0;
     let mut bracketed = false;
@@ -59,13 +53,9 @@ pub fn text_param(raw_query: Option<&str>) -> Result<String, TextError> {
         return Err(TextError::NotOnce);
     }
     let value = form_decode(value);
-    if value.is_empty() {
-        Err(TextError::Missing)
-    } else if value.len() > MAX_TEXT_BYTES {
-        Err(TextError::TooLong)
-    } else {
-        String::from_utf8(value).map_err(|_| TextError::NotUtf8)
-    }
+    qr_core::text(&value)
+        .map(str::to_owned)
+        .map_err(TextError::Invalid)
 }
 
 /// Decodes `application/x-www-form-urlencoded` bytes: `+` is a space, `%XX` a byte, and a malformed
@@ -100,6 +90,7 @@ fn hex_value(digit: u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use qr_core::MAX_TEXT_BYTES;
 
     fn text(query: &str) -> Result<String, TextError> {
         text_param(Some(query))
@@ -156,11 +147,15 @@ mod tests {
 
     #[test]
     fn missing() {
-        assert_eq!(text_param(None), Err(TextError::Missing));
+        assert_eq!(text_param(None), Err(TextError::Invalid(QrError::Missing)));
         for query in [
             "", "&", "text", "text=", "foo=bar", "TEXT=a", "texts=a", " text=a", "text+=a",
         ] {
-            assert_eq!(text(query), Err(TextError::Missing), "{query}");
+            assert_eq!(
+                text(query),
+                Err(TextError::Invalid(QrError::Missing)),
+                "{query}"
+            );
         }
     }
 
@@ -168,23 +163,33 @@ mod tests {
     fn too_long_is_counted_in_decoded_bytes_before_the_utf8_check() {
         let max = "a".repeat(MAX_TEXT_BYTES);
         assert_eq!(text(&format!("text={max}")), Ok(max.clone()));
-        assert_eq!(text(&format!("text={max}a")), Err(TextError::TooLong));
+        assert_eq!(
+            text(&format!("text={max}a")),
+            Err(TextError::Invalid(QrError::TooLong))
+        );
         // 171 CJK characters = 513 bytes; 170 = 510 bytes fits.
         let cjk = |n| "%E6%BC%A2".repeat(n);
         assert_eq!(text(&format!("text={}", cjk(170))), Ok("漢".repeat(170)));
-        assert_eq!(text(&format!("text={}", cjk(171))), Err(TextError::TooLong));
+        assert_eq!(
+            text(&format!("text={}", cjk(171))),
+            Err(TextError::Invalid(QrError::TooLong))
+        );
         // 512 escapes are 1536 raw characters but 512 bytes.
         assert!(text(&format!("text={}", "%41".repeat(512))).is_ok());
         assert_eq!(
             text(&format!("text={}", "%FF".repeat(513))),
-            Err(TextError::TooLong)
+            Err(TextError::Invalid(QrError::TooLong))
         );
     }
 
     #[test]
     fn invalid_utf8() {
         for query in ["text=%FF", "text=a%C3", "text=%ED%A0%80", "text=%C0%80"] {
-            assert_eq!(text(query), Err(TextError::NotUtf8), "{query}");
+            assert_eq!(
+                text(query),
+                Err(TextError::Invalid(QrError::NotUtf8)),
+                "{query}"
+            );
         }
     }
 
@@ -195,13 +200,8 @@ mod tests {
             "\"text\" query param must be given once, as a plain string"
         );
         assert_eq!(
-            TextError::Missing.to_string(),
-            "missing \"text\" query param"
-        );
-        assert_eq!(TextError::TooLong.to_string(), "text must be <= 512 bytes");
-        assert_eq!(
-            TextError::NotUtf8.to_string(),
-            "\"text\" query param must be valid UTF-8"
+            TextError::Invalid(QrError::TooLong).to_string(),
+            QrError::TooLong.to_string()
         );
     }
 }

@@ -13,9 +13,6 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen]
 pub fn generate(text: &str, engine: Option<String>) -> Result<Vec<u8>, JsError> {
     // `?` turns the core's errors into `JsError`s carrying their `Display` message.
-    let options = match engine {
-        None => Options::default(),
-        Some(name) => Options::with_engine(name.parse::<Engine>()?),
-    };
-    Ok(qr_core::png(text, &options)?)
+    let engine = Engine::from_name(engine.as_deref())?;
+    Ok(qr_core::png(text, &Options::with_engine(engine))?)
 }

@@ -122,17 +122,13 @@ unsafe fn bytes<'a>(ptr: *const u8, len: usize) -> &'a [u8] {
     }
 }
 
-/// The only logic: UTF-8 checks, the engine by name, the core call; errors as their message.
+/// Only conversions: the core's text rule on the bytes, the engine by name, the core call;
+/// errors as their message.
 fn generate_bytes(text: &[u8], engine: Option<&[u8]>) -> Result<Vec<u8>, String> {
-    let text = std::str::from_utf8(text).map_err(|_| "\"text\" query param must be valid UTF-8")?;
-    let options = match engine {
-        None => Options::default(),
-        Some(name) => {
-            let name = String::from_utf8_lossy(name);
-            Options::with_engine(name.parse::<Engine>().map_err(|e| e.to_string())?)
-        }
-    };
-    qr_core::png(text, &options).map_err(|e| e.to_string())
+    let text = qr_core::text(text).map_err(|e| e.to_string())?;
+    let engine = engine.map(String::from_utf8_lossy);
+    let engine = Engine::from_name(engine.as_deref()).map_err(|e| e.to_string())?;
+    qr_core::png(text, &Options::with_engine(engine)).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -200,7 +196,7 @@ mod tests {
         );
         assert_eq!(
             message(&[0xff], None),
-            "\"text\" query param must be valid UTF-8"
+            qr_core::QrError::NotUtf8.to_string()
         );
     }
 
