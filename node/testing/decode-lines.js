@@ -1,17 +1,27 @@
-// Test helper for the Rust conformance suite (crates/qr-harness): jsqr as a second decoder, independent
-// of rqrr. One line in, one line out: `<resample 0|1> <PNG as hex>` -> `ok <decoded bytes as hex>` or `err <why>`.
+// Test helper for the Rust suites (crates/qr-decode): the Node decoders, independent of rqrr and of every encoder.
+// One JSON line in, one out, in order: `{"png": hex, "resample": bool}` ->
+// `{"jsqr": hex | null, "jsqrError": why | null, "zxing": text | null, "zxingError": why | null}`.
 'use strict';
 
 const readline = require('node:readline');
-const { decodeQrPng } = require('./qr-decode');
+const { decodeQrPng, scanQrPng } = require('./qr-decode');
 
-readline.createInterface({ input: process.stdin, crlfDelay: Infinity }).on('line', (line) => {
-  const [resample, hex] = line.split(' ');
-  let answer;
+/** Runs `f`, giving its value or the one-line reason it failed. */
+async function attempt(f) {
   try {
-    answer = `ok ${decodeQrPng(Buffer.from(hex, 'hex'), { resample: resample === '1' }).toString('hex')}`;
+    return [await f(), null];
   } catch (error) {
-    answer = `err ${String(error.message).replace(/\s+/g, ' ')}`;
+    return [null, String(error && error.message).replace(/\s+/g, ' ')];
   }
-  process.stdout.write(`${answer}\n`);
+}
+
+let queue = Promise.resolve();
+readline.createInterface({ input: process.stdin, crlfDelay: Infinity }).on('line', (line) => {
+  queue = queue.then(async () => {
+    const { png: hex, resample } = JSON.parse(line);
+    const png = Buffer.from(hex, 'hex');
+    const [jsqr, jsqrError] = await attempt(() => decodeQrPng(png, { resample }).toString('hex'));
+    const [zxing, zxingError] = await attempt(() => scanQrPng(png));
+    process.stdout.write(`${JSON.stringify({ jsqr, jsqrError, zxing, zxingError })}\n`);
+  });
 });

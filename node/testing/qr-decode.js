@@ -1,9 +1,12 @@
-// Test helper: decodes a QR code PNG back to the bytes it holds, with jsqr + pngjs (independent of every encoder).
-// Used by node/test/*.test.js (`npm test`); not a test file itself.
+// Test helper: reads a QR code PNG back with decoders independent of every encoder: jsqr + pngjs (the bytes it
+// holds) and ZXing (zxing-wasm: the text a phone scanner shows). Used by node/test/*.test.js (`npm test`) and,
+// through decode-lines.js, by the Rust suites; not a test file itself.
 'use strict';
 
+const fs = require('node:fs');
 const jsQR = require('jsqr');
 const { PNG } = require('pngjs');
+const zxing = require('zxing-wasm/reader');
 
 /**
  * Returns the bytes stored in the QR code of `png` (a Buffer), or throws if it cannot be read.
@@ -78,4 +81,25 @@ function pngSize(png) {
   return { width: image.width, height: image.height };
 }
 
-module.exports = { decodeQrPng, pngSize };
+/** ZXing's module, instantiated once from the package's own .wasm file (never fetched from a CDN). */
+let zxingReady = null;
+
+/**
+ * The text ZXing (the decoder inside most phone scanners) shows for the QR code in `png`: the symbol's
+ * segments decoded with their modes and character sets, so Kanji mode or a wrong guess shows as mojibake.
+ * Rejects if it finds no QR code, or more than one.
+ */
+async function scanQrPng(png) {
+  if (zxingReady === null) {
+    const wasm = fs.readFileSync(require.resolve('zxing-wasm/reader/zxing_reader.wasm'));
+    const wasmBinary = wasm.buffer.slice(wasm.byteOffset, wasm.byteOffset + wasm.length);
+    zxingReady = zxing.prepareZXingModule({ overrides: { wasmBinary }, fireImmediately: true });
+  }
+  await zxingReady;
+  const found = await zxing.readBarcodes(new Uint8Array(png), { formats: ['QRCode'], maxNumberOfSymbols: 2 });
+  if (found.length !== 1) throw new Error(`ZXing found ${found.length} QR codes, expected 1`);
+  if (found[0].ecLevel !== 'L') throw new Error(`ZXing reads EC level ${found[0].ecLevel}, expected L`);
+  return found[0].text;
+}
+
+module.exports = { decodeQrPng, scanQrPng, pngSize };

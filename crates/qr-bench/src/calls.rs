@@ -132,7 +132,7 @@ pub fn node_calls(
         .args(["--rounds", &rounds.to_string()])
         .args(["--budget-ms", &BUDGET.as_millis().to_string()])
         .current_dir(root)
-        .env("RUSTY_QR_CLI", qr_harness::qr_cli())
+        .env("RUSTY_QR_CLI", qr_harness::paths::qr_cli())
         .stderr(std::process::Stdio::inherit())
         .output()
         .context("running node node/bench/calls.js")?;

@@ -6,7 +6,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use qr_harness::percent_encode;
+use qr_harness::http::percent_encode;
 use serde::Deserialize;
 
 /// The pinned oha version (installed by `qr_harness::tools::oha`).

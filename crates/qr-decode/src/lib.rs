@@ -1,11 +1,38 @@
-//! Test support: a QR code PNG read back to its exact payload bytes by `image` + `rqrr`,
-//! code that shares nothing with the encoders under test. Used as a dev-dependency by every tier's tests.
+//! Test support: a QR code PNG read back by three decoders that share nothing with the encoders
+//! under test: `image` + `rqrr` and npm `jsqr` give the payload bytes, ZXing (the decoder inside
+//! most phone scanners) the text a person sees. [`check`] asks all three. Used as a
+//! dev-dependency by every tier's tests.
 //!
-//! Run its own test with `cargo test -p qr-decode`.
+//! Run its own tests with `cargo test -p qr-decode` (the Node decoders need `cargo xtask build`).
+
+pub mod node;
 
 /// The smallest width the contract allows (the same number as `qr_core::MIN_IMAGE_PX`, restated
 /// here so that this crate does not depend on the code it checks).
 const MIN_IMAGE_PX: u32 = 200;
+
+/// Checks that `png` reads back as exactly `text` in all three decoders: rqrr's and jsqr's bytes
+/// are its UTF-8 bytes and ZXing shows the same text. `tier0` allows for npm `qrcode`'s fractional
+/// module sizes (tier-0 only): rqrr may retry at twice the size and jsqr on resampled centres.
+pub fn check(png: &[u8], text: &str, tier0: bool) -> Result<(), String> {
+    let by_rqrr = if tier0 {
+        decode_allowing_upscale(png)
+    } else {
+        decode(png)
+    }?;
+    let readings = node::read(png, tier0)?;
+    let by_jsqr = readings.jsqr?;
+    let by_zxing = readings.zxing?;
+    let shown = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    if by_rqrr != text.as_bytes() || by_jsqr != text.as_bytes() || by_zxing != text {
+        return Err(format!(
+            "expected {text:?}; rqrr reads {:?}, jsqr reads {:?}, ZXing shows {by_zxing:?}",
+            shown(&by_rqrr),
+            shown(&by_jsqr)
+        ));
+    }
+    Ok(())
+}
 
 /// Decodes `png`, which must be a square image of at least 200 px holding exactly one QR code at
 /// error-correction level L, and returns its payload bytes; else says what is wrong.

@@ -1,5 +1,5 @@
-//! A minimal blocking HTTP/1.1 client over `TcpStream` that sends raw request targets (any bytes,
-//! pipelined) and reads responses framed by Content-Length or chunked encoding.
+//! The one Rust HTTP test client: blocking HTTP/1.1 over `TcpStream` that sends raw request
+//! targets (any bytes, pipelined) and reads responses framed by Content-Length or chunked encoding.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -31,9 +31,21 @@ impl Response {
     }
 }
 
-/// The bytes of a request with a raw `target`; `Connection: close` if `close`.
-pub fn request_bytes(method: &str, target: &str, addr: SocketAddr, close: bool) -> Vec<u8> {
+/// Extra request headers, as (name, value).
+pub type Headers = [(String, String)];
+
+/// The bytes of a request with a raw `target` and `headers`; `Connection: close` if `close`.
+pub fn request_bytes(
+    method: &str,
+    target: &str,
+    headers: &Headers,
+    addr: SocketAddr,
+    close: bool,
+) -> Vec<u8> {
     let mut request = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
     if close {
         request.push_str("Connection: close\r\n");
     }
@@ -55,9 +67,14 @@ pub fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
 
 /// Sends one request on a fresh connection with `Connection: close`, reads the response, and
 /// checks that the server sends nothing after it and closes the connection.
-pub fn send(addr: SocketAddr, method: &str, target: &str) -> io::Result<Response> {
+pub fn send(
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &Headers,
+) -> io::Result<Response> {
     let mut stream = connect(addr)?;
-    stream.write_all(&request_bytes(method, target, addr, true))?;
+    stream.write_all(&request_bytes(method, target, headers, addr, true))?;
     let mut reader = BufReader::new(stream);
     let response = read_response(&mut reader, method == "HEAD")?;
     let mut rest = Vec::new();
@@ -183,4 +200,18 @@ impl<R: Read> Read for SlowReader<R> {
         let n = buf.len().min(self.chunk);
         self.inner.read(&mut buf[..n])
     }
+}
+
+/// Percent-encodes every byte except the unreserved ones (`A-Z a-z 0-9 - . _ ~`), for a query
+/// value that reaches the server as exactly these bytes.
+pub fn percent_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 3);
+    for &b in bytes {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }

@@ -44,7 +44,7 @@ fn a_connection_past_the_bound_gets_a_503_and_is_closed() {
         assert_eq!(reply.status, 503, "{target}");
         assert_eq!(reply.body, b"server is busy");
         assert_eq!(
-            reply.header("content-type"),
+            reply.header("content-type").as_deref(),
             Some("text/plain; charset=utf-8")
         );
     }

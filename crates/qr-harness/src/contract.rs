@@ -1,0 +1,472 @@
+//! The HTTP contract as data: `contract/cases.json` (format in `contract/README.md`) loaded into
+//! requests and expected answers, and the one check of an answer against them. The conformance
+//! suite and qr-server's own tests use it; the Node tests read the same file.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context, Result, anyhow, bail};
+use serde_json::Value;
+
+use crate::http::{Response, percent_encode};
+use crate::paths::repo_root;
+
+/// The Content-Type of every error body.
+pub const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
+
+/// An error answer of the contract: status, exact one-line body, required headers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorReply {
+    pub status: u16,
+    pub body: String,
+    /// Header names in lower case, with their exact values (`allow` on a 405).
+    pub headers: Vec<(String, String)>,
+}
+
+/// What a request must get back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expect {
+    /// 200, `image/png`, a PNG of the QR code of exactly this text.
+    Png(String),
+    /// This error answer.
+    Error(ErrorReply),
+    /// Only this status: the HTTP layer's answer, whose body the contract leaves open.
+    Status(u16),
+}
+
+/// One request and its expected answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Case {
+    pub name: String,
+    pub method: String,
+    /// The raw request target, sent as it is.
+    pub target: String,
+    /// Extra request headers.
+    pub headers: Vec<(String, String)>,
+    /// Response headers that must not be there (lower case).
+    pub absent_headers: Vec<String>,
+    /// Also send it as HEAD: same status and headers, no body.
+    pub head: bool,
+    pub expect: Expect,
+}
+
+impl Case {
+    /// `GET /qrcode?text=<text, percent-encoded>`, answered with the PNG of `text`.
+    pub fn png(name: impl Into<String>, text: &str) -> Case {
+        Case {
+            name: name.into(),
+            method: "GET".into(),
+            target: format!("/qrcode?text={}", percent_encode(text.as_bytes())),
+            headers: Vec::new(),
+            absent_headers: Vec::new(),
+            head: false,
+            expect: Expect::Png(text.to_owned()),
+        }
+    }
+}
+
+/// The loaded contract.
+#[derive(Debug, Clone)]
+pub struct Contract {
+    errors: BTreeMap<String, ErrorReply>,
+    texts: BTreeMap<String, Vec<String>>,
+    cases: Vec<Case>,
+}
+
+impl Contract {
+    /// `contract/cases.json` of this repository.
+    pub fn load() -> Result<Contract> {
+        let path = repo_root().join("contract/cases.json");
+        let json = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        Contract::parse(&json, repo_root()).with_context(|| format!("in {}", path.display()))
+    }
+
+    /// Parses the JSON; files a text set names are read relative to `root`.
+    pub fn parse(json: &str, root: &Path) -> Result<Contract> {
+        let doc: Value = serde_json::from_str(json)?;
+        let mut errors = BTreeMap::new();
+        for (key, reply) in object(&doc["errors"], "errors")? {
+            let headers = match reply.get("headers") {
+                None => Vec::new(),
+                Some(headers) => object(headers, "headers")?
+                    .iter()
+                    .map(|(name, value)| Ok((name.to_ascii_lowercase(), string(value)?)))
+                    .collect::<Result<_>>()?,
+            };
+            let status = reply["status"].as_u64().context("an error's status")?;
+            errors.insert(
+                key.clone(),
+                ErrorReply {
+                    status: u16::try_from(status)?,
+                    body: string(&reply["body"])?,
+                    headers,
+                },
+            );
+        }
+        let mut texts = BTreeMap::new();
+        for (set, value) in object(&doc["texts"], "texts")? {
+            let list = match value.get("file") {
+                Some(file) => {
+                    let path = root.join(string(file)?);
+                    std::fs::read_to_string(&path)
+                        .with_context(|| format!("reading {}", path.display()))?
+                        .lines()
+                        .map(str::to_owned)
+                        .collect()
+                }
+                None => array(value, "a text set")?
+                    .iter()
+                    .map(parts)
+                    .collect::<Result<Vec<_>>>()?,
+            };
+            texts.insert(set.clone(), list);
+        }
+        let mut cases = Vec::new();
+        for case in array(&doc["cases"], "cases")? {
+            let name = string(&case["name"])?;
+            cases.push(parse_case(case, &errors).with_context(|| format!("case {name:?}"))?);
+        }
+        Ok(Contract {
+            errors,
+            texts,
+            cases,
+        })
+    }
+
+    /// Every case: the table's, then one PNG case for each text of every text set.
+    pub fn cases(&self) -> Vec<Case> {
+        let mut cases = self.cases.clone();
+        for (set, texts) in &self.texts {
+            for (i, text) in texts.iter().enumerate() {
+                let preview: String = text.chars().take(24).collect();
+                cases.push(Case::png(
+                    format!("{set} text {}: {preview:?}", i + 1),
+                    text,
+                ));
+            }
+        }
+        cases
+    }
+
+    /// The texts of one set (`article`, `edge`, `scan`).
+    pub fn texts(&self, set: &str) -> &[String] {
+        self.texts
+            .get(set)
+            .unwrap_or_else(|| panic!("contract/cases.json has no text set {set:?}"))
+    }
+
+    /// The error answer named `key` (`missing`, `notOnce`, ...).
+    pub fn error(&self, key: &str) -> &ErrorReply {
+        self.errors
+            .get(key)
+            .unwrap_or_else(|| panic!("contract/cases.json has no error {key:?}"))
+    }
+}
+
+fn parse_case(case: &Value, errors: &BTreeMap<String, ErrorReply>) -> Result<Case> {
+    let name = string(&case["name"])?;
+    let headers = match case.get("headers") {
+        None => Vec::new(),
+        Some(headers) => object(headers, "headers")?
+            .iter()
+            .map(|(name, value)| Ok((name.clone(), string(value)?)))
+            .collect::<Result<_>>()?,
+    };
+    let absent_headers = match case.get("absent_headers") {
+        None => Vec::new(),
+        Some(names) => array(names, "absent_headers")?
+            .iter()
+            .map(|name| Ok(string(name)?.to_ascii_lowercase()))
+            .collect::<Result<_>>()?,
+    };
+    let (target, mut expect) = match (case.get("text"), case.get("query"), case.get("target")) {
+        (Some(text), None, None) => {
+            let text = parts(text)?;
+            let png = Case::png(&name, &text);
+            (png.target, Some(Expect::Png(text)))
+        }
+        (None, Some(query), None) => (format!("/qrcode?{}", parts(query)?), None),
+        (None, None, Some(target)) => (parts(target)?, None),
+        _ => bail!("needs exactly one of text, query, target"),
+    };
+    for key in ["png", "error", "status"] {
+        let Some(value) = case.get(key) else { continue };
+        let answer = match key {
+            "png" => Expect::Png(parts(value)?),
+            "error" => {
+                let name = string(value)?;
+                let reply = errors
+                    .get(&name)
+                    .ok_or_else(|| anyhow!("no error {name:?}"))?;
+                Expect::Error(reply.clone())
+            }
+            _ => Expect::Status(u16::try_from(
+                value.as_u64().context("status is a number")?,
+            )?),
+        };
+        if expect.replace(answer).is_some() {
+            bail!("needs exactly one of png, error, status (text implies png)");
+        }
+    }
+    Ok(Case {
+        method: case.get("method").map_or(Ok("GET".to_owned()), string)?,
+        target,
+        headers,
+        absent_headers,
+        head: case.get("head").and_then(Value::as_bool).unwrap_or(false),
+        expect: expect.context("needs one of png, error, status")?,
+        name,
+    })
+}
+
+/// A string written as parts: a string, or an array of strings and `[string, count]` repeats.
+fn parts(value: &Value) -> Result<String> {
+    match value {
+        Value::String(s) => Ok(s.clone()),
+        Value::Array(items) => items
+            .iter()
+            .map(|item| match item {
+                Value::Array(repeat) => match repeat.as_slice() {
+                    [Value::String(s), Value::Number(n)] => {
+                        let count = n.as_u64().context("a repeat count")?;
+                        Ok(s.repeat(usize::try_from(count)?))
+                    }
+                    _ => bail!("a repeat is [string, count], not {item}"),
+                },
+                other => string(other),
+            })
+            .collect(),
+        other => bail!("expected a string or parts, got {other}"),
+    }
+}
+
+fn string(value: &Value) -> Result<String> {
+    value
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow!("expected a string, got {value}"))
+}
+
+fn object<'a>(value: &'a Value, what: &str) -> Result<&'a serde_json::Map<String, Value>> {
+    value
+        .as_object()
+        .ok_or_else(|| anyhow!("{what}: expected an object, got {value}"))
+}
+
+fn array<'a>(value: &'a Value, what: &str) -> Result<&'a Vec<Value>> {
+    value
+        .as_array()
+        .ok_or_else(|| anyhow!("{what}: expected an array, got {value}"))
+}
+
+/// Checks `response` against `case`: status, Content-Type, exact body and its Content-Length,
+/// required and absent headers. `head` says it answers a HEAD (no body). A PNG's content is
+/// judged by `png(body, text)` (decoders, byte parity), which the caller provides.
+pub fn check(
+    case: &Case,
+    response: &Response,
+    head: bool,
+    png: impl Fn(&[u8], &str) -> Result<(), String>,
+) -> Result<(), String> {
+    let got = || describe(response);
+    let content_length = response.header("content-length");
+    match &case.expect {
+        Expect::Png(text) => {
+            if response.status != 200
+                || response.header("content-type").as_deref() != Some("image/png")
+            {
+                return Err(format!("expected 200 image/png, got {}", got()));
+            }
+            if !head {
+                if content_length != Some(response.body.len().to_string()) {
+                    return Err(format!("Content-Length {content_length:?}, got {}", got()));
+                }
+                png(&response.body, text).map_err(|e| format!("{e}; got {}", got()))?;
+            }
+        }
+        Expect::Error(reply) => {
+            let body: &[u8] = if head { b"" } else { reply.body.as_bytes() };
+            let headers_ok = reply
+                .headers
+                .iter()
+                .all(|(name, value)| response.header(name).as_deref() == Some(value));
+            if response.status != reply.status
+                || response.header("content-type").as_deref() != Some(TEXT_PLAIN)
+                || response.body != body
+                || content_length != Some(reply.body.len().to_string())
+                || !headers_ok
+            {
+                return Err(format!(
+                    "expected {} {TEXT_PLAIN:?} {:?} {:?}, got {}",
+                    reply.status,
+                    reply.body,
+                    reply.headers,
+                    got()
+                ));
+            }
+        }
+        &Expect::Status(status) => {
+            if response.status != status {
+                return Err(format!("expected status {status}, got {}", got()));
+            }
+        }
+    }
+    for name in &case.absent_headers {
+        if let Some(value) = response.header(name) {
+            return Err(format!("must not send {name}, but sent {value:?}"));
+        }
+    }
+    Ok(())
+}
+
+/// A response in one line, for failure messages.
+pub fn describe(response: &Response) -> String {
+    let content_type = response.header("content-type");
+    let body = if content_type.as_deref() == Some("image/png") {
+        format!("<{} bytes of PNG>", response.body.len())
+    } else {
+        let text = String::from_utf8_lossy(&response.body);
+        let short: String = text.chars().take(200).collect();
+        let more = if short.len() < text.len() { "..." } else { "" };
+        format!("{short:?}{more}")
+    };
+    let allow = response
+        .header("allow")
+        .map(|a| format!(", Allow: {a:?}"))
+        .unwrap_or_default();
+    format!(
+        "{} {:?} {body}{allow}",
+        response.status,
+        content_type.unwrap_or_default()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(status: u16, content_type: &str, body: &[u8]) -> Response {
+        Response {
+            status,
+            headers: vec![
+                ("content-type".into(), content_type.into()),
+                ("content-length".into(), body.len().to_string()),
+            ],
+            body: body.to_vec(),
+        }
+    }
+
+    #[test]
+    fn the_repositorys_contract_loads() {
+        let contract = Contract::load().unwrap();
+        let cases = contract.cases();
+        assert!(cases.len() > 100, "{}", cases.len());
+        assert_eq!(contract.texts("article").len(), 10);
+        assert_eq!(
+            contract.error("missing").body,
+            "missing \"text\" query param"
+        );
+        assert_eq!(
+            contract.error("missing").body,
+            qr_contract::QrError::Missing.to_string(),
+            "the data and the core word it the same"
+        );
+        assert_eq!(
+            contract.error("notUtf8").body,
+            qr_contract::QrError::NotUtf8.to_string()
+        );
+        assert_eq!(
+            contract.error("tooLong").body,
+            qr_contract::QrError::TooLong.to_string()
+        );
+        let names: std::collections::HashSet<&str> =
+            cases.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names.len(), cases.len(), "case names are unique");
+    }
+
+    #[test]
+    fn parts_repeats_and_shorthands_expand() {
+        let json = r#"{
+            "errors": {"missing": {"status": 400, "body": "m"},
+                       "notAllowed": {"status": 405, "body": "n", "headers": {"Allow": "GET"}}},
+            "texts": {"few": ["a", [["b", 3], "c"]]},
+            "cases": [
+                {"name": "q", "query": ["text=", ["%41", 2]], "png": [["A", 2]]},
+                {"name": "t", "text": "é", "head": true},
+                {"name": "e", "method": "POST", "target": "/x", "error": "notAllowed"},
+                {"name": "s", "query": "x", "status": 431, "headers": {"If-None-Match": "*"},
+                 "absent_headers": ["ETag"]}
+            ]}"#;
+        let contract = Contract::parse(json, Path::new("/")).unwrap();
+        let cases = contract.cases();
+        assert_eq!(cases[0].target, "/qrcode?text=%41%41");
+        assert_eq!(cases[0].expect, Expect::Png("AA".into()));
+        assert_eq!(cases[1].target, "/qrcode?text=%C3%A9");
+        assert!(cases[1].head);
+        assert_eq!(cases[2].method, "POST");
+        assert_eq!(
+            cases[2].expect,
+            Expect::Error(ErrorReply {
+                status: 405,
+                body: "n".into(),
+                headers: vec![("allow".into(), "GET".into())]
+            })
+        );
+        assert_eq!(cases[3].headers, [("If-None-Match".into(), "*".into())]);
+        assert_eq!(cases[3].absent_headers, ["etag"]);
+        assert_eq!(contract.texts("few"), ["a", "bbbc"]);
+        assert_eq!(cases[5].expect, Expect::Png("bbbc".into()));
+
+        for bad in [
+            r#"{"name": "x", "query": "a", "target": "/b", "status": 1}"#,
+            r#"{"name": "x", "query": "a"}"#,
+            r#"{"name": "x", "text": "a", "status": 1}"#,
+            r#"{"name": "x", "query": "a", "error": "nope"}"#,
+            r#"{"name": "x", "query": [["a", "b"]], "status": 1}"#,
+        ] {
+            let json = format!(r#"{{"errors": {{}}, "texts": {{}}, "cases": [{bad}]}}"#);
+            assert!(Contract::parse(&json, Path::new("/")).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_check_can_fail() {
+        let contract = Contract::load().unwrap();
+        let missing = Case {
+            expect: Expect::Error(contract.error("missing").clone()),
+            ..Case::png("m", "x")
+        };
+        let body = contract.error("missing").body.as_bytes();
+        let ok = |_: &[u8], _: &str| Ok(());
+        assert_eq!(
+            check(&missing, &response(400, TEXT_PLAIN, body), false, ok),
+            Ok(())
+        );
+        let with_newline = [body, b"\n"].concat();
+        assert!(
+            check(
+                &missing,
+                &response(400, TEXT_PLAIN, &with_newline),
+                false,
+                ok
+            )
+            .is_err()
+        );
+        assert!(check(&missing, &response(404, TEXT_PLAIN, body), false, ok).is_err());
+        assert!(check(&missing, &response(400, "text/plain", body), false, ok).is_err());
+
+        let png = Case::png("p", "hello");
+        let image = response(200, "image/png", b"\x89PNG");
+        assert_eq!(check(&png, &image, false, ok), Ok(()));
+        let wrong = |_: &[u8], _: &str| Err("decodes to something else".to_owned());
+        assert!(check(&png, &image, false, wrong).is_err());
+        assert!(check(&png, &response(200, "image/jpeg", b"x"), false, ok).is_err());
+
+        let mut absent = png.clone();
+        absent.absent_headers = vec!["etag".into()];
+        let mut tagged = image.clone();
+        tagged.headers.push(("etag".into(), "\"1\"".into()));
+        assert!(check(&absent, &tagged, false, ok).is_err());
+    }
+}

@@ -1,0 +1,217 @@
+//! One typed server configuration, [`ServerSpec`], and the one place that turns it into the
+//! command that starts it: `cargo xtask serve`, the conformance suite and the benchmark all
+//! start servers through [`ServerSpec::command`], so they run and measure the same thing.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use anyhow::{Result, bail};
+use qr_contract::Engine;
+
+use crate::paths::{self, repo_root};
+use crate::{Mode, Tier};
+
+/// Which server to start, and how.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ServerSpec {
+    /// The tier to serve.
+    pub tier: Tier,
+    /// Single process or cluster (ignored by tier-4).
+    pub mode: Mode,
+    /// Cluster workers (`--workers N`); `None` leaves the host's default. Ignored by tier-4.
+    pub workers: Option<usize>,
+    /// The port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// The Rust engine (`--engine E`); `None` leaves the default. Tier-0 has none.
+    pub engine: Option<Engine>,
+}
+
+impl ServerSpec {
+    /// A spec for `tier` in `mode` on an ephemeral port, with the defaults.
+    pub fn new(tier: Tier, mode: Mode) -> Self {
+        ServerSpec {
+            tier,
+            mode,
+            workers: None,
+            port: 0,
+            engine: None,
+        }
+    }
+
+    /// A short name for logs and errors: `tier-1 cluster`, `tier-4`.
+    pub fn label(&self) -> String {
+        if self.tier.is_node() {
+            format!("{} {}", self.tier, self.mode)
+        } else {
+            self.tier.to_string()
+        }
+    }
+
+    /// The documented command for this server, run in the repository root, with
+    /// `RUSTY_QR_CLI` pointing at the release build of `qr-cli`.
+    pub fn command(&self) -> Command {
+        let mut command;
+        if self.tier.is_node() {
+            command = Command::new("node");
+            command.arg("node/server.js");
+            command.args(["--tier", self.tier.name(), "--mode", self.mode.name()]);
+            if let Some(workers) = self.workers {
+                command.args(["--workers".to_owned(), workers.to_string()]);
+            }
+            command.args(["--port".to_owned(), self.port.to_string()]);
+        } else {
+            command = Command::new(paths::qr_server());
+            command.args(["--addr".to_owned(), format!("127.0.0.1:{}", self.port)]);
+        }
+        if let Some(engine) = self.engine {
+            command.args(["--engine", engine.name()]);
+        }
+        command.current_dir(repo_root());
+        command.env("RUSTY_QR_CLI", paths::qr_cli());
+        command
+    }
+
+    /// The build outputs this server needs.
+    pub fn required_outputs(&self) -> Vec<PathBuf> {
+        let root = repo_root();
+        let build = paths::node_build();
+        let mut outputs = Vec::new();
+        if self.tier.is_node() {
+            outputs.extend([root.join("node/server.js"), root.join("node/node_modules")]);
+        }
+        match self.tier {
+            Tier::Tier0 => {}
+            Tier::Tier1 => outputs.push(paths::qr_cli()),
+            Tier::Tier2 => outputs.push(build.join("qr_wasm.wasm")),
+            Tier::Tier2Bindgen => outputs.extend([
+                build.join("bindgen/qr_wasm_bindgen.js"),
+                build.join("bindgen/qr_wasm_bindgen_bg.wasm"),
+            ]),
+            Tier::Tier3 => outputs.push(build.join("qr_napi.node")),
+            Tier::Tier4 => outputs.push(paths::qr_server()),
+        }
+        outputs
+    }
+
+    /// Fails with one clear line if the spec cannot work or a build output is missing.
+    pub fn check(&self) -> Result<()> {
+        if self.tier == Tier::Tier0 && self.engine.is_some() {
+            bail!("tier-0 is pure JS and takes no --engine");
+        }
+        all_built(&self.required_outputs())
+    }
+}
+
+/// Fails with one line naming the first of `outputs` that does not exist.
+fn all_built(outputs: &[PathBuf]) -> Result<()> {
+    match outputs.iter().find(|output| !output.exists()) {
+        Some(missing) => bail!(
+            "{} is missing: run `cargo xtask build`",
+            paths::shown(missing)
+        ),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    fn args(command: &Command) -> Vec<&str> {
+        command.get_args().map(|a| a.to_str().unwrap()).collect()
+    }
+
+    #[test]
+    fn tier_4_command_is_the_binary_with_addr_and_engine() {
+        let mut spec = ServerSpec::new(Tier::Tier4, Mode::Cluster);
+        spec.port = 8080;
+        spec.workers = Some(3);
+        let command = spec.command();
+        assert_eq!(command.get_program(), paths::qr_server());
+        assert_eq!(args(&command), ["--addr", "127.0.0.1:8080"]);
+        assert_eq!(command.get_current_dir(), Some(repo_root()));
+
+        spec.engine = Some(Engine::Article);
+        assert_eq!(
+            args(&spec.command()),
+            ["--addr", "127.0.0.1:8080", "--engine", "article"]
+        );
+        assert_eq!(spec.label(), "tier-4");
+    }
+
+    #[test]
+    fn node_commands_name_tier_mode_workers_port_and_engine() {
+        let spec = ServerSpec::new(Tier::Tier2Bindgen, Mode::Single);
+        let command = spec.command();
+        assert_eq!(command.get_program(), "node");
+        assert_eq!(
+            args(&command),
+            [
+                "node/server.js",
+                "--tier",
+                "tier-2-bindgen",
+                "--mode",
+                "single",
+                "--port",
+                "0"
+            ]
+        );
+        assert_eq!(command.get_current_dir(), Some(repo_root()));
+        let cli = paths::qr_cli();
+        let env: Vec<_> = command.get_envs().collect();
+        assert_eq!(env, [(OsStr::new("RUSTY_QR_CLI"), Some(cli.as_os_str()))]);
+
+        let spec = ServerSpec {
+            workers: Some(2),
+            port: 42069,
+            engine: Some(Engine::Article),
+            ..ServerSpec::new(Tier::Tier3, Mode::Cluster)
+        };
+        assert_eq!(
+            args(&spec.command()),
+            [
+                "node/server.js",
+                "--tier",
+                "tier-3",
+                "--mode",
+                "cluster",
+                "--workers",
+                "2",
+                "--port",
+                "42069",
+                "--engine",
+                "article"
+            ]
+        );
+        assert_eq!(spec.label(), "tier-3 cluster");
+    }
+
+    #[test]
+    fn every_tier_names_its_build_outputs() {
+        for &tier in Tier::ALL {
+            let outputs = ServerSpec::new(tier, Mode::Single).required_outputs();
+            assert!(!outputs.is_empty() || tier == Tier::Tier0, "{tier}");
+        }
+        assert!(
+            ServerSpec::new(Tier::Tier3, Mode::Single)
+                .required_outputs()
+                .contains(&paths::node_build().join("qr_napi.node"))
+        );
+        let missing = repo_root().join("target/qr-harness-no-such-output");
+        assert_eq!(
+            all_built(&[repo_root().join("Cargo.toml"), missing])
+                .unwrap_err()
+                .to_string(),
+            "target/qr-harness-no-such-output is missing: run `cargo xtask build`"
+        );
+        let spec = ServerSpec {
+            engine: Some(Engine::Article),
+            ..ServerSpec::new(Tier::Tier0, Mode::Single)
+        };
+        assert_eq!(
+            spec.check().unwrap_err().to_string(),
+            "tier-0 is pure JS and takes no --engine"
+        );
+    }
+}
