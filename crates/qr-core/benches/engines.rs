@@ -1,13 +1,15 @@
 //! Criterion benches of the core: article vs fast per call, then each stage of the fast engine
 //! against off-the-shelf crates (symbol builders; PNG compressors over the same scanlines).
 //!
-//! Run with `cargo bench -p qr-core --bench engines` (add a filter, e.g. `-- engines/`).
+//! The stages are qr-core internals, reachable only with the `internals` feature: run with
+//! `cargo bench -p qr-core --features internals --bench engines` (add a filter, e.g.
+//! `-- engines/`).
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use qr_core::fast::{self, PngWriter};
+use qr_core::internals::{PngWriter, Symbol, encode};
 use qr_core::{Engine, Options};
 
 const TARGETS: &str = include_str!("../../../bench/targets.txt");
@@ -82,7 +84,7 @@ fn symbols(c: &mut Criterion) {
     group.bench_function("fast", |b| {
         b.iter(|| {
             for t in &texts {
-                black_box(fast::encode(black_box(t.as_bytes()), None).unwrap());
+                black_box(encode(black_box(t.as_bytes()), None).unwrap());
             }
         })
     });
@@ -127,9 +129,9 @@ fn symbols(c: &mut Criterion) {
 
 fn png_writers(c: &mut Criterion) {
     let texts = texts();
-    let symbols: Vec<fast::Symbol> = texts
+    let symbols: Vec<Symbol> = texts
         .iter()
-        .map(|t| fast::encode(t.as_bytes(), None).unwrap())
+        .map(|t| encode(t.as_bytes(), None).unwrap())
         .collect();
     let mut writer = PngWriter::default();
     let inputs: Vec<(Vec<u8>, Vec<u8>)> = symbols

@@ -5,7 +5,10 @@
 //! re-exported here, so every Rust caller names them `qr_core::...`.
 
 mod article;
-pub mod fast;
+mod fast;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub use fast::internals;
 
 pub use qr_contract::{Engine, MAX_TEXT_BYTES, QrError, UnknownEngine, text};
 

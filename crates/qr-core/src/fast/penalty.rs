@@ -160,65 +160,21 @@ macro_rules! penalty_for_word {
 penalty_for_word!(w64, u64);
 penalty_for_word!(w128, u128);
 
+/// Differential tests against the oracle's (qrcodegen's) scoring: line by line, then whole
+/// symbols.
 #[cfg(test)]
 mod tests {
     use super::w128::*;
-
-    /// qrcodegen's run-history scoring of one line: (N1 points, finder-like count).
-    fn scalar_line(d: u128, size: usize) -> (u32, u32) {
-        let size_i = size as i32;
-        let mut n1 = 0;
-        let mut n3 = 0;
-        let mut history = [0i32; 7];
-        let add = |history: &mut [i32; 7], mut len: i32| {
-            if history[0] == 0 {
-                len += size_i;
-            }
-            history.copy_within(0..6, 1);
-            history[0] = len;
-        };
-        let count = |h: &[i32; 7]| {
-            let n = h[1];
-            let core = n > 0 && h[2] == n && h[3] == n * 3 && h[4] == n && h[5] == n;
-            u32::from(core && h[0] >= n * 4 && h[6] >= n)
-                + u32::from(core && h[6] >= n * 4 && h[0] >= n)
-        };
-        let (mut color, mut run) = (false, 0);
-        for x in 0..size {
-            let dark = d >> x & 1 == 1;
-            if dark == color {
-                run += 1;
-                if run == 5 {
-                    n1 += 3;
-                } else if run > 5 {
-                    n1 += 1;
-                }
-            } else {
-                add(&mut history, run);
-                if !color {
-                    n3 += count(&history);
-                }
-                color = dark;
-                run = 1;
-            }
-        }
-        if color {
-            add(&mut history, run);
-            run = 0;
-        }
-        add(&mut history, run + size_i);
-        (n1, n3 + count(&history))
-    }
+    use crate::fast::symbol::{Symbol, encode};
+    use crate::fast::testkit::{Rng, random_bytes, reference_line, reference_penalty};
 
     #[test]
     fn lines_score_like_qrcodegen() {
-        let mut seed = 0x1234_5678_9ABC_DEF1u64;
+        let mut rng = Rng(0x1234_5678_9ABC_DEF1);
         for size in [21usize, 25, 29, 45, 77, 125] {
             let valid = (1u128 << size) - 1;
             for _ in 0..3000 {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
+                let seed = rng.next();
                 // Mix dense random lines with structured ones that hold scaled patterns.
                 let d = match seed % 3 {
                     0 => (u128::from(seed) | u128::from(seed.rotate_left(32)) << 64) & valid,
@@ -235,7 +191,7 @@ mod tests {
                     }
                     _ => u128::from(seed & seed >> 3) & valid,
                 };
-                let (n1, n3) = scalar_line(d, size);
+                let (n1, n3) = reference_line(size, |x| d >> x & 1 == 1);
                 assert_eq!(
                     runs(d) + runs(!d & valid),
                     n1,
@@ -254,6 +210,33 @@ mod tests {
                     assert_eq!(n3_64, n3, "N3 (u64), size {size}");
                 }
             }
+        }
+    }
+
+    /// Our score of `symbol`, from its rows and columns.
+    fn score_of(symbol: &Symbol) -> u32 {
+        let size = symbol.size();
+        let mut lines = vec![0u128; 2 * size];
+        for (y, &row) in symbol.rows().iter().enumerate() {
+            lines[y] = row;
+            for x in 0..size {
+                lines[size + x] |= (row >> x & 1) << y;
+            }
+        }
+        score(&lines, size)
+    }
+
+    #[test]
+    fn symbols_score_like_qrcodegen() {
+        let mut rng = Rng(7);
+        for i in 0..200 {
+            let data = random_bytes(&mut rng);
+            let symbol = encode(&data, Some((i % 8) as u8)).unwrap();
+            assert_eq!(
+                score_of(&symbol),
+                reference_penalty(symbol.size(), |x, y| symbol.module(x, y)),
+                "data {data:?}"
+            );
         }
     }
 }

@@ -202,6 +202,7 @@ impl PngWriter {
 
     /// The image data before compression (every scanline, repeats expanded), for
     /// comparing compressors.
+    #[cfg(any(test, feature = "internals"))]
     pub fn raw(&mut self, symbol: &Symbol) -> Vec<u8> {
         let (_, stride) = self.scanlines(symbol);
         let mut raw = Vec::new();
@@ -224,5 +225,20 @@ mod tests {
         assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
         assert_eq!(crc32(b"IEND"), 0xAE42_6082);
         assert_eq!(crc32(b""), 0);
+    }
+
+    #[test]
+    fn idat_inflates_to_the_raw_image_data() {
+        // An independent inflater (miniz_oxide) also checks the zlib header and Adler-32.
+        let mut writer = PngWriter::default();
+        for text in ["a", "hello, world", &"x".repeat(300), &"é".repeat(256)] {
+            let symbol = crate::fast::symbol::encode(text.as_bytes(), None).unwrap();
+            let png = writer.png(&symbol);
+            let idat_len = u32::from_be_bytes(png[33..37].try_into().unwrap()) as usize;
+            assert_eq!(&png[37..41], b"IDAT");
+            let zlib = &png[41..41 + idat_len];
+            let inflated = miniz_oxide::inflate::decompress_to_vec_zlib(zlib).expect("inflates");
+            assert!(inflated == writer.raw(&symbol), "text {text:?}");
+        }
     }
 }

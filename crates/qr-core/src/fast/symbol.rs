@@ -10,47 +10,18 @@ const MAX_CODEWORDS: usize = layout::raw_data_modules(layout::MAX_VERSION) / 8;
 #[derive(Clone)]
 pub struct Symbol {
     version: usize,
-    mask: u8,
     rows: [u128; MAX_SIZE],
 }
 
 impl Symbol {
-    /// Version, 1..=40 (this engine builds up to [`layout::MAX_VERSION`]).
-    pub fn version(&self) -> usize {
-        self.version
-    }
-
     /// Width and height in modules.
     pub fn size(&self) -> usize {
         17 + 4 * self.version
     }
 
-    /// The mask pattern used, 0..=7.
-    pub fn mask(&self) -> u8 {
-        self.mask
-    }
-
     /// The rows, bit `x` of row `y` = module (x, y) is dark.
     pub fn rows(&self) -> &[u128] {
         &self.rows[..self.size()]
-    }
-
-    /// The mask penalty score of this symbol (ISO 18004 rules N1..N4), as used to pick the mask.
-    pub fn penalty(&self) -> u32 {
-        let size = self.size();
-        let mut lines = [0u128; 2 * MAX_SIZE];
-        for (y, &row) in self.rows().iter().enumerate() {
-            lines[y] = row;
-            for x in 0..size {
-                lines[size + x] |= (row >> x & 1) << y;
-            }
-        }
-        penalty::w128::score(&lines[..2 * size], size)
-    }
-
-    /// Whether the module at column `x`, row `y` is dark (false outside the symbol).
-    pub fn module(&self, x: usize, y: usize) -> bool {
-        x < self.size() && y < self.size() && self.rows[y] >> x & 1 == 1
     }
 }
 
@@ -86,11 +57,7 @@ pub fn encode(data: &[u8], mask: Option<u8>) -> Option<Symbol> {
     apply(lines, layout, chosen, candidate);
     let mut rows = [0u128; MAX_SIZE];
     rows[..size].copy_from_slice(&candidate[..size]);
-    Some(Symbol {
-        version,
-        mask: chosen as u8,
-        rows,
-    })
+    Some(Symbol { version, rows })
 }
 
 /// The mask of lowest penalty (the first one on a tie), scored in 64-bit words when the symbol
@@ -200,4 +167,82 @@ fn codewords_of(data: &[u8], layout: &Layout, out: &mut [u8; MAX_CODEWORDS]) -> 
         start += len;
     }
     Some(total)
+}
+
+#[cfg(test)]
+impl Symbol {
+    /// Whether the module at column `x`, row `y` is dark (false outside the symbol).
+    pub fn module(&self, x: usize, y: usize) -> bool {
+        x < self.size() && y < self.size() && self.rows[y] >> x & 1 == 1
+    }
+}
+
+/// Differential tests: our symbols equal the oracle's (qrcodegen's) module for module, at the
+/// same mask and with the same automatic mask choice.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fast::testkit::{Rng, random_bytes, reference};
+
+    const TARGETS: &str = include_str!("../../../../bench/targets.txt");
+
+    /// Our symbol of `data` equals qrcodegen's, at `mask` or (`None`) at the mask each chooses.
+    fn assert_same(data: &[u8], mask: Option<u8>) {
+        let ours = encode(data, mask).expect("fits");
+        let theirs = reference(data, mask);
+        assert_eq!(ours.size() as i32, theirs.size(), "size, data {data:?}");
+        for y in 0..ours.size() {
+            for x in 0..ours.size() {
+                assert_eq!(
+                    ours.module(x, y),
+                    theirs.get_module(x as i32, y as i32),
+                    "module ({x}, {y}), mask {mask:?}, data {data:?}"
+                );
+            }
+        }
+        if mask.is_none() {
+            let theirs_forced = encode(data, Some(theirs.mask().value())).expect("fits");
+            assert!(
+                ours.rows() == theirs_forced.rows(),
+                "mask choice: qrcodegen chose {}, data {data:?}",
+                theirs.mask().value()
+            );
+        }
+    }
+
+    #[test]
+    fn targets_equal_reference_for_every_mask_and_auto() {
+        for text in TARGETS.lines() {
+            for mask in 0..8 {
+                assert_same(text.as_bytes(), Some(mask));
+            }
+            assert_same(text.as_bytes(), None);
+        }
+    }
+
+    #[test]
+    fn random_texts_equal_reference() {
+        let mut texts = Rng(0x0123_4567_89AB_CDEF);
+        let mut masks = Rng(0x5EED);
+        for _ in 0..1000 {
+            let data = random_bytes(&mut texts);
+            assert_same(&data, None);
+            assert_same(&data, Some(masks.below(8) as u8));
+        }
+    }
+
+    #[test]
+    fn every_length_equals_reference() {
+        // Every length crosses every version boundary up to the contract's limit.
+        for len in 1..=512 {
+            let data: Vec<u8> = (0..len).map(|i| (i * 7 + len) as u8).collect();
+            assert_same(&data, None);
+        }
+    }
+
+    #[test]
+    fn too_long_for_the_engine_is_none() {
+        assert!(encode(&vec![b'a'; 4000], None).is_none());
+        assert!(encode(b"a", Some(8)).is_none());
+    }
 }

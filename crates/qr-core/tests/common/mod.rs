@@ -1,4 +1,7 @@
 //! Shared by the fast engine's tests: a small deterministic generator, so failures reproduce.
+//!
+//! The fast engine's unit tests compile this file too (`src/fast/testkit.rs`), so it uses
+//! nothing but `std`.
 
 /// xorshift64*.
 pub struct Rng(pub u64);
