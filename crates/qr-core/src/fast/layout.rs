@@ -1,5 +1,9 @@
-//! Per-version constants of a QR symbol at EC level L, built once and cached: function
-//! patterns with format bits for each mask, mask bitplanes, and the data-module placement order.
+//! Everything about a QR symbol's version that does not depend on the text, at EC level L:
+//! capacities (ISO/IEC 18004:2015 Table 1 and Table 9), the function patterns (§6.3, placed as
+//! §7.7 describes; alignment-pattern centres from Annex E) with the format information of each
+//! mask (§7.9) and the version information (§7.10), the mask patterns restricted to data modules
+//! (§7.8.2), and the order in which codeword bits fill the data modules (§7.7). Built once per
+//! version and cached.
 
 use std::sync::OnceLock;
 
@@ -8,38 +12,102 @@ use std::sync::OnceLock;
 pub const MAX_VERSION: usize = 15;
 
 /// The widest symbol, in modules.
-pub const MAX_SIZE: usize = 17 + 4 * MAX_VERSION;
+pub const MAX_SIZE: usize = size(MAX_VERSION);
 
-/// Error-correction codewords per block at EC level L, by version (index 0 unused).
+/// Width and height in modules of a symbol of `version`: 21 for version 1, 4 more per version
+/// (§6.3, "Symbol versions and sizes").
+pub const fn size(version: usize) -> usize {
+    17 + 4 * version
+}
+
+/// Modules left for codeword bits once function patterns, format and version information are
+/// placed, by version (index 0 unused): 8 per codeword plus 0, 3 or 7 remainder bits
+/// (Table 1, codeword capacity of all versions; remainder bits, §7.6).
+const DATA_MODULES: [u16; MAX_VERSION + 1] = [
+    0, 208, 359, 567, 807, 1079, 1383, 1568, 1936, 2336, 2768, 3232, 3728, 4256, 4651, 5243,
+];
+
+/// Error-correction blocks at EC level L, by version (index 0 unused) (§7.5.1, Table 9, "Error
+/// correction characteristics").
+const BLOCKS: [u8; MAX_VERSION + 1] = [0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 4, 4, 4, 4, 4, 6];
+
+/// Error-correction codewords per block at EC level L, by version (index 0 unused) (§7.5.1,
+/// Table 9: total minus data codewords of a block).
 const ECC_PER_BLOCK: [u8; MAX_VERSION + 1] =
     [0, 7, 10, 15, 20, 26, 18, 20, 24, 30, 18, 20, 24, 26, 30, 22];
 
-/// Error-correction blocks at EC level L, by version (index 0 unused).
-const BLOCKS: [u8; MAX_VERSION + 1] = [0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 4, 4, 4, 4, 4, 6];
+/// Row and column coordinates of the alignment patterns' centres, by version (Annex E, Table
+/// E.1). A pattern sits at every pair of them except the three pairs on a finder pattern.
+const ALIGNMENT_CENTRES: [&[usize]; MAX_VERSION + 1] = [
+    &[],
+    &[],
+    &[6, 18],
+    &[6, 22],
+    &[6, 26],
+    &[6, 30],
+    &[6, 34],
+    &[6, 22, 38],
+    &[6, 24, 42],
+    &[6, 26, 46],
+    &[6, 28, 50],
+    &[6, 30, 54],
+    &[6, 32, 58],
+    &[6, 34, 62],
+    &[6, 26, 46, 66],
+    &[6, 26, 48, 70],
+];
+
+/// The row and the column that hold the timing patterns (§6.3, "Timing pattern").
+const TIMING: usize = 6;
+
+/// Distance of a finder pattern's centre from the two edges it touches (§6.3, "Finder pattern":
+/// 7 x 7 modules in a corner, then a 1-module light separator).
+const FINDER_CENTRE: usize = 3;
+
+/// The 2-bit indicator of error-correction level L in the format information (§7.9).
+const EC_LEVEL_L: u32 = 0b01;
+
+/// Generator of the (15, 5) BCH code of the format information,
+/// x^10 + x^8 + x^5 + x^4 + x^2 + x + 1 (§7.9, Annex C).
+const FORMAT_GENERATOR: u32 = 0x537;
+
+/// XORed onto the 15 format bits so that they are never all light: 101010000010010 (§7.9).
+const FORMAT_MASK: u32 = 0x5412;
+
+/// Generator of the (18, 6) BCH code of the version information,
+/// x^12 + x^11 + x^10 + x^9 + x^8 + x^5 + x^2 + 1 (§7.10, Annex D).
+const VERSION_GENERATOR: u32 = 0x1F25;
+
+/// Versions from this one on carry version information (§7.10).
+const FIRST_VERSION_WITH_VERSION_INFO: usize = 7;
+
+/// Bits of a position in [`Layout::order`] that hold the column (the row is above them).
+pub const COLUMN_BITS: u32 = 7;
 
 /// Modules that carry codeword bits (remainder bits included) in a symbol of `version`.
-pub const fn raw_data_modules(version: usize) -> usize {
-    let mut result = (16 * version + 128) * version + 64;
-    if version >= 2 {
-        let align = version / 7 + 2;
-        result -= (25 * align - 10) * align - 55;
-        if version >= 7 {
-            result -= 36;
-        }
-    }
-    result
+pub const fn data_modules(version: usize) -> usize {
+    DATA_MODULES[version] as usize
 }
 
 /// Data codewords (not error correction) a symbol of `version` holds at EC level L.
 pub const fn data_codewords(version: usize) -> usize {
-    raw_data_modules(version) / 8 - ECC_PER_BLOCK[version] as usize * BLOCKS[version] as usize
+    data_modules(version) / 8 - ECC_PER_BLOCK[version] as usize * BLOCKS[version] as usize
 }
+
+/// Bits of the byte-mode character count indicator: 8 up to version 9, then 16 (§7.4, table
+/// "Number of bits in character count indicator").
+pub const fn count_bits(version: usize) -> usize {
+    if version <= 9 { 8 } else { 16 }
+}
+
+/// Bits of a mode indicator (§7.4, table "Mode indicators").
+pub const MODE_BITS: usize = 4;
 
 /// The smallest version whose byte-mode segment holds `len` bytes at EC level L.
 pub fn version_for(len: usize) -> Option<usize> {
     (1..=MAX_VERSION).find(|&v| {
-        let count_bits = if v <= 9 { 8 } else { 16 };
-        len < (1 << count_bits) && 4 + count_bits + 8 * len <= data_codewords(v) * 8
+        let count_bits = count_bits(v);
+        len < (1 << count_bits) && MODE_BITS + count_bits + 8 * len <= data_codewords(v) * 8
     })
 }
 
@@ -61,7 +129,7 @@ pub struct Layout {
     pub short_data_len: usize,
     /// The Reed-Solomon generator, highest power first without the leading 1, as logarithms.
     pub generator_log: Vec<u8>,
-    /// Placement order of codeword bits: `row << 7 | column` for each data module.
+    /// Placement order of codeword bits: `row << COLUMN_BITS | column` for each data module.
     pub order: Vec<u16>,
     /// Per mask, rows then columns (`2 * size` words): function modules' colours, format bits
     /// of that mask included.
@@ -77,7 +145,20 @@ pub fn layout(version: usize) -> &'static Layout {
     CACHE[version].get_or_init(|| Layout::new(version))
 }
 
-/// A square bit grid under construction: `bits[row] >> column & 1`, plus a "function" flag grid.
+/// `data` followed by the remainder of `data * x^n` divided by `generator` (of degree n), all
+/// polynomials over GF(2) as bits: a systematic BCH codeword.
+const fn bch_codeword(data: u32, generator: u32) -> u32 {
+    let degree = generator.ilog2();
+    let mut rem = data;
+    let mut i = 0;
+    while i < degree {
+        rem = (rem << 1) ^ ((rem >> (degree - 1)) * generator);
+        i += 1;
+    }
+    data << degree | rem
+}
+
+/// A square bit grid under construction: `dark[row] >> column & 1`, plus a "function" flag grid.
 struct Grid {
     size: usize,
     dark: [u128; MAX_SIZE],
@@ -85,6 +166,39 @@ struct Grid {
 }
 
 impl Grid {
+    /// The function patterns of `version`, with the format bits of mask 0 (so that their
+    /// modules are marked) and the version information.
+    fn function_patterns(version: usize) -> Grid {
+        let size = size(version);
+        let mut grid = Grid {
+            size,
+            dark: [0; MAX_SIZE],
+            function: [0; MAX_SIZE],
+        };
+        for i in 0..size {
+            grid.set(TIMING, i, i.is_multiple_of(2));
+            grid.set(i, TIMING, i.is_multiple_of(2));
+        }
+        let far = size - 1 - FINDER_CENTRE;
+        grid.finder(FINDER_CENTRE, FINDER_CENTRE);
+        grid.finder(far, FINDER_CENTRE);
+        grid.finder(FINDER_CENTRE, far);
+        let centres = ALIGNMENT_CENTRES[version];
+        let last = centres.len().saturating_sub(1);
+        for (i, &cx) in centres.iter().enumerate() {
+            for (j, &cy) in centres.iter().enumerate() {
+                // Not in the three corners that hold finder patterns.
+                let corner = (i == 0 || i == last) && (j == 0 || j == last);
+                if !corner || (i == last && j == last) {
+                    grid.alignment(cx, cy);
+                }
+            }
+        }
+        grid.format_bits(0);
+        grid.version_bits(version);
+        grid
+    }
+
     fn set(&mut self, x: usize, y: usize, dark: bool) {
         let bit = 1u128 << x;
         self.function[y] |= bit;
@@ -99,7 +213,10 @@ impl Grid {
         self.function[y] >> x & 1 == 1
     }
 
-    fn finder(&mut self, cx: isize, cy: isize) {
+    /// A finder pattern centred on (`cx`, `cy`) with its separator: rings at Chebyshev distance
+    /// 0 and 1 dark, 2 light, 3 dark, 4 light (clipped at the symbol's edges).
+    fn finder(&mut self, cx: usize, cy: usize) {
+        let (cx, cy) = (cx as isize, cy as isize);
         for dy in -4isize..=4 {
             for dx in -4isize..=4 {
                 let (x, y) = (cx + dx, cy + dy);
@@ -111,6 +228,7 @@ impl Grid {
         }
     }
 
+    /// An alignment pattern centred on (`cx`, `cy`): 5 x 5, dark but for the ring at distance 1.
     fn alignment(&mut self, cx: usize, cy: usize) {
         for dy in 0..5 {
             for dx in 0..5 {
@@ -120,16 +238,14 @@ impl Grid {
         }
     }
 
+    /// The two copies of the 15 format bits (level L, `mask`; bit 14 first in reading order),
+    /// and the always-dark module next to the lower-left copy (§7.9).
     fn format_bits(&mut self, mask: usize) {
-        // EC level L is format bits 01.
-        let data = (1 << 3 | mask) as u32;
-        let mut rem = data;
-        for _ in 0..10 {
-            rem = (rem << 1) ^ ((rem >> 9) * 0x537);
-        }
-        let bits = (data << 10 | rem) ^ 0x5412;
+        let bits = bch_codeword(EC_LEVEL_L << 3 | mask as u32, FORMAT_GENERATOR) ^ FORMAT_MASK;
         let bit = |i: usize| bits >> i & 1 == 1;
         let size = self.size;
+        // Around the top-left finder: down column 8 (skipping the timing row), then left
+        // along row 8 (skipping the timing column).
         for i in 0..6 {
             self.set(8, i, bit(i));
         }
@@ -139,6 +255,7 @@ impl Grid {
         for i in 9..15 {
             self.set(14 - i, 8, bit(i));
         }
+        // Along row 8 under the top-right finder, then down column 8 beside the bottom-left one.
         for i in 0..8 {
             self.set(size - 1 - i, 8, bit(i));
         }
@@ -148,16 +265,13 @@ impl Grid {
         self.set(8, size - 8, true);
     }
 
+    /// The two 6 x 3 copies of the 18 version bits, next to the top-right and bottom-left
+    /// finders (§7.10); nothing below version 7.
     fn version_bits(&mut self, version: usize) {
-        if version < 7 {
+        if version < FIRST_VERSION_WITH_VERSION_INFO {
             return;
         }
-        let data = version as u32;
-        let mut rem = data;
-        for _ in 0..12 {
-            rem = (rem << 1) ^ ((rem >> 11) * 0x1F25);
-        }
-        let bits = data << 12 | rem;
+        let bits = bch_codeword(version as u32, VERSION_GENERATOR);
         for i in 0..18 {
             let dark = bits >> i & 1 == 1;
             let a = self.size - 11 + i % 3;
@@ -165,6 +279,32 @@ impl Grid {
             self.set(a, b, dark);
             self.set(b, a, dark);
         }
+    }
+
+    /// The positions of the data modules in the order codeword bits fill them (§7.7,
+    /// "Symbol character placement"): two-module-wide columns from the right, alternately
+    /// upwards and downwards, skipping the vertical timing pattern and function modules.
+    fn placement_order(&self) -> Vec<u16> {
+        let size = self.size;
+        let mut order = Vec::with_capacity(size * size);
+        let mut right = size as isize - 1;
+        while right >= 1 {
+            if right == TIMING as isize {
+                right -= 1;
+            }
+            let upward = (right + 1) & 2 == 0;
+            for vert in 0..size {
+                for j in 0..2 {
+                    let x = (right - j) as usize;
+                    let y = if upward { size - 1 - vert } else { vert };
+                    if !self.is_function(x, y) {
+                        order.push((y << COLUMN_BITS | x) as u16);
+                    }
+                }
+            }
+            right -= 2;
+        }
+        order
     }
 }
 
@@ -176,22 +316,8 @@ fn rows_and_columns(rows: &[u128], size: usize) -> Vec<u128> {
     out
 }
 
-fn alignment_positions(version: usize, size: usize) -> Vec<usize> {
-    if version == 1 {
-        return Vec::new();
-    }
-    let count = version / 7 + 2;
-    let step = if version == 32 {
-        26
-    } else {
-        (version * 4 + count * 2 + 1) / (count * 2 - 2) * 2
-    };
-    let mut result: Vec<usize> = (0..count - 1).map(|i| size - 7 - i * step).collect();
-    result.push(6);
-    result.reverse();
-    result
-}
-
+/// Whether mask pattern `mask` inverts the module at column `x`, row `y` (§7.8.2, "Data mask
+/// patterns": the pattern's condition, with i = row and j = column).
 fn mask_bit(mask: usize, x: usize, y: usize) -> bool {
     match mask {
         0 => (x + y).is_multiple_of(2),
@@ -207,51 +333,10 @@ fn mask_bit(mask: usize, x: usize, y: usize) -> bool {
 
 impl Layout {
     fn new(version: usize) -> Layout {
-        let size = 17 + 4 * version;
-        let mut grid = Grid {
-            size,
-            dark: [0; MAX_SIZE],
-            function: [0; MAX_SIZE],
-        };
-        for i in 0..size {
-            grid.set(6, i, i.is_multiple_of(2));
-            grid.set(i, 6, i.is_multiple_of(2));
-        }
-        grid.finder(3, 3);
-        grid.finder(size as isize - 4, 3);
-        grid.finder(3, size as isize - 4);
-        let align = alignment_positions(version, size);
-        let n = align.len();
-        for i in 0..n {
-            for j in 0..n {
-                let corner = (i == 0 || i == n - 1) && (j == 0 || j == n - 1);
-                if !corner || (i == n - 1 && j == n - 1) {
-                    grid.alignment(align[i], align[j]);
-                }
-            }
-        }
-        grid.format_bits(0);
-        grid.version_bits(version);
-
-        let mut order = Vec::with_capacity(raw_data_modules(version));
-        let mut right = size as isize - 1;
-        while right >= 1 {
-            if right == 6 {
-                right = 5;
-            }
-            let upward = (right + 1) & 2 == 0;
-            for vert in 0..size {
-                for j in 0..2 {
-                    let x = (right - j) as usize;
-                    let y = if upward { size - 1 - vert } else { vert };
-                    if !grid.is_function(x, y) {
-                        order.push((y << 7 | x) as u16);
-                    }
-                }
-            }
-            right -= 2;
-        }
-        debug_assert_eq!(order.len(), raw_data_modules(version));
+        let size = size(version);
+        let mut grid = Grid::function_patterns(version);
+        let order = grid.placement_order();
+        debug_assert_eq!(order.len(), data_modules(version));
 
         let fixed = std::array::from_fn(|mask| {
             grid.format_bits(mask);
@@ -270,7 +355,7 @@ impl Layout {
 
         let blocks = BLOCKS[version] as usize;
         let ecc_len = ECC_PER_BLOCK[version] as usize;
-        let raw_codewords = raw_data_modules(version) / 8;
+        let raw_codewords = data_modules(version) / 8;
         Layout {
             version,
             size,

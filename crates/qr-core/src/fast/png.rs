@@ -1,12 +1,41 @@
-//! A direct 1-bit grayscale PNG writer for QR symbols: each module row becomes one scanline
-//! (filter 0) repeated `scale` times, compressed by [`super::deflate`].
+//! A direct 1-bit greyscale PNG writer for QR symbols (PNG specification, W3C Second
+//! Edition): signature (§5.2) and chunks (§5.3) with their CRC-32 (§5.5); IHDR (§11.2.2), one
+//! IDAT (§11.2.4) holding a zlib stream (§10, RFC 1950) and IEND (§11.2.5). Each module row
+//! becomes one scanline (§7.2) with filter type 0, None (§9.2), repeated `scale` times; the
+//! repeats are never materialised: [`super::deflate`] compresses the distinct scanlines, and
+//! the Adler-32 is summed per distinct scanline.
 
 use super::deflate::{Deflater, Rows};
 use super::symbol::Symbol;
 use crate::MIN_IMAGE_PX;
 
-/// Modules of quiet zone on each side.
+/// Modules of quiet zone (light margin) on each side (ISO/IEC 18004:2015 §6.3, "Quiet zone").
 pub const QUIET: usize = 4;
+
+/// The PNG signature, the first 8 bytes of every PNG (§5.2).
+const SIGNATURE: [u8; 8] = *b"\x89PNG\r\n\x1a\n";
+
+/// IHDR's bytes after width and height (§11.2.2): bit depth 1, colour type 0 (greyscale),
+/// compression method 0 (zlib DEFLATE), filter method 0 (adaptive, five types), interlace
+/// method 0 (none).
+const IHDR_FORMAT: [u8; 5] = [1, 0, 0, 0, 0];
+
+/// The filter-type byte that starts every scanline: 0, None (§9.2).
+const FILTER_NONE: u8 = 0;
+
+/// Eight white pixels: at bit depth 1, greyscale sample 1 is white (§11.2.2).
+const WHITE: u8 = 0xFF;
+
+/// The zlib header (RFC 1950 §2.2): CMF 0x78 = method 8 (DEFLATE) with a 32 KiB window
+/// (CINFO 7); FLG 0xDA = FLEVEL 3 (maximum compression), no preset dictionary, and FCHECK
+/// making CMF * 256 + FLG a multiple of 31.
+const ZLIB_HEADER: [u8; 2] = [0x78, 0xDA];
+
+/// Adler-32 sums are taken modulo 65521, the largest prime below 2^16 (RFC 1950 §2.2).
+const ADLER_MOD: u32 = 65521;
+
+/// The CRC-32 polynomial of PNG (§5.5; ISO 3309), bit-reversed for LSB-first processing.
+const CRC_POLYNOMIAL: u32 = 0xEDB8_8320;
 
 /// The smallest whole module size giving at least [`MIN_IMAGE_PX`] pixels for `size` modules.
 pub fn scale_for(size: usize) -> usize {
@@ -34,7 +63,7 @@ static CRC_TABLES: [[u32; 256]; 4] = {
         let mut k = 0;
         while k < 8 {
             c = if c & 1 != 0 {
-                0xEDB8_8320 ^ (c >> 1)
+                CRC_POLYNOMIAL ^ (c >> 1)
             } else {
                 c >> 1
             };
@@ -56,6 +85,7 @@ static CRC_TABLES: [[u32; 256]; 4] = {
     tables
 };
 
+/// The CRC-32 of `bytes` (§5.5): register preset to all ones, result complemented.
 fn crc32(bytes: &[u8]) -> u32 {
     let t = &CRC_TABLES;
     let mut c = !0u32;
@@ -73,7 +103,8 @@ fn crc32(bytes: &[u8]) -> u32 {
     !c
 }
 
-/// Appends a chunk whose data the closure writes.
+/// Appends a chunk (§5.3: length, type, data, CRC of type and data) whose data the closure
+/// writes.
 fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], write: impl FnOnce(&mut Vec<u8>)) {
     let start = out.len();
     out.extend_from_slice(&[0, 0, 0, 0]);
@@ -85,75 +116,86 @@ fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], write: impl FnOnce(&mut Vec<u8>)) {
     out.extend_from_slice(&crc.to_be_bytes());
 }
 
-const ADLER_MOD: u32 = 65521;
+/// For `scale` pixels per module: each byte of 8 modules (bit 0 = leftmost, 1 = white) -> their
+/// pixels, leftmost in the highest bits.
+fn expand_table(scale: usize) -> Vec<u64> {
+    let ones: u64 = (1 << scale) - 1;
+    (0..256u32)
+        .map(|byte| {
+            (0..8).fold(0u64, |acc, m| {
+                acc << scale | if byte >> m & 1 == 1 { ones } else { 0 }
+            })
+        })
+        .collect()
+}
 
 impl PngWriter {
-    /// The distinct scanlines of `symbol`'s image (filter byte 0 first) and their repeat
+    /// The distinct scanlines of `symbol`'s image (filter byte first) and their repeat
     /// counts, as [`Rows`] for a compressor. Returns (width in px, stride).
     pub fn scanlines(&mut self, symbol: &Symbol) -> (usize, usize) {
         let size = symbol.size();
         let scale = scale_for(size);
-        let width = (size + 2 * QUIET) * scale;
+        let modules = size + 2 * QUIET;
+        let width = modules * scale;
         let stride = 1 + width.div_ceil(8);
         self.rows.clear();
         self.repeats.clear();
-        // Top quiet zone.
-        self.rows.push(0);
-        self.rows.resize(stride, 0xFF);
-        self.repeats.push((QUIET * scale) as u16);
+        self.push_quiet_rows(stride, QUIET * scale);
         if self.expand.0 != scale || self.expand.1.len() != 256 {
-            let ones: u64 = (1 << scale) - 1;
-            let table = (0..256u32)
-                .map(|byte| {
-                    (0..8).fold(0u64, |acc, m| {
-                        acc << scale | if byte >> m & 1 == 1 { ones } else { 0 }
-                    })
-                })
-                .collect();
-            self.expand = (scale, table);
+            self.expand = (scale, expand_table(scale));
         }
-        let expand = &self.expand.1;
-        let modules = size + 2 * QUIET;
         let all = if modules >= 128 {
             u128::MAX
         } else {
             (1u128 << modules) - 1
         };
         for &row in symbol.rows() {
-            self.rows.push(0);
             // Bit k = module k - QUIET is white (the quiet zone is).
             let white = !(row << QUIET) & all;
-            let mut acc: u128 = 0;
-            let mut bits = 0;
-            let mut k = 0;
-            while k < modules {
-                let count = (modules - k).min(8);
-                let chunk = (white >> k) as usize & 0xFF;
-                let pixels = expand[chunk] >> ((8 - count) * scale);
-                acc = acc << (count * scale) | u128::from(pixels);
-                bits += count * scale;
-                // Whole bytes out at once (at most 7: bits < 8 + 8 * 7).
-                let whole = bits / 8;
-                bits -= whole * 8;
-                let out = ((acc >> bits) as u64).to_be_bytes();
-                self.rows.extend_from_slice(&out[8 - whole..]);
-                k += count;
-            }
-            if bits > 0 {
-                // Pad the last byte with white.
-                self.rows
-                    .push(((acc << (8 - bits)) | ((1 << (8 - bits)) - 1)) as u8);
-            }
-            self.repeats.push(scale as u16);
+            self.push_module_row(white, modules, scale);
         }
-        // Bottom quiet zone.
-        self.rows.push(0);
-        self.rows.extend(std::iter::repeat_n(0xFF, stride - 1));
-        self.repeats.push((QUIET * scale) as u16);
+        self.push_quiet_rows(stride, QUIET * scale);
         (width, stride)
     }
 
-    /// The zlib Adler-32 of the expanded image data.
+    /// One all-white scanline, `repeats` times.
+    fn push_quiet_rows(&mut self, stride: usize, repeats: usize) {
+        self.rows.push(FILTER_NONE);
+        self.rows.extend(std::iter::repeat_n(WHITE, stride - 1));
+        self.repeats.push(repeats as u16);
+    }
+
+    /// The scanline of one row of `modules` modules (`white` bit k: module k is white), each
+    /// `scale` pixels wide, repeated `scale` times.
+    #[inline]
+    fn push_module_row(&mut self, white: u128, modules: usize, scale: usize) {
+        let expand = &self.expand.1;
+        self.rows.push(FILTER_NONE);
+        let mut acc: u128 = 0;
+        let mut bits = 0;
+        let mut k = 0;
+        while k < modules {
+            let count = (modules - k).min(8);
+            let chunk = (white >> k) as usize & 0xFF;
+            let pixels = expand[chunk] >> ((8 - count) * scale);
+            acc = acc << (count * scale) | u128::from(pixels);
+            bits += count * scale;
+            // Whole bytes out at once (at most 7: bits < 8 + 8 * 7).
+            let whole = bits / 8;
+            bits -= whole * 8;
+            let out = ((acc >> bits) as u64).to_be_bytes();
+            self.rows.extend_from_slice(&out[8 - whole..]);
+            k += count;
+        }
+        if bits > 0 {
+            // Pad the last byte with white.
+            self.rows
+                .push(((acc << (8 - bits)) | ((1 << (8 - bits)) - 1)) as u8);
+        }
+        self.repeats.push(scale as u16);
+    }
+
+    /// The Adler-32 of the expanded image data (RFC 1950 §2.2), from the distinct scanlines.
     fn adler32(&self, stride: usize) -> u32 {
         let (mut a, mut b) = (1u32, 0u32);
         for (row, &reps) in self.rows.chunks_exact(stride).zip(&self.repeats) {
@@ -164,7 +206,8 @@ impl PngWriter {
                 s += u64::from(x);
                 w += s;
             }
-            let (s, w) = ((s % 65521) as u32, (w % 65521) as u32);
+            let modulus = u64::from(ADLER_MOD);
+            let (s, w) = ((s % modulus) as u32, (w % modulus) as u32);
             let len = stride as u32 % ADLER_MOD;
             for _ in 0..reps {
                 b = (b + len * a + w) % ADLER_MOD;
@@ -178,11 +221,11 @@ impl PngWriter {
     pub fn png(&mut self, symbol: &Symbol) -> Vec<u8> {
         let (width, stride) = self.scanlines(symbol);
         let mut out = Vec::with_capacity(512);
-        out.extend_from_slice(b"\x89PNG\r\n\x1a\n");
+        out.extend_from_slice(&SIGNATURE);
         chunk(&mut out, b"IHDR", |o| {
             o.extend_from_slice(&(width as u32).to_be_bytes());
             o.extend_from_slice(&(width as u32).to_be_bytes());
-            o.extend_from_slice(&[1, 0, 0, 0, 0]); // 1-bit grayscale, no interlace
+            o.extend_from_slice(&IHDR_FORMAT);
         });
         let adler = self.adler32(stride);
         let rows = Rows {
@@ -192,7 +235,7 @@ impl PngWriter {
         };
         let deflater = &mut self.deflater;
         chunk(&mut out, b"IDAT", |o| {
-            o.extend_from_slice(&[0x78, 0xDA]);
+            o.extend_from_slice(&ZLIB_HEADER);
             deflater.compress(&rows, o);
             o.extend_from_slice(&adler.to_be_bytes());
         });

@@ -1,29 +1,40 @@
-//! Reed-Solomon error correction over GF(2^8) with the QR polynomial 0x11D, by log/antilog tables.
+//! Reed-Solomon error correction (ISO/IEC 18004:2015 §7.5, "Generating the error correction
+//! codewords"): arithmetic in GF(2^8) by log/antilog tables, the generator polynomials of
+//! Annex A, and the remainder that becomes a block's error-correction codewords.
 
-/// `EXP[i] = 2^i`, doubled in length so a sum of two logarithms needs no reduction.
-static EXP: [u8; 512] = {
-    let mut table = [0u8; 512];
+/// The field's prime polynomial, x^8 + x^4 + x^3 + x^2 + 1 (§7.5).
+const PRIME: u16 = 0x11D;
+
+/// α, the primitive element: every non-zero element is a power of it.
+const ALPHA: u8 = 2;
+
+/// How many non-zero elements the field has (powers α^0..α^254).
+const ORDER: usize = 255;
+
+/// `EXP[i]` = α^i, doubled in length so a sum of two logarithms needs no reduction.
+static EXP: [u8; 2 * ORDER + 2] = {
+    let mut table = [0u8; 2 * ORDER + 2];
     let mut x: u16 = 1;
     let mut i = 0;
-    while i < 255 {
+    while i < ORDER {
         table[i] = x as u8;
-        table[i + 255] = x as u8;
+        table[i + ORDER] = x as u8;
         x <<= 1;
         if x & 0x100 != 0 {
-            x ^= 0x11D;
+            x ^= PRIME;
         }
         i += 1;
     }
-    table[510] = table[0];
-    table[511] = table[1];
+    table[2 * ORDER] = table[0];
+    table[2 * ORDER + 1] = table[1];
     table
 };
 
 /// `LOG[x]` for x in 1..=255 (LOG[0] is unused).
-static LOG: [u8; 256] = {
-    let mut table = [0u8; 256];
+static LOG: [u8; ORDER + 1] = {
+    let mut table = [0u8; ORDER + 1];
     let mut i = 0;
-    while i < 255 {
+    while i < ORDER {
         table[EXP[i] as usize] = i as u8;
         i += 1;
     }
@@ -38,8 +49,8 @@ fn multiply(a: u8, b: u8) -> u8 {
     }
 }
 
-/// The generator polynomial of `degree` (product of (x - 2^i), i < degree), highest power first
-/// without the leading 1, as logarithms of its coefficients (all non-zero).
+/// The generator polynomial of `degree` (product of (x - α^i), i < degree: Annex A), highest
+/// power first without the leading 1, as logarithms of its coefficients (all non-zero).
 pub fn generator_log(degree: usize) -> Vec<u8> {
     let mut poly = vec![0u8; degree];
     if let Some(last) = poly.last_mut() {
@@ -53,7 +64,7 @@ pub fn generator_log(degree: usize) -> Vec<u8> {
                 poly[j] ^= poly[j + 1];
             }
         }
-        root = multiply(root, 2);
+        root = multiply(root, ALPHA);
     }
     poly.iter().map(|&c| LOG[c as usize]).collect()
 }

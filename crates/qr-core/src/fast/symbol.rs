@@ -1,10 +1,26 @@
-//! Builds a QR symbol (byte mode, EC level L, smallest version) as a bit-packed matrix.
+//! Builds a QR symbol (byte mode, EC level L, smallest version) as a bit-packed matrix: the
+//! data codewords (ISO/IEC 18004:2015 §7.4), their error correction in interleaved blocks
+//! (§7.5, §7.6), their bits placed in the data modules (§7.7) and the mask of lowest penalty
+//! (§7.8) applied over the version's function patterns.
 
-use super::layout::{self, Layout, MAX_SIZE};
+use super::layout::{self, COLUMN_BITS, Layout, MAX_SIZE};
 use super::{penalty, rs};
 
 /// The most codewords (data + error correction) of any version the engine builds.
-const MAX_CODEWORDS: usize = layout::raw_data_modules(layout::MAX_VERSION) / 8;
+const MAX_CODEWORDS: usize = layout::data_modules(layout::MAX_VERSION) / 8;
+
+/// The most error-correction codewords of one block (EC level L: 30, versions 9 and 14).
+const MAX_ECC_PER_BLOCK: usize = 32;
+
+/// The mode indicator of byte mode, 0100 (§7.4, table "Mode indicators").
+const MODE_BYTE: usize = 0b0100;
+
+/// The pad codewords that fill the data capacity after the terminator, alternately
+/// 11101100 and 00010001 (§7.4.10, "Bit stream to codeword conversion").
+const PAD_CODEWORDS: [u8; 2] = [0xEC, 0x11];
+
+/// The mask patterns (§7.8.2).
+const MASKS: usize = 8;
 
 /// A finished QR symbol: `rows[y] >> x & 1` is the module at column `x`, row `y` (1 = dark).
 #[derive(Clone)]
@@ -16,7 +32,7 @@ pub struct Symbol {
 impl Symbol {
     /// Width and height in modules.
     pub fn size(&self) -> usize {
-        17 + 4 * self.version
+        layout::size(self.version)
     }
 
     /// The rows, bit `x` of row `y` = module (x, y) is dark.
@@ -28,7 +44,7 @@ impl Symbol {
 /// Builds the symbol of `data` (byte mode, EC level L, smallest version), with the mask of
 /// lowest penalty or `mask` if given. `None` if it does not fit or `mask` is not 0..=7.
 pub fn encode(data: &[u8], mask: Option<u8>) -> Option<Symbol> {
-    if mask.is_some_and(|m| m > 7) {
+    if mask.is_some_and(|m| usize::from(m) >= MASKS) {
         return None;
     }
     let version = layout::version_for(data.len())?;
@@ -42,14 +58,17 @@ pub fn encode(data: &[u8], mask: Option<u8>) -> Option<Symbol> {
     for (i, &pos) in layout.order.iter().take(total * 8).enumerate() {
         // Branch-free: the bits are random.
         let bit = u128::from(codewords[i >> 3] >> (7 - (i & 7)) & 1);
-        let (y, x) = ((pos >> 7) as usize, (pos & 127) as usize);
+        let (y, x) = (
+            usize::from(pos >> COLUMN_BITS),
+            usize::from(pos & ((1 << COLUMN_BITS) - 1)),
+        );
         lines[y] |= bit << x;
         lines[size + x] |= bit << y;
     }
     let lines = &lines[..2 * size];
 
     let chosen = match mask {
-        Some(m) => m as usize,
+        Some(m) => usize::from(m),
         None => best_mask(lines, layout),
     };
     let mut candidate = [0u128; 2 * MAX_SIZE];
@@ -60,12 +79,12 @@ pub fn encode(data: &[u8], mask: Option<u8>) -> Option<Symbol> {
     Some(Symbol { version, rows })
 }
 
-/// The mask of lowest penalty (the first one on a tie), scored in 64-bit words when the symbol
-/// fits them.
+/// The mask of lowest penalty (the first one on a tie) (§7.8.3), scored in 64-bit words when
+/// the symbol fits them.
 fn best_mask(lines: &[u128], layout: &Layout) -> usize {
     let size = layout.size;
     let mut best = (u32::MAX, 0);
-    for m in 0..8 {
+    for m in 0..MASKS {
         let score = if size <= 64 {
             let mut candidate = [0u64; 128];
             let fixed = &layout.fixed[m];
@@ -99,27 +118,30 @@ fn apply(lines: &[u128], layout: &Layout, mask: usize, out: &mut [u128]) {
 /// Writes the interleaved data and error-correction codewords of `data` into `out`; returns
 /// how many. `None` if `data` does not fit `layout`.
 fn codewords_of(data: &[u8], layout: &Layout, out: &mut [u8; MAX_CODEWORDS]) -> Option<usize> {
-    let capacity = layout.data_codewords;
     let mut stream = [0u8; MAX_CODEWORDS];
-    let stream = stream.get_mut(..capacity)?;
-    // Mode 0100, the count (8 or 16 bits), the bytes, then the 4-bit terminator: all on a
-    // nibble offset, so each byte is split across two codewords.
-    let len = data.len();
+    let stream = stream.get_mut(..layout.data_codewords)?;
+    byte_segment(data, layout.version, stream)?;
+    interleave(stream, layout, out)
+}
+
+/// Fills `stream` (the data capacity) with `data`'s byte-mode segment (§7.4): mode indicator,
+/// character count, the bytes, the 4-bit terminator (§7.4.9), then pad codewords. `None` if it
+/// does not fit.
+fn byte_segment(data: &[u8], version: usize, stream: &mut [u8]) -> Option<()> {
     let mut at = 0;
     let mut put = |byte: u8| -> Option<()> {
         *stream.get_mut(at)? = byte;
         at += 1;
         Some(())
     };
-    let mut carry: u8;
-    if layout.version <= 9 {
-        put(0x40 | (len >> 4) as u8)?;
-        carry = (len as u8 & 0x0F) << 4;
-    } else {
-        put(0x40 | (len >> 12) as u8 & 0x0F)?;
-        put((len >> 4) as u8)?;
-        carry = (len as u8 & 0x0F) << 4;
+    // The header (mode and count) is 12 or 20 bits, so everything after it is on a nibble
+    // offset: each byte is split across two codewords, and the terminator fills the last one.
+    let header_bits = layout::MODE_BITS + layout::count_bits(version);
+    let header = MODE_BYTE << layout::count_bits(version) | data.len();
+    for k in 1..=header_bits / 8 {
+        put((header >> (header_bits - 8 * k)) as u8)?;
     }
+    let mut carry = (header as u8) << 4;
     for &byte in data {
         put(carry | byte >> 4)?;
         carry = byte << 4;
@@ -127,24 +149,30 @@ fn codewords_of(data: &[u8], layout: &Layout, out: &mut [u8; MAX_CODEWORDS]) -> 
     put(carry)?;
     for (slot, pad) in stream[at..]
         .iter_mut()
-        .zip([0xEC, 0x11].into_iter().cycle())
+        .zip(PAD_CODEWORDS.into_iter().cycle())
     {
         *slot = pad;
     }
+    Some(())
+}
 
-    // Split into blocks, compute each block's ECC, interleave.
+/// Splits `stream` into the layout's blocks, computes each block's error correction (§7.5),
+/// and writes the final codeword sequence into `out` (§7.6): data codewords interleaved block
+/// by block, then error-correction codewords likewise. Returns how many.
+fn interleave(stream: &[u8], layout: &Layout, out: &mut [u8; MAX_CODEWORDS]) -> Option<usize> {
     let Layout {
+        data_codewords,
         blocks,
         short_blocks,
         short_data_len,
         ecc_len,
         ..
     } = *layout;
-    let total = capacity + blocks * ecc_len;
+    let total = data_codewords + blocks * ecc_len;
     if total > MAX_CODEWORDS {
         return None;
     }
-    let mut ecc = [0u8; 32];
+    let mut ecc = [0u8; MAX_ECC_PER_BLOCK];
     let ecc = ecc.get_mut(..ecc_len)?;
     let mut start = 0;
     for b in 0..blocks {
@@ -162,7 +190,7 @@ fn codewords_of(data: &[u8], layout: &Layout, out: &mut [u8; MAX_CODEWORDS]) -> 
         }
         rs::remainder(block, &layout.generator_log, ecc);
         for (i, &byte) in ecc.iter().enumerate() {
-            *out.get_mut(capacity + i * blocks + b)? = byte;
+            *out.get_mut(data_codewords + i * blocks + b)? = byte;
         }
         start += len;
     }
