@@ -1,4 +1,5 @@
-//! The command line. `cargo xtask bench` forwards its options here verbatim.
+//! The command line: what a run is asked to do. `cargo xtask bench` forwards its options here
+//! verbatim.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -137,11 +138,20 @@ impl Args {
         }
     }
 
+    /// The target texts' file (`bench/targets.txt` unless given).
+    pub fn targets_path(&self) -> PathBuf {
+        self.targets
+            .clone()
+            .unwrap_or_else(|| qr_harness::repo_root().join("bench/targets.txt"))
+    }
+
+    /// The measured load per run.
     pub fn duration(&self) -> Duration {
         self.duration
             .unwrap_or(Duration::from_secs(if self.quick { 3 } else { 30 }))
     }
 
+    /// The warm-up load before each measured run.
     pub fn warmup(&self) -> Duration {
         self.warmup
             .unwrap_or(Duration::from_secs(if self.quick { 1 } else { 5 }))

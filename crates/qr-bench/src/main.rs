@@ -1,6 +1,6 @@
 //! The `qr-bench` binary: the HTTP benchmark and `--calls`, as `cargo xtask bench` runs them.
 //!
-//! Run with `cargo xtask bench [OPTIONS]` or `target/release/qr-bench --help`.
+//! Run with `cargo xtask bench [OPTIONS]`, or `qr-bench --help` from cargo's target directory.
 
 use clap::Parser;
 

@@ -1,274 +1,98 @@
-//! The results: rows, tables (absolute, relative to tier-0, engine against engine, fixed
-//! rate), results.json and report.md.
+//! From the model to what people read, and nothing that runs anything: the tables (absolute,
+//! relative to tier-0, engine against engine, fixed rate, cost per call), report.md,
+//! results.json, chart.svg, calls.md and calls.json.
 
-use std::collections::BTreeMap;
+mod chart;
+mod table;
+
 use std::fmt::Write as _;
+use std::path::Path;
 
+use anyhow::{Context, Result};
+use qr_core::Engine;
+use qr_harness::{Mode, Tier};
 use serde::Serialize;
 
-use crate::stats::{median, spread};
+use self::table::{Table, num};
+use crate::model::{CallRow, CallsResults, CriterionRow, Results, Row};
 
-/// A fixed-rate (open-loop) run's latency percentiles, free of coordinated omission.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FixedRate {
-    pub target_rps: f64,
-    pub achieved_rps: f64,
-    pub latency_p50_ms: f64,
-    pub latency_p90_ms: f64,
-    pub latency_p99_ms: f64,
-    pub latency_p99_9_ms: f64,
-    pub requests_ok: u64,
-    pub requests_failed: u64,
-}
-
-/// The measured columns of a row, or of one repeat.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct Measured {
-    /// 200 responses per second.
-    pub requests_per_sec: f64,
-    pub latency_mean_ms: f64,
-    pub latency_p99_ms: f64,
-    pub response_bytes_mean: f64,
-    pub memory_rss_max_mb: f64,
-    pub memory_pss_max_mb: f64,
-    /// CPU seconds of the server's whole process tree during the measured window.
-    pub cpu_seconds: f64,
-    /// CPU seconds of the load generator (oha) during the measured window.
-    pub loadgen_cpu_seconds: f64,
-    /// CPU seconds of the server tree over its whole life (start, warm-up, measured window,
-    /// stop), from the kernel's accounting when the bench reaps it: an upper bound that
-    /// cross-checks `cpu_seconds`.
-    pub server_life_cpu_seconds: f64,
-    pub requests_ok: u64,
-    pub requests_failed: u64,
-}
-
-type Column = (&'static str, fn(&Measured) -> f64);
-
-impl Measured {
-    /// The columns medians and spreads are taken of, by their JSON names.
-    pub const COLUMNS: [Column; 9] = [
-        ("requests_per_sec", |m| m.requests_per_sec),
-        ("latency_mean_ms", |m| m.latency_mean_ms),
-        ("latency_p99_ms", |m| m.latency_p99_ms),
-        ("response_bytes_mean", |m| m.response_bytes_mean),
-        ("memory_rss_max_mb", |m| m.memory_rss_max_mb),
-        ("memory_pss_max_mb", |m| m.memory_pss_max_mb),
-        ("cpu_seconds", |m| m.cpu_seconds),
-        ("loadgen_cpu_seconds", |m| m.loadgen_cpu_seconds),
-        ("server_life_cpu_seconds", |m| m.server_life_cpu_seconds),
-    ];
-
-    /// Something was served and nothing failed.
-    pub fn valid(&self) -> bool {
-        self.requests_ok > 0 && self.requests_failed == 0
-    }
-
-    /// Server-tree CPU per 200 response, µs.
-    pub fn cpu_us_per_request(&self) -> f64 {
-        if self.requests_ok > 0 {
-            self.cpu_seconds * 1e6 / self.requests_ok as f64
-        } else {
-            f64::NAN
-        }
-    }
-}
-
-/// One server configuration's measurement (the median over repeats).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Row {
-    pub tier: String,
-    pub mode: String,
-    pub engine: String,
-    /// Medians over repeats; counts summed over repeats.
-    #[serde(flatten)]
-    pub m: Measured,
-    /// No failed request and no non-200 in any repeat, and the run completed.
-    pub valid: bool,
-    /// Server-tree CPU per 200 response, µs.
-    pub cpu_us_per_request: f64,
-    /// Most processes seen in the server's tree at once.
-    pub processes_max: usize,
-    /// Cluster workers, when the server is a Node cluster.
-    pub workers: Option<usize>,
-    /// Every repeat's server exited 0 on SIGTERM.
-    pub server_exit_ok: bool,
-    pub repeats: usize,
-    /// `[min, max]` per measured column, present with repeats > 1.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub spread: Option<BTreeMap<String, [f64; 2]>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fixed_rate: Option<FixedRate>,
-    /// Why the row could not be measured.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
-
-/// One repeat of one configuration.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RunSample {
-    pub m: Measured,
-    pub processes_max: usize,
-    pub server_exit_ok: bool,
-    pub fixed_rate: Option<FixedRate>,
-}
-
-/// Which configuration a row describes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RowKey {
-    pub tier: String,
-    pub mode: String,
-    pub engine: String,
-    pub workers: Option<usize>,
-}
-
-/// Folds repeats into one row: medians, `[min, max]` spreads, summed counts.
-pub fn aggregate(key: &RowKey, runs: &[RunSample]) -> Row {
-    let columns: Vec<(&str, Vec<f64>)> = Measured::COLUMNS
-        .iter()
-        .map(|(name, f)| (*name, runs.iter().map(|r| f(&r.m)).collect()))
-        .collect();
-    let med: BTreeMap<&str, f64> = columns.iter().map(|(k, v)| (*k, median(v))).collect();
-    let m = Measured {
-        requests_per_sec: med["requests_per_sec"],
-        latency_mean_ms: med["latency_mean_ms"],
-        latency_p99_ms: med["latency_p99_ms"],
-        response_bytes_mean: med["response_bytes_mean"],
-        memory_rss_max_mb: med["memory_rss_max_mb"],
-        memory_pss_max_mb: med["memory_pss_max_mb"],
-        cpu_seconds: med["cpu_seconds"],
-        loadgen_cpu_seconds: med["loadgen_cpu_seconds"],
-        server_life_cpu_seconds: med["server_life_cpu_seconds"],
-        requests_ok: runs.iter().map(|r| r.m.requests_ok).sum(),
-        requests_failed: runs.iter().map(|r| r.m.requests_failed).sum(),
-    };
-    let cpu_us_per_request = median(
-        &runs
-            .iter()
-            .map(|r| r.m.cpu_us_per_request())
-            .collect::<Vec<_>>(),
+/// Writes results.json, report.md and chart.svg into `out`.
+pub fn write_results(results: &Results, out: &Path) -> Result<()> {
+    create_dir(out)?;
+    write_json(results, &out.join("results.json"))?;
+    std::fs::write(out.join("report.md"), report_markdown(results))?;
+    let title = format!(
+        "rusty-qr: {} connections, {} s per configuration, {} CPUs",
+        results.config.connections, results.config.duration_s, results.machine.cores
     );
-    let fixed: Vec<&FixedRate> = runs.iter().filter_map(|r| r.fixed_rate.as_ref()).collect();
-    let fixed_rate = (!fixed.is_empty()).then(|| {
-        let c = |f: fn(&FixedRate) -> f64| median(&fixed.iter().map(|x| f(x)).collect::<Vec<_>>());
-        FixedRate {
-            target_rps: c(|x| x.target_rps),
-            achieved_rps: c(|x| x.achieved_rps),
-            latency_p50_ms: c(|x| x.latency_p50_ms),
-            latency_p90_ms: c(|x| x.latency_p90_ms),
-            latency_p99_ms: c(|x| x.latency_p99_ms),
-            latency_p99_9_ms: c(|x| x.latency_p99_9_ms),
-            requests_ok: fixed.iter().map(|x| x.requests_ok).sum(),
-            requests_failed: fixed.iter().map(|x| x.requests_failed).sum(),
-        }
-    });
-    Row {
-        tier: key.tier.clone(),
-        mode: key.mode.clone(),
-        engine: key.engine.clone(),
-        m,
-        valid: !runs.is_empty()
-            && runs.iter().all(|r| r.m.valid())
-            && fixed_rate.as_ref().is_none_or(|f| f.requests_failed == 0),
-        cpu_us_per_request,
-        processes_max: runs.iter().map(|r| r.processes_max).max().unwrap_or(0),
-        workers: key.workers,
-        server_exit_ok: runs.iter().all(|r| r.server_exit_ok),
-        repeats: runs.len(),
-        spread: (runs.len() > 1).then(|| {
-            columns
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), spread(v)))
-                .collect()
-        }),
-        fixed_rate,
-        error: None,
-    }
+    std::fs::write(
+        out.join("chart.svg"),
+        chart::render_svg(&results.rows, &title)?,
+    )?;
+    Ok(())
 }
 
-/// A row that could not be measured (the server did not start, oha failed, ...).
-pub fn failed_row(key: &RowKey, error: String) -> Row {
-    let mut row = aggregate(key, &[]);
-    row.error = Some(error);
-    row
+/// Writes calls.json and calls.md (the text [`calls_markdown`] returns) into `out`.
+pub fn write_calls(results: &CallsResults, out: &Path) -> Result<()> {
+    create_dir(out)?;
+    write_json(results, &out.join("calls.json"))?;
+    std::fs::write(out.join("calls.md"), calls_markdown(results))?;
+    Ok(())
 }
 
-/// A plain table rendered as an aligned Markdown table.
-#[derive(Debug, Clone, Default)]
-pub struct Table {
-    pub headers: Vec<String>,
-    pub rows: Vec<Vec<String>>,
-    /// How many leading columns are labels (left-aligned); the rest are numbers.
-    pub label_columns: usize,
+fn create_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))
 }
 
-impl Table {
-    pub fn new(headers: &[&str]) -> Table {
-        Table {
-            headers: headers.iter().map(|h| (*h).to_owned()).collect(),
-            rows: Vec::new(),
-            label_columns: 3,
-        }
-    }
-
-    /// Markdown: label columns left-aligned, the rest right-aligned, padded to line up.
-    pub fn to_markdown(&self) -> String {
-        let n = self.headers.len();
-        let mut width: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
-        for row in &self.rows {
-            for (i, cell) in row.iter().enumerate().take(n) {
-                width[i] = width[i].max(cell.chars().count()).max(3);
-            }
-        }
-        let pad = |s: &str, w: usize, left: bool| {
-            let fill = " ".repeat(w.saturating_sub(s.chars().count()));
-            if left {
-                format!("{s}{fill}")
-            } else {
-                format!("{fill}{s}")
-            }
-        };
-        let line = |cells: &[String]| {
-            let parts: Vec<String> = (0..n)
-                .map(|i| {
-                    pad(
-                        cells.get(i).map_or("", String::as_str),
-                        width[i],
-                        i < self.label_columns,
-                    )
-                })
-                .collect();
-            format!("| {} |\n", parts.join(" | "))
-        };
-        let mut out = line(&self.headers);
-        let rule: Vec<String> = (0..n)
-            .map(|i| {
-                if i < self.label_columns {
-                    "-".repeat(width[i])
-                } else {
-                    format!("{}:", "-".repeat(width[i] - 1))
-                }
-            })
-            .collect();
-        out.push_str(&format!("| {} |\n", rule.join(" | ")));
-        for row in &self.rows {
-            out.push_str(&line(row));
-        }
-        out
-    }
+fn write_json(value: &impl Serialize, path: &Path) -> Result<()> {
+    std::fs::write(path, serde_json::to_string_pretty(value)? + "\n")?;
+    Ok(())
 }
 
-/// Formats a number with a precision that suits its size; "-" for NaN.
-pub fn num(v: f64) -> String {
-    if v.is_nan() {
-        "-".into()
-    } else if v.abs() >= 100.0 {
-        format!("{v:.0}")
-    } else if v.abs() >= 10.0 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.2}")
+/// report.md: machine, configuration and every table.
+fn report_markdown(results: &Results) -> String {
+    let m = &results.machine;
+    let c = &results.config;
+    let mut md = String::new();
+    let _ = writeln!(md, "# rusty-qr benchmark, {}\n", c.started_utc);
+    let _ = writeln!(
+        md,
+        "Machine: {} ({} CPUs), {} MB RAM, Linux {}; {}; node {}; {}.\n",
+        m.cpu_model, m.cores, m.memory_mb, m.kernel, m.rustc, m.node, m.oha
+    );
+    let load = match c.rate {
+        Some(r) => format!("open loop at {r} req/s (latency corrected)"),
+        None => "closed loop".into(),
+    };
+    let _ = writeln!(
+        md,
+        "Load: {load}, {} connections, {} s warm-up + {} s measured, {} repeat(s); cluster \
+         workers: {}; requests cycle through {} target texts. Memory is the peak of the summed \
+         RSS / PSS of the server's whole process tree (sampled every {} ms); CPU is the tree's \
+         user+system seconds in the measured window, reaped children included; the load \
+         generator shares the machine and its CPU is shown in parentheses.\n",
+        c.connections,
+        c.warmup_s,
+        c.duration_s,
+        c.repeat,
+        c.workers,
+        c.targets.len(),
+        c.monitor_interval_ms
+    );
+    let _ = writeln!(
+        md,
+        "Command: `{}`. oha's raw JSON for every run is in `raw/`.\n",
+        c.command_line
+    );
+    if let Some(share) = c.latency_share {
+        let _ = writeln!(
+            md,
+            "Fixed-rate runs at {:.0}% of each configuration's measured peak.\n",
+            share * 100.0
+        );
     }
+    md.push_str(&tables_markdown(&results.rows));
+    md
 }
 
 /// Higher or lower is better.
@@ -296,7 +120,7 @@ fn mark(cell: String, is_best: bool) -> String {
 }
 
 fn label_cells(r: &Row) -> [String; 3] {
-    [r.tier.clone(), r.mode.clone(), r.engine.clone()]
+    r.configuration.names().map(str::to_owned)
 }
 
 fn status(r: &Row) -> String {
@@ -308,7 +132,7 @@ fn status(r: &Row) -> String {
 }
 
 /// (a) The absolute table, in the article's shape; the best of each column in bold.
-pub fn absolute_table(rows: &[Row]) -> Table {
+fn absolute_table(rows: &[Row]) -> Table {
     let mut t = Table::new(&[
         "tier",
         "mode",
@@ -365,10 +189,11 @@ pub fn absolute_table(rows: &[Row]) -> Table {
 
 /// The row every x-factor is relative to: tier-0 in the same mode, else any tier-0 row,
 /// else the first row.
-fn baseline<'a>(rows: &'a [Row], mode: &str) -> Option<&'a Row> {
+fn baseline(rows: &[Row], mode: Mode) -> Option<&Row> {
+    let tier0 = |r: &&Row| r.configuration.tier == Tier::Tier0;
     rows.iter()
-        .find(|r| r.tier == "tier-0" && r.mode == mode)
-        .or_else(|| rows.iter().find(|r| r.tier == "tier-0"))
+        .find(|r| tier0(r) && r.configuration.mode == mode)
+        .or_else(|| rows.iter().find(tier0))
         .or_else(|| rows.first())
 }
 
@@ -396,7 +221,7 @@ fn factors(r: &Row, base: &Row) -> [String; 7] {
 }
 
 /// (b) The same relative to tier-0 (x-factors: throughput up is better, the rest down).
-pub fn relative_table(rows: &[Row]) -> Table {
+fn relative_table(rows: &[Row]) -> Table {
     let mut t = Table::new(&[
         "tier",
         "mode",
@@ -411,21 +236,21 @@ pub fn relative_table(rows: &[Row]) -> Table {
         "vs",
     ]);
     for r in rows {
-        let Some(b) = baseline(rows, &r.mode) else {
+        let Some(b) = baseline(rows, r.configuration.mode) else {
             continue;
         };
         let [tier, mode, engine] = label_cells(r);
         t.rows.push(vec![tier, mode, engine]);
         let cells = t.rows.last_mut().expect("just pushed");
         cells.extend(factors(r, b));
-        cells.push(format!("{} {}", b.tier, b.mode));
+        cells.push(format!("{} {}", b.configuration.tier, b.configuration.mode));
     }
     t
 }
 
 /// (c) Each engine against the `article` engine in the same tier and mode; `None` when no
 /// tier ran with more than one Rust engine.
-pub fn engine_table(rows: &[Row]) -> Option<Table> {
+fn engine_table(rows: &[Row]) -> Option<Table> {
     let mut t = Table::new(&[
         "tier",
         "mode",
@@ -439,14 +264,15 @@ pub fn engine_table(rows: &[Row]) -> Option<Table> {
         "x PSS max",
         "x CPU/req",
     ]);
-    for r in rows
-        .iter()
-        .filter(|r| r.engine != "article" && r.engine != "js")
-    {
-        let Some(a) = rows
-            .iter()
-            .find(|a| a.tier == r.tier && a.mode == r.mode && a.engine == "article")
-        else {
+    for r in rows {
+        let c = &r.configuration;
+        if c.engine.is_none_or(|e| e == Engine::Article) {
+            continue;
+        }
+        let Some(a) = rows.iter().find(|a| {
+            let o = &a.configuration;
+            o.tier == c.tier && o.mode == c.mode && o.engine == Some(Engine::Article)
+        }) else {
             continue;
         };
         let [tier, mode, engine] = label_cells(r);
@@ -461,7 +287,7 @@ pub fn engine_table(rows: &[Row]) -> Option<Table> {
 }
 
 /// (d) Fixed-rate latency percentiles; `None` without `--rate` or `--latency`.
-pub fn fixed_rate_table(rows: &[Row]) -> Option<Table> {
+fn fixed_rate_table(rows: &[Row]) -> Option<Table> {
     let mut t = Table::new(&[
         "tier",
         "mode",
@@ -520,118 +346,112 @@ pub fn tables_markdown(rows: &[Row]) -> String {
             t.to_markdown()
         );
     }
-    for r in rows.iter().filter(|r| r.error.is_some()) {
-        let _ = writeln!(
-            out,
-            "- {} {} {}: {}",
-            r.tier,
-            r.mode,
-            r.engine,
-            r.error.as_deref().unwrap_or_default()
-        );
+    for r in rows {
+        if let Some(error) = &r.error {
+            let _ = writeln!(out, "- {}: {error}", r.configuration);
+        }
     }
     out
+}
+
+/// The per-call table; `x core` is each row's median against the core's for its engine.
+fn calls_table(rows: &[CallRow]) -> Table {
+    let mut t = Table::new(&[
+        "tier",
+        "engine",
+        "source",
+        "median µs/call",
+        "mean µs",
+        "p90 µs",
+        "calls",
+        "mean PNG B",
+        "x core (same engine)",
+    ]);
+    for r in rows {
+        let core = rows
+            .iter()
+            .find(|c| c.tier == "core" && c.engine == r.engine)
+            .or_else(|| {
+                rows.iter()
+                    .find(|c| c.tier == "core" && c.engine == "article")
+            });
+        let x = core
+            .map(|c| r.median_us / c.median_us)
+            .filter(|x| x.is_finite())
+            .map_or("-".into(), |x| format!("{x:.1}x"));
+        t.rows.push(vec![
+            r.tier.clone(),
+            r.engine.clone(),
+            r.error
+                .as_ref()
+                .map_or(r.source.clone(), |e| format!("ERROR: {e}")),
+            num(r.median_us),
+            num(r.mean_us),
+            num(r.p90_us),
+            r.calls.to_string(),
+            num(r.png_bytes_mean),
+            x,
+        ]);
+    }
+    t
+}
+
+/// The criterion table.
+fn criterion_table(rows: &[CriterionRow]) -> Table {
+    let mut t = Table::new(&["benchmark", "median µs/iter", "mean µs/iter", "age"]);
+    t.label_columns = 1;
+    for r in rows {
+        t.rows.push(vec![
+            r.id.clone(),
+            num(r.median_us),
+            num(r.mean_us),
+            format!("{} min", r.age_s / 60),
+        ]);
+    }
+    t
+}
+
+/// calls.md, as printed: the per-call table, and criterion's estimates when there are any.
+pub fn calls_markdown(results: &CallsResults) -> String {
+    let mut text = format!(
+        "### Cost per call, in-process, single caller\n\n{}",
+        calls_table(&results.rows).to_markdown()
+    );
+    if !results.criterion.is_empty() {
+        let _ = write!(
+            text,
+            "\n### criterion estimates left in {} by `cargo bench -p qr-core` (per iteration, as each bench defines it)\n\n{}",
+            results.criterion_dir,
+            criterion_table(&results.criterion).to_markdown()
+        );
+    }
+    text
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::tests::{cluster, sample};
 
-    fn sample(rps: f64, ok: u64, failed: u64) -> RunSample {
-        RunSample {
-            m: Measured {
-                requests_per_sec: rps,
-                latency_mean_ms: 1000.0 / rps,
-                latency_p99_ms: 3000.0 / rps,
-                response_bytes_mean: 778.0,
-                memory_rss_max_mb: 100.0,
-                memory_pss_max_mb: 60.0,
-                cpu_seconds: 2.0,
-                loadgen_cpu_seconds: 0.5,
-                server_life_cpu_seconds: 3.0,
-                requests_ok: ok,
-                requests_failed: failed,
-            },
-            processes_max: 3,
-            server_exit_ok: true,
-            fixed_rate: None,
-        }
-    }
-
-    fn key(tier: &str, engine: &str) -> RowKey {
-        RowKey {
-            tier: tier.into(),
-            mode: "cluster".into(),
-            engine: engine.into(),
-            workers: Some(2),
-        }
-    }
-
-    #[test]
-    fn aggregate_takes_medians_spreads_and_sums() {
-        let runs = [
-            sample(100.0, 1000, 0),
-            sample(300.0, 3000, 0),
-            sample(200.0, 2000, 0),
-        ];
-        let row = aggregate(&key("tier-4", "article"), &runs);
-        assert_eq!(row.m.requests_per_sec, 200.0);
-        assert_eq!(row.m.requests_ok, 6000);
-        assert!(row.valid);
-        assert_eq!(row.repeats, 3);
-        assert_eq!(
-            row.spread.as_ref().unwrap()["requests_per_sec"],
-            [100.0, 300.0]
-        );
-        assert_eq!(row.cpu_us_per_request, 1000.0); // 2 s / 2000 requests
-        let one = aggregate(&key("tier-4", "article"), &runs[..1]);
-        assert!(one.spread.is_none());
-    }
-
-    #[test]
-    fn any_failure_in_any_repeat_invalidates_the_row() {
-        let row = aggregate(
-            &key("tier-1", "article"),
-            &[sample(100.0, 10, 0), sample(100.0, 10, 1)],
-        );
-        assert!(!row.valid);
-        assert_eq!(row.m.requests_failed, 1);
-        assert!(!aggregate(&key("tier-1", "article"), &[sample(0.0, 0, 0)]).valid);
-    }
-
-    #[test]
-    fn json_has_exactly_the_promised_fields() {
-        let row = aggregate(&key("tier-0", "js"), &[sample(100.0, 10, 0)]);
-        let v = serde_json::to_value(&row).unwrap();
-        for f in [
-            "tier",
-            "mode",
-            "engine",
-            "requests_per_sec",
-            "latency_mean_ms",
-            "latency_p99_ms",
-            "response_bytes_mean",
-            "memory_rss_max_mb",
-            "memory_pss_max_mb",
-            "cpu_seconds",
-            "loadgen_cpu_seconds",
-            "requests_ok",
-            "requests_failed",
-            "valid",
-        ] {
-            assert!(v.get(f).is_some(), "missing {f}");
-        }
-        assert!(v.get("spread").is_none() && v.get("error").is_none());
+    fn rows() -> Vec<Row> {
+        vec![
+            Row::aggregate(cluster(Tier::Tier0, None), &[sample(100.0, 10, 0)]),
+            Row::aggregate(
+                cluster(Tier::Tier4, Some(Engine::Article)),
+                &[sample(400.0, 40, 0)],
+            ),
+            Row::aggregate(
+                cluster(Tier::Tier4, Some(Engine::Fast)),
+                &[sample(4000.0, 40, 1)],
+            ),
+        ]
     }
 
     #[test]
     fn tables_mark_the_best_and_compute_factors() {
-        let rows = vec![
-            aggregate(&key("tier-0", "js"), &[sample(100.0, 10, 0)]),
-            aggregate(&key("tier-4", "article"), &[sample(400.0, 40, 0)]),
-            aggregate(&key("tier-4", "fast"), &[sample(4000.0, 40, 1)]),
-        ];
+        let rows = rows();
         let abs = absolute_table(&rows);
+        assert_eq!(abs.rows[0][..3], ["tier-0", "cluster", "js"]);
         // The invalid fast row has the highest req/s but is not marked best.
         assert_eq!(abs.rows[1][3], "**400**");
         assert_eq!(abs.rows[2][3], "4000");
@@ -640,30 +460,72 @@ mod tests {
         assert_eq!(rel.rows[0][3], "1.00x");
         assert_eq!(rel.rows[1][3], "4.00x");
         assert_eq!(rel.rows[1][4], "0.25x");
+        assert_eq!(rel.rows[1][10], "tier-0 cluster");
         let eng = engine_table(&rows).unwrap();
         assert_eq!(eng.rows.len(), 1);
+        assert_eq!(eng.rows[0][2], "fast");
         assert_eq!(eng.rows[0][4], "10.00x");
         assert!(fixed_rate_table(&rows).is_none());
     }
 
     #[test]
-    fn markdown_lines_up() {
-        let mut t = Table::new(&["tier", "mode", "engine", "req/s"]);
-        t.rows.push(vec![
-            "tier-0".into(),
-            "cluster".into(),
-            "js".into(),
-            "1464".into(),
-        ]);
-        let md = t.to_markdown();
-        let lines: Vec<&str> = md.lines().collect();
-        assert_eq!(lines.len(), 3);
-        assert_eq!(lines[0], "| tier   | mode    | engine | req/s |");
-        assert_eq!(lines[1], "| ------ | ------- | ------ | ----: |");
-        assert_eq!(lines[2], "| tier-0 | cluster | js     |  1464 |");
-        assert_eq!(num(f64::NAN), "-");
-        assert_eq!(num(1464.4), "1464");
-        assert_eq!(num(68.04), "68.0");
-        assert_eq!(num(0.5), "0.50");
+    fn failed_rows_are_listed_under_the_tables() {
+        let mut rows = rows();
+        rows.push(Row::failed(
+            cluster(Tier::Tier1, Some(Engine::Fast)),
+            "oha failed".into(),
+        ));
+        let md = tables_markdown(&rows);
+        assert!(
+            md.ends_with("\n- tier-1 cluster fast: oha failed\n"),
+            "{md}"
+        );
+        assert!(md.contains("| tier-1 | cluster | fast    |"), "{md}");
+    }
+
+    #[test]
+    fn calls_tables_compare_with_the_core_and_show_errors() {
+        let call = |tier: &str, engine: &str, median_us: f64| CallRow {
+            median_us,
+            error: None,
+            ..CallRow::failed(tier, engine, "test", String::new())
+        };
+        let mut results = CallsResults {
+            machine: crate::model::Machine {
+                cpu_model: "cpu".into(),
+                cores: 2,
+                memory_mb: 1,
+                kernel: "6".into(),
+                rustc: "rustc".into(),
+                node: "v20".into(),
+                oha: "not used".into(),
+                qr_bench_release: true,
+            },
+            rounds: 1,
+            targets: vec!["hello".into()],
+            rows: vec![
+                call("core", "fast", 10.0),
+                call("tier-3", "fast", 25.0),
+                CallRow::failed("node", "-", "", "node failed".into()),
+            ],
+            criterion: Vec::new(),
+            criterion_dir: "out/criterion".into(),
+        };
+        let t = calls_table(&results.rows);
+        assert_eq!(t.rows[1][8], "2.5x");
+        assert_eq!(t.rows[2][2], "ERROR: node failed");
+        assert!(!calls_markdown(&results).contains("criterion"));
+        results.criterion.push(CriterionRow {
+            id: "png/fast".into(),
+            median_us: 9.0,
+            mean_us: 9.5,
+            age_s: 120,
+        });
+        let md = calls_markdown(&results);
+        assert!(
+            md.contains("### criterion estimates left in out/criterion by"),
+            "{md}"
+        );
+        assert!(md.contains("| png/fast  |"), "{md}");
     }
 }

@@ -1,151 +1,64 @@
-//! The HTTP benchmark: for each configuration start the server through the launcher, warm
-//! up, measure with oha while the monitor watches the process tree, stop the server.
+//! Running things, and nothing that prints results: the HTTP benchmark (for each
+//! configuration start the server through `qr_harness::Server`, warm up, measure with oha
+//! while the monitor watches the process tree, stop the server) and `--calls`. Produces the
+//! model's values; writes only oha's raw output.
+
+mod calls;
+mod machine;
+mod monitor;
+mod oha;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use qr_core::Engine;
-use qr_harness::{Mode, Server, ServerSpec, Tier};
-use serde::Serialize;
+use qr_harness::Server;
 
+pub use self::calls::run_calls;
+use self::monitor::{Monitor, own_children_cpu_ticks, ticks_to_secs};
+use self::oha::{LoadResult, LoadSpec};
 use crate::cli::Args;
-use crate::machine::{Machine, cpu_count};
-use crate::monitor::{Monitor, own_children_cpu_ticks, ticks_to_secs};
-use crate::oha::{self, LoadResult, LoadSpec};
-use crate::report::{FixedRate, Measured, Row, RowKey, RunSample, aggregate, failed_row};
+use crate::model::{
+    Config, Configuration, FixedRate, Measured, Results, Row, RunSample, configurations, utc_stamp,
+};
 
-/// One server configuration.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Job {
-    pub tier: Tier,
-    pub mode: Mode,
-    pub engine: Option<Engine>,
-    pub workers: Option<usize>,
-}
+static INTERRUPTED: OnceLock<Arc<AtomicBool>> = OnceLock::new();
 
-impl Job {
-    pub fn spec(&self) -> ServerSpec {
-        ServerSpec {
-            tier: self.tier,
-            mode: self.mode,
-            workers: self.workers,
-            port: 0,
-            engine: self.engine,
-        }
+/// Makes SIGINT and SIGTERM set a flag the run polls, so the running oha and server are
+/// stopped (the server's process group is killed on drop) instead of left behind; a second
+/// signal exits at once. For the binary; tests do not call it.
+pub fn install_interrupt_handler() -> Result<()> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let flag = INTERRUPTED.get_or_init(Arc::default).clone();
+    for signal in [SIGINT, SIGTERM] {
+        signal_hook::flag::register_conditional_shutdown(signal, 1, flag.clone())?;
+        signal_hook::flag::register(signal, flag.clone())?;
     }
-
-    pub fn key(&self) -> RowKey {
-        RowKey {
-            tier: self.tier.to_string(),
-            mode: self.mode.to_string(),
-            engine: self
-                .engine
-                .map_or_else(|| "js".to_owned(), |e| e.to_string()),
-            workers: self.workers,
-        }
-    }
-
-    pub fn label(&self) -> String {
-        let k = self.key();
-        format!("{} {} {}", k.tier, k.mode, k.engine)
-    }
+    Ok(())
 }
 
-/// Expands tiers x modes x engines. Tier-0 runs once per mode with no engine ("js"); tier-4
-/// is one multi-threaded process, so it runs once per engine (reported as mode "single").
-pub fn jobs(tiers: &[Tier], modes: &[Mode], engines: &[Engine], workers: usize) -> Vec<Job> {
-    let mut out: Vec<Job> = Vec::new();
-    for &tier in tiers {
-        let tier_modes: Vec<Mode> = if tier.is_node() {
-            modes.to_vec()
-        } else {
-            vec![Mode::Single]
-        };
-        let tier_engines: Vec<Option<Engine>> = if tier == Tier::Tier0 {
-            vec![None]
-        } else {
-            engines.iter().copied().map(Some).collect()
-        };
-        for &mode in &tier_modes {
-            for &engine in &tier_engines {
-                let job = Job {
-                    tier,
-                    mode,
-                    engine,
-                    workers: (tier.is_node() && mode == Mode::Cluster).then_some(workers),
-                };
-                if !out.contains(&job) {
-                    out.push(job);
-                }
-            }
-        }
-    }
-    out
+/// Whether SIGINT or SIGTERM arrived (after [`install_interrupt_handler`]).
+fn interrupted() -> bool {
+    INTERRUPTED.get().is_some_and(|f| f.load(Ordering::Relaxed))
 }
 
-/// The run's settings, as written to results.json.
-#[derive(Debug, Clone, Serialize)]
-pub struct Config {
-    pub tiers: Vec<String>,
-    pub modes: Vec<String>,
-    pub engines: Vec<String>,
-    pub workers: usize,
-    pub duration_s: f64,
-    pub warmup_s: f64,
-    pub connections: usize,
-    pub repeat: u32,
-    pub quick: bool,
-    /// Open-loop rate of the measured runs (`--rate`).
-    pub rate: Option<f64>,
-    /// Share of the peak for the extra fixed-rate runs (`--latency`).
-    pub latency_share: Option<f64>,
-    pub targets: Vec<String>,
-    pub started_utc: String,
-    /// How qr-bench was invoked.
-    pub command_line: String,
-    pub monitor_interval_ms: u64,
-    pub load_generator: String,
-}
-
-/// Everything a run produces.
-#[derive(Debug, Clone, Serialize)]
-pub struct Results {
-    pub machine: Machine,
-    pub config: Config,
-    pub rows: Vec<Row>,
-}
-
-/// `YYYYMMDDTHHMMSSZ` for a Unix time (UTC, proleptic Gregorian).
-pub fn utc_stamp(unix_secs: u64) -> String {
-    let days = (unix_secs / 86_400) as i64;
-    let rem = unix_secs % 86_400;
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
-}
-
-fn now_stamp() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    utc_stamp(secs)
+/// Reads the target texts: one a line, blank lines skipped.
+pub fn read_targets(path: &Path) -> Result<Vec<String>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let targets: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect();
+    anyhow::ensure!(!targets.is_empty(), "{} has no targets", path.display());
+    Ok(targets)
 }
 
 /// A duration in the bar's unit, tenths of a second.
@@ -214,7 +127,7 @@ fn run_oha(
         if let Some(status) = child.try_wait()? {
             break status;
         }
-        if crate::interrupted() {
+        if interrupted() {
             child.kill().ok();
             child.wait().ok();
             bail!("interrupted");
@@ -243,7 +156,7 @@ fn run_oha(
     Ok((oha::parse(&json)?, cpu))
 }
 
-/// What a run needs besides its job.
+/// What a run needs besides its configuration.
 struct Ctx<'a> {
     args: &'a Args,
     oha: PathBuf,
@@ -252,15 +165,20 @@ struct Ctx<'a> {
 }
 
 /// One repeat: a fresh server, warm-up, measured load (and a fixed-rate load with --latency).
-fn run_once(ctx: &Ctx, job: &Job, rep: u32, progress: &mut Progress) -> Result<RunSample> {
+fn run_once(
+    ctx: &Ctx,
+    configuration: &Configuration,
+    rep: u32,
+    progress: &mut Progress,
+) -> Result<RunSample> {
     let args = ctx.args;
-    let label = job.label();
+    let label = configuration.to_string();
     let slug = format!("{}-r{rep}", label.replace(' ', "-"));
     // Everything this process reaps from here to the server's exit: the server tree's whole
     // life (a cross-check of the window's CPU) plus the oha runs, whose ticks are known.
     let life_start = own_children_cpu_ticks()?;
     let mut oha_ticks = 0;
-    let server = Server::start(&job.spec()).with_context(|| format!("starting {label}"))?;
+    let server = Server::start(configuration).with_context(|| format!("starting {label}"))?;
     let urls = ctx.raw_dir.join(format!("{slug}.urls.txt"));
     std::fs::write(
         &urls,
@@ -369,18 +287,13 @@ fn fixed(target: f64, r: &LoadResult) -> FixedRate {
     }
 }
 
-/// Runs the whole HTTP benchmark and writes results.json, report.md and chart.svg to `out`.
-pub fn run_http(args: &Args, out: &Path) -> Result<Results> {
+/// Runs the whole HTTP benchmark over `targets`, oha's raw output going to `out/raw/`.
+pub fn run_http(args: &Args, targets: Vec<String>, out: &Path) -> Result<Results> {
     let oha = qr_harness::tools::oha()?;
-    let targets_path = args
-        .targets
-        .clone()
-        .unwrap_or_else(|| qr_harness::repo_root().join("bench/targets.txt"));
-    let targets = oha::read_targets(&targets_path)?;
-    let workers = args.workers.unwrap_or_else(cpu_count);
+    let workers = args.workers.unwrap_or_else(machine::cpu_count);
     let tiers = args.tiers();
     let engines = args.engines();
-    let jobs = jobs(&tiers, &args.modes, &engines, workers);
+    let planned = configurations(&tiers, &args.modes, &engines, workers);
     let raw_dir = out.join("raw");
     std::fs::create_dir_all(&raw_dir).with_context(|| format!("creating {}", raw_dir.display()))?;
 
@@ -391,11 +304,11 @@ pub fn run_http(args: &Args, out: &Path) -> Result<Results> {
         } else {
             Duration::ZERO
         };
-    let total = per_run * (jobs.len() as u32 * args.repeat);
+    let total = per_run * (planned.len() as u32 * args.repeat);
     let mut progress = Progress::new(total, args.no_progress);
     progress.log(&format!(
         "qr-bench: {} configurations x {} repeat(s), about {:.0} s of load; out: {}",
-        jobs.len(),
+        planned.len(),
         args.repeat,
         total.as_secs_f64(),
         out.display()
@@ -413,9 +326,9 @@ pub fn run_http(args: &Args, out: &Path) -> Result<Results> {
         rate: args.rate,
         latency_share: args.latency.then_some(args.latency_share),
         targets: targets.clone(),
-        started_utc: now_stamp(),
+        started_utc: utc_stamp(SystemTime::now()),
         command_line: std::env::args().collect::<Vec<_>>().join(" "),
-        monitor_interval_ms: crate::monitor::SAMPLE_INTERVAL.as_millis() as u64,
+        monitor_interval_ms: monitor::SAMPLE_INTERVAL.as_millis() as u64,
         load_generator: format!("oha {} (closed loop unless --rate)", oha::OHA_VERSION),
     };
     let ctx = Ctx {
@@ -425,14 +338,14 @@ pub fn run_http(args: &Args, out: &Path) -> Result<Results> {
         raw_dir,
     };
     let mut rows = Vec::new();
-    for (i, job) in jobs.iter().enumerate() {
-        progress.current = format!("[{}/{}] {}", i + 1, jobs.len(), job.label());
+    for (i, &configuration) in planned.iter().enumerate() {
+        progress.current = format!("[{}/{}] {configuration}", i + 1, planned.len());
         let mut runs = Vec::new();
         let mut error = None;
         for rep in 0..args.repeat {
-            match run_once(&ctx, job, rep, &mut progress) {
+            match run_once(&ctx, &configuration, rep, &mut progress) {
                 Ok(sample) => runs.push(sample),
-                Err(e) if crate::interrupted() => {
+                Err(e) if interrupted() => {
                     progress.bar.abandon();
                     return Err(e.context("stopped by a signal; nothing written"));
                 }
@@ -446,8 +359,8 @@ pub fn run_http(args: &Args, out: &Path) -> Result<Results> {
         progress.done_ticks = bar_ticks(per_run * ((i as u32 + 1) * args.repeat));
         progress.bar.set_position(progress.done_ticks);
         let row = match error {
-            Some(e) => failed_row(&job.key(), e),
-            None => aggregate(&job.key(), &runs),
+            Some(e) => Row::failed(configuration, e),
+            None => Row::aggregate(configuration, &runs),
         };
         let summary = match &row.error {
             Some(e) => format!("ERROR {e}"),
@@ -460,61 +373,14 @@ pub fn run_http(args: &Args, out: &Path) -> Result<Results> {
                 if row.valid { "" } else { " INVALID" }
             ),
         };
-        progress.log(&format!(
-            "[{}/{}] {}: {summary}",
-            i + 1,
-            jobs.len(),
-            job.label()
-        ));
+        progress.log(&format!("{}: {summary}", progress.current));
         progress.last = format!(" (last {:.0} req/s)", row.m.requests_per_sec);
         rows.push(row);
     }
     progress.bar.finish_and_clear();
-    let results = Results {
-        machine: Machine::detect(Some(&oha)),
+    Ok(Results {
+        machine: machine::detect(Some(&oha)),
         config,
         rows,
-    };
-    crate::write_outputs(&results, out)?;
-    Ok(results)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn jobs_expand_like_the_article() {
-        let js = jobs(Tier::ALL, &[Mode::Cluster], &[Engine::Article], 2);
-        let labels: Vec<String> = js.iter().map(Job::label).collect();
-        assert_eq!(
-            labels,
-            [
-                "tier-0 cluster js",
-                "tier-1 cluster article",
-                "tier-2 cluster article",
-                "tier-2-bindgen cluster article",
-                "tier-3 cluster article",
-                "tier-4 single article",
-            ]
-        );
-        assert_eq!(js[0].workers, Some(2));
-        assert_eq!(js[5].workers, None);
-        assert_eq!(js[0].spec().engine, None);
-        // Tier-4 runs once whatever the modes.
-        let both = jobs(
-            &[Tier::Tier4],
-            &[Mode::Single, Mode::Cluster],
-            &[Engine::Article],
-            2,
-        );
-        assert_eq!(both.len(), 1);
-    }
-
-    #[test]
-    fn utc_stamps() {
-        assert_eq!(utc_stamp(0), "19700101T000000Z");
-        assert_eq!(utc_stamp(951_782_400), "20000229T000000Z");
-        assert_eq!(utc_stamp(1_795_635_187), "20261125T193307Z");
-    }
+    })
 }

@@ -1,4 +1,4 @@
-//! Median and min-max spread over repeated runs.
+//! Median and min-max spread over repeated runs (for the model's rows and the per-call timings).
 
 /// The median of `values` (mean of the middle two for an even count); NaN when empty.
 /// NaNs sort last, so they only matter when they are the majority.
@@ -25,12 +25,6 @@ pub fn spread(values: &[f64]) -> [f64; 2] {
     if lo > hi { [f64::NAN; 2] } else { [lo, hi] }
 }
 
-/// Spread as a share of the median: (max - min) / median.
-pub fn relative_spread(values: &[f64]) -> f64 {
-    let [lo, hi] = spread(values);
-    (hi - lo) / median(values)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -47,6 +41,5 @@ mod tests {
     fn spread_ignores_nan() {
         assert_eq!(spread(&[3.0, f64::NAN, 1.0, 2.0]), [1.0, 3.0]);
         assert!(spread(&[f64::NAN])[0].is_nan());
-        assert_eq!(relative_spread(&[90.0, 100.0, 110.0]), 0.2);
     }
 }

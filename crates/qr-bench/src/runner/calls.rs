@@ -1,72 +1,29 @@
 //! `--calls`: the cost of each boundary per call, measured in-process: the Rust core timed
 //! here, every Node tier module timed by node/bench/calls.js, and criterion's estimates for
-//! qr-core when `cargo bench -p qr-core` has left them in target/criterion.
+//! qr-core when `cargo bench -p qr-core` has left them in cargo's target directory.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use qr_core::{Engine, Options};
-use qr_harness::Tier;
-use serde::{Deserialize, Serialize};
+use qr_harness::{Tier, paths};
+use serde::Deserialize;
 
-use crate::machine::Machine;
-use crate::report::{Table, num};
+use super::machine;
+use crate::model::{CallRow, CallsResults, CriterionRow};
 use crate::stats::median;
 
 /// Each tier and engine is timed at most this long (after its warm-up).
-pub const BUDGET: Duration = Duration::from_secs(3);
+const BUDGET: Duration = Duration::from_secs(3);
 
-/// One tier and engine's per-call cost.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CallRow {
-    /// "core" for the Rust function called directly, else the Node tier module.
-    pub tier: String,
-    pub engine: String,
-    #[serde(default)]
-    pub calls: u64,
-    #[serde(default = "nan")]
-    pub median_us: f64,
-    #[serde(default = "nan")]
-    pub mean_us: f64,
-    #[serde(default = "nan")]
-    pub p90_us: f64,
-    #[serde(default = "nan")]
-    pub png_bytes_mean: f64,
-    #[serde(default)]
-    pub source: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
-
-fn nan() -> f64 {
-    f64::NAN
-}
-
-/// A criterion estimate found under target/criterion.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CriterionRow {
-    /// The benchmark id (its directory under target/criterion).
-    pub id: String,
-    pub median_us: f64,
-    pub mean_us: f64,
-    /// How old the estimate is, in seconds (criterion keeps the last run's).
-    pub age_s: u64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct CallsResults {
-    pub machine: Machine,
-    pub rounds: u32,
-    pub targets: Vec<String>,
-    pub rows: Vec<CallRow>,
-    pub criterion: Vec<CriterionRow>,
-}
+/// What `time_core` rows say they are.
+const CORE_SOURCE: &str = "qr-bench in-process";
 
 /// Times `qr_core::png` per call, single thread: warm-up, then rounds over the targets
 /// until `rounds` or [`BUDGET`] is reached.
-pub fn time_core(engine: Engine, targets: &[String], rounds: u32) -> Result<CallRow> {
+fn time_core(engine: Engine, targets: &[String], rounds: u32) -> Result<CallRow> {
     let options = Options::with_engine(engine);
     for t in targets.iter().cycle().take(20) {
         qr_core::png(t, &options)?;
@@ -96,9 +53,9 @@ pub fn time_core(engine: Engine, targets: &[String], rounds: u32) -> Result<Call
         p90_us: sorted[(sorted.len() * 9 / 10).min(sorted.len() - 1)],
         png_bytes_mean: bytes as f64 / times.len() as f64,
         source: if cfg!(debug_assertions) {
-            "qr-bench in-process (DEBUG build: not representative)".into()
+            format!("{CORE_SOURCE} (DEBUG build: not representative)")
         } else {
-            "qr-bench in-process".into()
+            CORE_SOURCE.into()
         },
         error: None,
     })
@@ -110,12 +67,7 @@ struct NodeCalls {
 }
 
 /// Runs node/bench/calls.js over the Node `tiers` and returns its rows.
-pub fn node_calls(
-    root: &Path,
-    tiers: &[Tier],
-    engines: &[Engine],
-    rounds: u32,
-) -> Result<Vec<CallRow>> {
+fn node_calls(tiers: &[Tier], engines: &[Engine], rounds: u32) -> Result<Vec<CallRow>> {
     let names: Vec<String> = engines.iter().map(ToString::to_string).collect();
     let tiers: Vec<&str> = tiers
         .iter()
@@ -131,9 +83,9 @@ pub fn node_calls(
         .args(["--engines", &names.join(",")])
         .args(["--rounds", &rounds.to_string()])
         .args(["--budget-ms", &BUDGET.as_millis().to_string()])
-        .current_dir(root)
-        .env("RUSTY_QR_CLI", qr_harness::paths::qr_cli())
-        .stderr(std::process::Stdio::inherit())
+        .current_dir(paths::repo_root())
+        .env("RUSTY_QR_CLI", paths::qr_cli())
+        .stderr(Stdio::inherit())
         .output()
         .context("running node node/bench/calls.js")?;
     if !out.status.success() {
@@ -152,7 +104,7 @@ pub fn node_calls(
 }
 
 /// Every `*/new/estimates.json` under `dir` (criterion's layout), medians and means in µs.
-pub fn criterion_estimates(dir: &Path) -> Vec<CriterionRow> {
+fn criterion_estimates(dir: &Path) -> Vec<CriterionRow> {
     fn walk(dir: &Path, found: &mut Vec<PathBuf>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return;
@@ -201,67 +153,9 @@ pub fn criterion_estimates(dir: &Path) -> Vec<CriterionRow> {
     rows
 }
 
-/// The per-call table; `x core` is each row's median against the core's for its engine.
-pub fn calls_table(rows: &[CallRow]) -> Table {
-    let mut t = Table::new(&[
-        "tier",
-        "engine",
-        "source",
-        "median µs/call",
-        "mean µs",
-        "p90 µs",
-        "calls",
-        "mean PNG B",
-        "x core (same engine)",
-    ]);
-    for r in rows {
-        let core = rows
-            .iter()
-            .find(|c| c.tier == "core" && c.engine == r.engine)
-            .or_else(|| {
-                rows.iter()
-                    .find(|c| c.tier == "core" && c.engine == "article")
-            });
-        let x = core
-            .map(|c| r.median_us / c.median_us)
-            .filter(|x| x.is_finite())
-            .map_or("-".into(), |x| format!("{x:.1}x"));
-        t.rows.push(vec![
-            r.tier.clone(),
-            r.engine.clone(),
-            r.error
-                .as_ref()
-                .map_or(r.source.clone(), |e| format!("ERROR: {e}")),
-            num(r.median_us),
-            num(r.mean_us),
-            num(r.p90_us),
-            r.calls.to_string(),
-            num(r.png_bytes_mean),
-            x,
-        ]);
-    }
-    t
-}
-
-/// The criterion table.
-pub fn criterion_table(rows: &[CriterionRow]) -> Table {
-    let mut t = Table::new(&["benchmark", "median µs/iter", "mean µs/iter", "age"]);
-    t.label_columns = 1;
-    for r in rows {
-        t.rows.push(vec![
-            r.id.clone(),
-            num(r.median_us),
-            num(r.mean_us),
-            format!("{} min", r.age_s / 60),
-        ]);
-    }
-    t
-}
-
 /// Runs `--calls`: the core per engine, then the Node tiers among `tiers` (tier-4 is a whole
-/// server, not a call boundary), then criterion's estimates.
+/// server, not a call boundary), then criterion's estimates in `<target>/criterion`.
 pub fn run_calls(
-    root: &Path,
     tiers: &[Tier],
     engines: &[Engine],
     targets: Vec<String>,
@@ -269,40 +163,22 @@ pub fn run_calls(
 ) -> CallsResults {
     let mut rows = Vec::new();
     for &engine in engines {
-        rows.push(
-            time_core(engine, &targets, rounds).unwrap_or_else(|e| CallRow {
-                tier: "core".into(),
-                engine: engine.to_string(),
-                calls: 0,
-                median_us: f64::NAN,
-                mean_us: f64::NAN,
-                p90_us: f64::NAN,
-                png_bytes_mean: f64::NAN,
-                source: "qr-bench in-process".into(),
-                error: Some(e.to_string()),
-            }),
-        );
+        rows.push(time_core(engine, &targets, rounds).unwrap_or_else(|e| {
+            CallRow::failed("core", engine.name(), CORE_SOURCE, e.to_string())
+        }));
     }
-    match node_calls(root, tiers, engines, rounds) {
+    match node_calls(tiers, engines, rounds) {
         Ok(node_rows) => rows.extend(node_rows),
-        Err(e) => rows.push(CallRow {
-            tier: "node".into(),
-            engine: "-".into(),
-            calls: 0,
-            median_us: f64::NAN,
-            mean_us: f64::NAN,
-            p90_us: f64::NAN,
-            png_bytes_mean: f64::NAN,
-            source: String::new(),
-            error: Some(format!("{e:#}")),
-        }),
+        Err(e) => rows.push(CallRow::failed("node", "-", "", format!("{e:#}"))),
     }
+    let criterion_dir = paths::target_dir().join("criterion");
     CallsResults {
-        machine: Machine::detect(None),
+        machine: machine::detect(None),
         rounds,
         targets,
         rows,
-        criterion: criterion_estimates(&root.join("target/criterion")),
+        criterion: criterion_estimates(&criterion_dir),
+        criterion_dir: paths::shown(&criterion_dir),
     }
 }
 
@@ -349,7 +225,6 @@ mod tests {
         let parsed: NodeCalls = serde_json::from_str(json).unwrap();
         assert_eq!(parsed.rows[0].median_us, 900.5);
         assert!(parsed.rows[1].median_us.is_nan());
-        let t = calls_table(&parsed.rows);
-        assert!(t.rows[1][2].starts_with("ERROR"));
+        assert_eq!(parsed.rows[1].error.as_deref(), Some("Cannot find module"));
     }
 }

@@ -126,8 +126,8 @@ pub fn pss_bytes(pid: i32) -> u64 {
         .unwrap_or(0)
 }
 
-/// Samples the tree rooted at `root` now. `with_pss` also reads smaps_rollup (slower).
-pub fn sample_tree(root: i32, with_pss: bool) -> Result<TreeSample> {
+/// Samples the tree rooted at `root` now, PSS included (from smaps_rollup).
+pub fn sample_tree(root: i32) -> Result<TreeSample> {
     let procs = scan_all()?;
     let pids = tree_pids(root, &procs);
     anyhow::ensure!(!pids.is_empty(), "process {root} is gone");
@@ -137,15 +137,10 @@ pub fn sample_tree(root: i32, with_pss: bool) -> Result<TreeSample> {
         .filter_map(|p| by_pid.get(p))
         .map(|p| p.rss_bytes)
         .sum();
-    let pss = if with_pss {
-        pids.iter().map(|&p| pss_bytes(p)).sum()
-    } else {
-        0
-    };
     Ok(TreeSample {
         processes: pids.len(),
         rss_bytes,
-        pss_bytes: pss,
+        pss_bytes: pids.iter().map(|&p| pss_bytes(p)).sum(),
         cpu_ticks: tree_cpu_ticks(root, &procs),
     })
 }
@@ -162,8 +157,6 @@ pub struct MonitorReport {
     pub pss_max_bytes: u64,
     /// Most processes seen in the tree at once.
     pub max_processes: usize,
-    /// Samples taken.
-    pub samples: u64,
     /// CPU seconds the tree used between [`Monitor::start`] and [`Monitor::finish`].
     pub cpu_seconds: f64,
 }
@@ -175,14 +168,14 @@ pub struct Monitor {
     stop: Arc<AtomicBool>,
     /// Ticks of the last sample (for a live CPU-use readout).
     last_ticks: Arc<AtomicU64>,
-    thread: JoinHandle<(TreeSample, usize, u64)>,
+    thread: JoinHandle<(TreeSample, usize)>,
 }
 
 impl Monitor {
     /// Takes the start snapshot and starts sampling.
     pub fn start(root: u32) -> Result<Monitor> {
         let root = i32::try_from(root).context("pid out of range")?;
-        let start = sample_tree(root, true)?;
+        let start = sample_tree(root)?;
         let stop = Arc::new(AtomicBool::new(false));
         let last_ticks = Arc::new(AtomicU64::new(start.cpu_ticks));
         let thread = {
@@ -193,19 +186,17 @@ impl Monitor {
                 .spawn(move || {
                     let mut max = start;
                     let mut max_procs = start.processes;
-                    let mut samples = 1u64;
                     while !stop.load(Ordering::Relaxed) {
                         std::thread::sleep(SAMPLE_INTERVAL);
-                        let Ok(s) = sample_tree(root, true) else {
+                        let Ok(s) = sample_tree(root) else {
                             break;
                         };
-                        samples += 1;
                         max.rss_bytes = max.rss_bytes.max(s.rss_bytes);
                         max.pss_bytes = max.pss_bytes.max(s.pss_bytes);
                         max_procs = max_procs.max(s.processes);
                         last_ticks.store(s.cpu_ticks, Ordering::Relaxed);
                     }
-                    (max, max_procs, samples)
+                    (max, max_procs)
                 })
                 .context("spawning the monitor thread")?
         };
@@ -227,16 +218,15 @@ impl Monitor {
     /// Stops sampling, takes the end snapshot and reports the window.
     pub fn finish(self) -> Result<MonitorReport> {
         self.stop.store(true, Ordering::Relaxed);
-        let (max, max_processes, samples) = self
+        let (max, max_processes) = self
             .thread
             .join()
             .map_err(|_| anyhow::anyhow!("monitor thread panicked"))?;
-        let end = sample_tree(self.root, true)?;
+        let end = sample_tree(self.root)?;
         Ok(MonitorReport {
             rss_max_bytes: max.rss_bytes.max(end.rss_bytes),
             pss_max_bytes: max.pss_bytes.max(end.pss_bytes),
             max_processes: max_processes.max(end.processes),
-            samples: samples + 1,
             cpu_seconds: ticks_to_secs(end.cpu_ticks.saturating_sub(self.start.cpu_ticks)),
         })
     }
@@ -327,7 +317,7 @@ mod tests {
             .spawn()
             .expect("spawn sleep");
         let me = std::process::id() as i32;
-        let s = sample_tree(me, true).expect("sample");
+        let s = sample_tree(me).expect("sample");
         child.kill().ok();
         child.wait().ok();
         assert!(s.processes >= 2, "{s:?}");
@@ -351,6 +341,6 @@ mod tests {
         assert!(status.success());
         let r = mon.finish().expect("finish");
         assert!(r.cpu_seconds >= 0.1, "{r:?}");
-        assert!(r.samples >= 2 && r.rss_max_bytes > 0, "{r:?}");
+        assert!(r.max_processes >= 1 && r.rss_max_bytes > 0, "{r:?}");
     }
 }

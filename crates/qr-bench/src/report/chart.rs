@@ -3,13 +3,15 @@
 use anyhow::{Result, anyhow};
 use plotters::prelude::*;
 
-use crate::report::Row;
+use super::table::num;
+use crate::model::Row;
 
 /// A short bar label: "2-bindgen cl article" -> tier number, mode initials, engine.
-pub fn short_label(r: &Row) -> String {
-    let tier = r.tier.trim_start_matches("tier-");
-    let mode: String = r.mode.chars().take(2).collect();
-    format!("{tier} {mode} {}", r.engine)
+fn short_label(r: &Row) -> String {
+    let [tier, mode, engine] = r.configuration.names();
+    let tier = tier.trim_start_matches("tier-");
+    let mode: String = mode.chars().take(2).collect();
+    format!("{tier} {mode} {engine}")
 }
 
 const BAR: RGBColor = RGBColor(0x2f, 0x6f, 0xb0);
@@ -87,11 +89,7 @@ fn panel(
             chart
                 .draw_series(layer.values.iter().enumerate().map(|(i, &v)| {
                     EmptyElement::at((SegmentValue::CenterOf(i as i32), finite(v)))
-                        + Text::new(
-                            crate::report::num(v),
-                            (-12, -16),
-                            ("sans-serif", 13).into_font(),
-                        )
+                        + Text::new(num(v), (-12, -16), ("sans-serif", 13).into_font())
                 }))
                 .map_err(|e| err(&e))?;
         }
@@ -157,19 +155,18 @@ pub fn render_svg(rows: &[Row], title: &str) -> Result<String> {
 
 #[cfg(test)]
 mod tests {
+    use qr_core::Engine;
+    use qr_harness::Tier;
+
     use super::*;
-    use crate::report::{Measured, RowKey, RunSample, aggregate};
+    use crate::model::tests::cluster;
+    use crate::model::{Measured, RunSample};
 
     #[test]
     fn svg_has_a_bar_and_a_label_per_row() {
-        let row = |tier: &str, engine: &str, rps: f64| {
-            aggregate(
-                &RowKey {
-                    tier: tier.into(),
-                    mode: "cluster".into(),
-                    engine: engine.into(),
-                    workers: None,
-                },
+        let row = |tier: Tier, engine: Option<Engine>, rps: f64| {
+            Row::aggregate(
+                cluster(tier, engine),
                 &[RunSample {
                     m: Measured {
                         requests_per_sec: rps,
@@ -185,8 +182,8 @@ mod tests {
             )
         };
         let rows = [
-            row("tier-0", "js", 1464.0),
-            row("tier-4", "article", 7212.0),
+            row(Tier::Tier0, None, 1464.0),
+            row(Tier::Tier4, Some(Engine::Article), 7212.0),
         ];
         let svg = render_svg(&rows, "rusty-qr").unwrap();
         assert!(svg.starts_with("<svg"), "{}", &svg[..80]);
@@ -196,7 +193,9 @@ mod tests {
         assert!(value("1464") && value("7212"), "values above the bars");
         // One row and many rows draw too.
         render_svg(&rows[..1], "one").unwrap();
-        let many: Vec<Row> = (0..12).map(|i| row("tier-1", "x", i as f64)).collect();
+        let many: Vec<Row> = (0..12)
+            .map(|i| row(Tier::Tier1, Some(Engine::Fast), i as f64))
+            .collect();
         render_svg(&many, "many").unwrap();
     }
 }

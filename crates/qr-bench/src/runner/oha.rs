@@ -1,4 +1,5 @@
-//! The load generator: oha 1.16, installed once into the tool cache, its JSON report parsed.
+//! The load generator: oha 1.16 (installed once into the tool cache by `qr_harness::tools`),
+//! its command line and its JSON report.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -15,32 +16,12 @@ pub const OHA_VERSION: &str = qr_harness::tools::OHA.1;
 /// oha's error string for requests cut off when `-z` ends (not used with `-w`, kept harmless).
 const DEADLINE_ERROR: &str = "aborted due to deadline";
 
-/// `oha --version`'s output, e.g. "oha 1.16.0".
-pub fn oha_version(oha: &Path) -> Result<String> {
-    let out = Command::new(oha).arg("--version").output()?;
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
-}
-
 /// One request URL per target text: `http://ADDR/qrcode?text=<encoded>`.
 pub fn target_urls(addr: std::net::SocketAddr, texts: &[String]) -> Vec<String> {
     texts
         .iter()
         .map(|t| format!("http://{addr}/qrcode?text={}", percent_encode(t.as_bytes())))
         .collect()
-}
-
-/// Reads the target texts: one a line, blank lines skipped.
-pub fn read_targets(path: &Path) -> Result<Vec<String>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let targets: Vec<String> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_owned)
-        .collect();
-    anyhow::ensure!(!targets.is_empty(), "{} has no targets", path.display());
-    Ok(targets)
 }
 
 /// One oha run's settings.
@@ -72,31 +53,29 @@ pub fn command(oha: &Path, urls_file: &Path, spec: &LoadSpec) -> Command {
 }
 
 /// The parts of oha's `--output-format json` report we use. Times are in seconds.
-#[derive(Debug, Clone, Deserialize)]
-pub struct OhaJson {
-    pub summary: Summary,
+#[derive(Deserialize)]
+struct OhaJson {
+    summary: Summary,
     #[serde(rename = "latencyPercentiles")]
-    pub latency_percentiles: BTreeMap<String, Option<f64>>,
+    latency_percentiles: BTreeMap<String, Option<f64>>,
     #[serde(rename = "statusCodeDistribution")]
-    pub status_code_distribution: BTreeMap<String, u64>,
+    status_code_distribution: BTreeMap<String, u64>,
     #[serde(rename = "errorDistribution")]
-    pub error_distribution: BTreeMap<String, u64>,
+    error_distribution: BTreeMap<String, u64>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct Summary {
+#[derive(Deserialize)]
+struct Summary {
     /// Wall time of the run, s.
-    pub total: f64,
+    total: f64,
     /// Mean latency, s (null when nothing succeeded).
-    pub average: Option<f64>,
-    #[serde(rename = "requestsPerSec")]
-    pub requests_per_sec: Option<f64>,
+    average: Option<f64>,
     #[serde(rename = "totalData")]
-    pub total_data: u64,
+    total_data: u64,
 }
 
-/// A load run, reduced to what the tables need.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// A load run, reduced to what the model needs.
+#[derive(Debug, Clone, PartialEq)]
 pub struct LoadResult {
     /// Responses with status 200 per second of the run.
     pub requests_per_sec: f64,
@@ -111,18 +90,6 @@ pub struct LoadResult {
     pub requests_ok: u64,
     /// Requests with a transport error or any status other than 200.
     pub requests_failed: u64,
-    pub duration_s: f64,
-    /// Status code -> count, for the record.
-    pub status_codes: BTreeMap<String, u64>,
-    /// oha error message -> count.
-    pub errors: BTreeMap<String, u64>,
-}
-
-impl LoadResult {
-    /// Valid: something was served and nothing failed.
-    pub fn valid(&self) -> bool {
-        self.requests_ok > 0 && self.requests_failed == 0
-    }
 }
 
 fn pct_ms(map: &BTreeMap<String, Option<f64>>, key: &str) -> f64 {
@@ -168,9 +135,6 @@ pub fn parse(json: &str) -> Result<LoadResult> {
         },
         requests_ok: ok,
         requests_failed: other_status + errors,
-        duration_s: duration,
-        status_codes: j.status_code_distribution,
-        errors: j.error_distribution,
     })
 }
 
@@ -179,14 +143,13 @@ mod tests {
     use super::*;
 
     /// Captured from oha 1.16.0 (`-z 1s -c 4 -w --output-format json`) against tier-4.
-    const SAMPLE: &str = include_str!("../tests/data/oha-1.16.0-sample.json");
+    const SAMPLE: &str = include_str!("../../tests/data/oha-1.16.0-sample.json");
 
     #[test]
     fn parses_a_captured_report() {
         let r = parse(SAMPLE).unwrap();
         assert_eq!(r.requests_ok, 2892);
         assert_eq!(r.requests_failed, 0);
-        assert!(r.valid());
         assert!(r.requests_per_sec > 0.0);
         assert!(r.latency_p50_ms <= r.latency_p99_ms);
         assert!(r.latency_p99_ms <= r.latency_p99_9_ms);
@@ -196,7 +159,7 @@ mod tests {
     }
 
     #[test]
-    fn non_200_and_errors_make_a_run_invalid_but_deadline_aborts_do_not() {
+    fn non_200_and_errors_count_as_failed_but_deadline_aborts_do_not() {
         let json = r#"{"summary":{"successRate":1.0,"total":2.0,"slowest":0.1,"fastest":0.001,
             "average":0.01,"requestsPerSec":60.0,"totalData":7780,"sizePerRequest":778,"sizePerSec":1.0},
             "latencyPercentiles":{"p50":0.01,"p90":0.02,"p99":0.05,"p99.9":0.09},
@@ -205,21 +168,19 @@ mod tests {
         let r = parse(json).unwrap();
         assert_eq!(r.requests_ok, 100);
         assert_eq!(r.requests_failed, 9);
-        assert!(!r.valid());
         assert_eq!(r.requests_per_sec, 50.0);
         assert_eq!(r.latency_mean_ms, 10.0);
         assert_eq!(r.latency_p99_9_ms, 90.0);
     }
 
     #[test]
-    fn an_empty_run_is_invalid_and_parses() {
+    fn an_empty_run_parses() {
         let json = r#"{"summary":{"successRate":null,"total":1.0,"slowest":null,"fastest":null,
             "average":null,"requestsPerSec":0.0,"totalData":0,"sizePerRequest":null,"sizePerSec":0.0},
             "latencyPercentiles":{"p50":null,"p99":null},
             "statusCodeDistribution":{},"errorDistribution":{"connection refused":5}}"#;
         let r = parse(json).unwrap();
         assert_eq!((r.requests_ok, r.requests_failed), (0, 5));
-        assert!(!r.valid());
         assert!(r.latency_p99_ms.is_nan());
     }
 
