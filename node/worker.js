@@ -4,7 +4,7 @@
 
 const http = require('node:http');
 const path = require('node:path');
-const { createApp, sendError, ERRORS } = require('./http/app');
+const { createApp, sendError, clientErrorResponse, ERRORS } = require('./http/app');
 
 /** Request line + headers up to 64 KiB, so a 20 KB URL reaches the app (and gets "text must be <= 512 bytes"). */
 const MAX_HEADER_SIZE = 64 * 1024;
@@ -103,6 +103,12 @@ async function runWorker({ tier, engine, port, maxConnections, log, onListening,
     }
     served.add(socket);
     socket.once('close', () => served.delete(socket));
+  });
+  // Node's parser refused a request (see clientErrorResponse); as Node does by default, answer only on a socket that
+  // has not answered anything yet, then close it.
+  server.on('clientError', (err, socket) => {
+    if (socket.writable && socket.bytesWritten === 0) socket.end(clientErrorResponse(err));
+    else socket.destroy();
   });
   server.on('error', (err) => {
     log(`cannot listen on 127.0.0.1:${port}: ${err.message}`);

@@ -10,6 +10,7 @@ const ERRORS = Object.freeze({
   notAllowed: 'method not allowed',
   failed: 'failed to generate qr code',
   busy: 'server is busy',
+  badTarget: 'request target must be printable ASCII (percent-encode the text)',
 });
 
 /**
@@ -80,4 +81,17 @@ function createApp(generate, log = (line) => console.error(line)) {
   return app;
 }
 
-module.exports = { createApp, sendError, ERRORS };
+/**
+ * What to answer when Node's HTTP parser refuses a request before express sees it (its `clientError`): a target
+ * byte outside printable ASCII (raw UTF-8, say) gets the contract's one line, as in tier-4; anything else Node's own
+ * bodiless 400, 408 or 431. Returns the raw response bytes.
+ */
+function clientErrorResponse(err) {
+  const status = { HPE_HEADER_OVERFLOW: 431, ERR_HTTP_REQUEST_TIMEOUT: 408 }[err.code] ?? 400;
+  const reason = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }[status];
+  const body = err.code === 'HPE_INVALID_URL' ? ERRORS.badTarget : '';
+  const type = body ? 'Content-Type: text/plain; charset=utf-8\r\n' : '';
+  return `HTTP/1.1 ${status} ${reason}\r\n${type}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+}
+
+module.exports = { createApp, sendError, clientErrorResponse, ERRORS };

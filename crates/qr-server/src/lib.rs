@@ -11,8 +11,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{StatusCode, Uri, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -44,7 +45,22 @@ pub fn app(engine: Engine) -> Router {
     Router::new()
         .route("/qrcode", get(qrcode).fallback(method_not_allowed))
         .fallback(not_found)
+        .layer(middleware::from_fn(printable_ascii_target))
         .with_state(engine)
+}
+
+/// Refuses a request target with a byte outside printable ASCII (raw UTF-8, say), which HTTP/1.1
+/// does not allow and the Node host's parser refuses too: the same 400 in every tier.
+async fn printable_ascii_target(request: Request, next: Next) -> Response {
+    let target = request
+        .uri()
+        .path_and_query()
+        .map_or("", |target| target.as_str());
+    if target.bytes().all(|byte| byte.is_ascii_graphic()) {
+        next.run(request).await
+    } else {
+        AppError::BadTarget.into_response()
+    }
 }
 
 /// Everything a request can fail with, turned into the contract's status and one-line body.
@@ -54,6 +70,8 @@ pub enum AppError {
     Text(TextError),
     /// The core refused the text (400) or failed (500).
     Qr(QrError),
+    /// The request target has a byte outside printable ASCII (400).
+    BadTarget,
     /// Too many connections open (503).
     Busy,
 }
@@ -79,11 +97,15 @@ impl IntoResponse for AppError {
                 eprintln!("qr-server: generation failed: {err:?}");
                 StatusCode::INTERNAL_SERVER_ERROR
             }
+            AppError::BadTarget => StatusCode::BAD_REQUEST,
             AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
         };
         let body = match self {
             AppError::Text(err) => err.to_string(),
             AppError::Qr(err) => err.to_string(),
+            AppError::BadTarget => {
+                "request target must be printable ASCII (percent-encode the text)".to_owned()
+            }
             AppError::Busy => "server is busy".to_owned(),
         };
         // A `String` body is `text/plain; charset=utf-8`.

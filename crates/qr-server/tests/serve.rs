@@ -12,18 +12,6 @@ use common::*;
 use qr_server::ServeConfig;
 
 #[test]
-fn raw_utf8_in_the_request_target_is_text() {
-    let server = TestServer::start(default_app(), ServeConfig::default());
-    let reply = send(
-        server.addr,
-        b"GET /qrcode?text=caf\xc3\xa9 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
-    );
-    assert_eq!(reply.status, 200);
-    assert_eq!(decode(&reply.body), "café".as_bytes());
-    server.stop().unwrap();
-}
-
-#[test]
 fn a_connection_past_the_bound_gets_a_503_and_is_closed() {
     let config = ServeConfig {
         max_connections: 1,
