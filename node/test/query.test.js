@@ -5,6 +5,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { parseTextParam, rawQueryOf, formDecode, MESSAGES } = require('../http/query');
+const contract = require('../testing/contract');
 
 const ok = (query, text) => assert.deepEqual(parseTextParam(query), { text }, `query ${JSON.stringify(query)}`);
 const bad = (query, error) => assert.deepEqual(parseTextParam(query), { error }, `query ${JSON.stringify(query)}`);
@@ -121,4 +122,17 @@ test('formDecode works on bytes', () => {
   assert.deepEqual(formDecode(bytes, 0, bytes.length), Buffer.from('a A%zz%', 'latin1'));
   // an escape is not read across the end of the range
   assert.deepEqual(formDecode(Buffer.from('%41'), 0, 2), Buffer.from('%4'));
+});
+
+test('every GET /qrcode case of contract/cases.json that the parser decides', () => {
+  let decided = 0;
+  for (const c of contract.cases()) {
+    if (c.method !== 'GET' || !/^\/qrcode([?#]|$)/.test(c.target) || c.expect.status !== undefined) continue;
+    // Node's HTTP parser hands the target over as latin1, one char per received byte.
+    const parsed = parseTextParam(rawQueryOf(Buffer.from(c.target, 'utf8').toString('latin1')));
+    const expected = c.expect.png !== undefined ? { text: c.expect.png } : { error: c.expect.error.body };
+    assert.deepEqual(parsed, expected, c.name);
+    decided += 1;
+  }
+  assert.ok(decided > 100, `${decided} cases`);
 });

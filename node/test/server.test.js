@@ -10,83 +10,53 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { startServer, request, pipeline, qrPath, SERVER_JS } = require('../testing/server');
-const { decodeQrPng } = require('../testing/qr-decode');
-const { ARTICLE_URLS, EDGE_TEXTS } = require('../testing/texts');
-const { MESSAGES } = require('../http/query');
+const { startServer, request, send, pipeline, SERVER_JS } = require('../testing/server');
+const { decodeQrPng, scanQrPng } = require('../testing/qr-decode');
+const contract = require('../testing/contract');
 const tier1 = require('../tiers/tier-1');
 
-const TEXT_PLAIN = 'text/plain; charset=utf-8';
+const { qrPath } = contract;
 /** Every test here is bounded: a hung server fails the test instead of hanging `npm test`. */
 const BOUNDED = { timeout: 120_000 };
 
-async function expectError(port, urlPath, status, body, options) {
-  const res = await request(port, urlPath, options);
-  assert.equal(res.status, status, `${options?.method ?? 'GET'} ${urlPath.slice(0, 80)}`);
-  assert.equal(res.headers['content-type'], TEXT_PLAIN);
-  assert.equal(res.body.toString('utf8'), body); // one line, no trailing newline
+async function expectError(port, urlPath, key) {
+  const c = { name: key, method: 'GET', target: urlPath, headers: {}, absentHeaders: [], head: false };
+  const res = await send(port, urlPath);
+  await contract.check({ ...c, expect: { error: contract.errorReply(key) } }, res, false);
   return res;
 }
 
-async function expectQr(port, text) {
-  const res = await request(port, qrPath(text));
-  assert.equal(res.status, 200, `GET ${JSON.stringify(text.slice(0, 40))}: ${res.body.toString().slice(0, 100)}`);
-  assert.equal(res.headers['content-type'], 'image/png');
-  assert.deepEqual(decodeQrPng(res.body), Buffer.from(text, 'utf8'));
+/** tier-0's PNG reads back as `text` in jsqr (bytes) and ZXing (the text a scanner shows). */
+async function checkPng(png, text, what) {
+  assert.deepEqual(decodeQrPng(png), Buffer.from(text, 'utf8'), `${what}: jsqr`);
+  assert.equal(await scanQrPng(png), text, `${what}: ZXing`);
 }
 
-/** The contract rows, checked against a running server. */
+async function expectQr(port, text) {
+  await contract.check(contract.pngCase(text, text), await send(port, qrPath(text)), false, checkPng);
+}
+
+/** Every case of contract/cases.json (HEAD too where marked), then pipelining, against a running server. */
 async function checkContract(port) {
-  for (const text of [...ARTICLE_URLS, ...EDGE_TEXTS]) await expectQr(port, text);
-
-  // Conditional headers change nothing: always the 200 and its PNG, never a 304 (as in tier-4).
-  const conditional = { 'If-None-Match': '*', 'If-Modified-Since': new Date().toUTCString() };
-  const fresh = await request(port, qrPath('conditional'), { headers: conditional });
-  assert.equal(fresh.status, 200);
-  assert.deepEqual(decodeQrPng(fresh.body), Buffer.from('conditional'));
-
-  await expectError(port, '/qrcode', 400, MESSAGES.missing);
-  await expectError(port, '/qrcode?text=', 400, MESSAGES.missing);
-  await expectError(port, '/qrcode?text=a&text=b', 400, MESSAGES.notOnce);
-  await expectError(port, '/qrcode?text[x]=a', 400, MESSAGES.notOnce);
-  await expectError(port, '/qrcode?text%5B%5D=a', 400, MESSAGES.notOnce);
-  await expectError(port, '/qrcode?text=%FF', 400, MESSAGES.notUtf8);
-  await expectError(port, `/qrcode?text=${'a'.repeat(513)}`, 400, MESSAGES.tooLong);
-  await expectError(port, `/qrcode?text=${'%C3%A9'.repeat(256)}a`, 400, MESSAGES.tooLong);
-  await expectError(port, `/qrcode?text=${'a'.repeat(20_000)}`, 400, MESSAGES.tooLong); // a 20 KB URL
-  await expectError(port, `/qrcode?text=${'a'.repeat(60_000)}`, 400, MESSAGES.tooLong); // heads up to 64 KiB pass
-
-  for (const method of ['POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH']) {
-    const res = await expectError(port, '/qrcode?text=a', 405, 'method not allowed', { method });
-    assert.equal(res.headers.allow, 'GET, HEAD');
+  for (const c of contract.cases()) {
+    const res = await send(port, c.target, { method: c.method, headers: c.headers });
+    await contract.check(c, res, false, checkPng);
+    if (c.head) {
+      const head = await send(port, c.target, { method: 'HEAD', headers: c.headers });
+      await contract.check(c, head, true, checkPng);
+      for (const name of ['content-type', 'content-length']) assert.equal(head.headers[name], res.headers[name], c.name);
+    }
   }
-  for (const p of ['/', '/qrcode/', '/QRCODE', '/qrcode/x', '/qrcodes?text=a', '/favicon.ico']) {
-    await expectError(port, p, 404, 'not found');
-  }
-
-  const get = await request(port, qrPath('head'));
-  const head = await request(port, qrPath('head'), { method: 'HEAD' });
-  assert.equal(head.status, 200);
-  assert.equal(head.headers['content-type'], 'image/png');
-  assert.equal(head.headers['content-length'], String(get.body.length));
-  assert.equal(head.body.length, 0);
-  const headError = await request(port, '/qrcode', { method: 'HEAD' });
-  assert.equal(headError.status, 400);
-  assert.equal(headError.body.length, 0);
-
-  assert.equal(get.headers['x-powered-by'], undefined);
-  assert.equal(get.headers.etag, undefined);
 
   // Pipelining: many requests in one write on one connection, every answer for its own request.
   const texts = Array.from({ length: 12 }, (_, i) => `pipelined ${i} ${'p'.repeat(i * 30)}`);
   const responses = await pipeline(port, [...texts.map(qrPath), '/qrcode?text=', '/nope']);
-  texts.forEach((text, i) => {
-    assert.equal(responses[i].status, 200);
-    assert.deepEqual(decodeQrPng(responses[i].body), Buffer.from(text));
-  });
-  assert.equal(responses[12].status, 400);
-  assert.equal(responses[12].body.toString(), MESSAGES.missing);
-  assert.equal(responses[13].status, 404);
+  for (const [i, text] of texts.entries()) {
+    await contract.check(contract.pngCase(text, text), responses[i], false, checkPng);
+  }
+  const error = (key) => ({ name: key, absentHeaders: [], expect: { error: contract.errorReply(key) } });
+  await contract.check({ ...error('missing'), target: '/qrcode?text=' }, responses[12], false);
+  await contract.check({ ...error('notFound'), target: '/nope' }, responses[13], false);
 
   // After all of that, a normal request still succeeds.
   await expectQr(port, 'still fine');
@@ -112,7 +82,7 @@ test('a connection past --max-connections gets a 503 and is closed; its place fr
     assert.equal((await request(server.port, qrPath('first'), { agent })).status, 200);
     // One more connection while it is open: turned away, whatever it asks.
     for (const urlPath of [qrPath('second'), '/qrcode']) {
-      const res = await expectError(server.port, urlPath, 503, 'server is busy');
+      const res = await expectError(server.port, urlPath, 'busy');
       assert.equal(res.headers.connection, 'close');
     }
     agent.destroy(); // closes the first connection

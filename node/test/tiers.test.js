@@ -8,22 +8,26 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { decodeQrPng, pngSize } = require('../testing/qr-decode');
-const { ALL_TEXTS } = require('../testing/texts');
+const { decodeQrPng, scanQrPng, pngSize } = require('../testing/qr-decode');
+const contract = require('../testing/contract');
 const tier0 = require('../tiers/tier-0');
 const tier1 = require('../tiers/tier-1');
 
-/** Checks that `png` is a QR code of exactly the UTF-8 bytes of `text`. */
-function assertDecodes(png, text) {
+/** Every text set of the contract: the article's, the edge cases, and the scripts a scanner must show right. */
+const ALL_TEXTS = ['article', 'edge', 'scan'].flatMap(contract.texts);
+
+/** Checks that `png` is a QR code of exactly the UTF-8 bytes of `text` (jsqr) that a scanner shows as `text` (ZXing). */
+async function assertDecodes(png, text) {
   assert.ok(Buffer.isBuffer(png), 'a Buffer');
-  const bytes = decodeQrPng(png);
-  assert.deepEqual(bytes, Buffer.from(text, 'utf8'), `decoded text of ${JSON.stringify(text.slice(0, 40))}`);
+  const what = JSON.stringify(text.slice(0, 40));
+  assert.deepEqual(decodeQrPng(png), Buffer.from(text, 'utf8'), `decoded bytes of ${what}`);
+  assert.equal(await scanQrPng(png), text, `scanned text of ${what}`);
 }
 
 test('tier-0: every text decodes back, 200 x 200 px', async () => {
   for (const text of ALL_TEXTS) {
     const png = await tier0.generateQrCode(text, undefined);
-    assertDecodes(png, text);
+    await assertDecodes(png, text);
     assert.deepEqual(pngSize(png), { width: 200, height: 200 });
   }
 });
@@ -56,7 +60,7 @@ test('tier-1: every text decodes back, with the default engine and with each eng
   for (const engine of engines) {
     for (const text of ALL_TEXTS) {
       const png = await tier1.generateQrCode(text, engine);
-      assertDecodes(png, text);
+      await assertDecodes(png, text);
       const { width } = pngSize(png);
       assert.ok(width >= 200, `at least 200 px wide, got ${width}`);
     }
@@ -67,7 +71,7 @@ test('tier-1: concurrent requests each get their own PNG', async () => {
   requireCli();
   const texts = Array.from({ length: 16 }, (_, i) => `request ${i} ${'x'.repeat(i * 20)}`);
   const pngs = await Promise.all(texts.map((text) => tier1.generateQrCode(text, undefined)));
-  pngs.forEach((png, i) => assertDecodes(png, texts[i]));
+  for (const [i, png] of pngs.entries()) await assertDecodes(png, texts[i]);
 });
 
 test('tier-1: an unknown engine fails with the core message', async () => {
@@ -96,7 +100,7 @@ function script(name, body) {
 test('tier-1: success is judged by exit status, not by stderr', async () => {
   requireCli();
   const noisy = script('noisy', `echo "warning: something odd" >&2\nexec "${tier1.CLI}" "$@"`);
-  assertDecodes(await tier1.createGenerator({ cli: noisy })('noisy', undefined), 'noisy');
+  await assertDecodes(await tier1.createGenerator({ cli: noisy })('noisy', undefined), 'noisy');
 
   const failing = script('failing', 'cat > /dev/null\necho "text must be <= 512 bytes" >&2\nexit 1');
   await assert.rejects(tier1.createGenerator({ cli: failing })('x', undefined), /^Error: text must be <= 512 bytes$/);

@@ -96,7 +96,7 @@ async function scanQrPng(png) {
     zxingReady = zxing.prepareZXingModule({ overrides: { wasmBinary }, fireImmediately: true });
   }
   await zxingReady;
-  const found = await zxing.readBarcodes(new Uint8Array(png), { formats: ['QRCode'], maxNumberOfSymbols: 2 });
+  const found = await zxing.readBarcodes(new Uint8Array(png), { formats: ['QRCode'], maxNumberOfSymbols: 2, textMode: 'Plain' });
   if (found.length !== 1) throw new Error(`ZXing found ${found.length} QR codes, expected 1`);
   if (found[0].ecLevel !== 'L') throw new Error(`ZXing reads EC level ${found[0].ecLevel}, expected L`);
   return found[0].text;

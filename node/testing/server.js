@@ -130,6 +130,66 @@ function request(port, urlPath, { method = 'GET', headers = {}, agent = false } 
 }
 
 /**
+ * Splits complete HTTP/1.1 responses off the front of `data` (a Buffer), framed by Content-Length (HEAD answers and
+ * 1xx/204/304 have no body). `isHead(i)` says whether the i-th request was a HEAD.
+ * Returns { responses: [{ status, headers (lower-case names), body: Buffer }], rest: Buffer }.
+ */
+function parseResponses(data, isHead = () => false) {
+  const responses = [];
+  for (;;) {
+    const end = data.indexOf('\r\n\r\n');
+    if (end === -1) break;
+    const head = data.subarray(0, end).toString('latin1').split('\r\n');
+    const status = Number(head[0].split(' ')[1]);
+    const headers = {};
+    for (const line of head.slice(1)) {
+      const colon = line.indexOf(':');
+      const name = line.slice(0, colon).toLowerCase();
+      const value = line.slice(colon + 1).trim();
+      headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+    }
+    const bodyless = isHead(responses.length) || status < 200 || status === 204 || status === 304;
+    const length = bodyless ? 0 : Number(headers['content-length'] ?? 0);
+    if (data.length < end + 4 + length) break;
+    responses.push({ status, headers, body: data.subarray(end + 4, end + 4 + length) });
+    data = data.subarray(end + 4 + length);
+  }
+  return { responses, rest: data };
+}
+
+/** The bytes of a request with a raw `target` (sent as UTF-8, exactly as given) and extra `headers`. */
+function requestBytes(method, target, headers = {}, close = false) {
+  const lines = [`${method} ${target} HTTP/1.1`, 'Host: 127.0.0.1'];
+  for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
+  if (close) lines.push('Connection: close');
+  return Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'utf8');
+}
+
+/**
+ * Sends one request with a raw target on a fresh connection with `Connection: close` and resolves its response once
+ * the server closes the connection; rejects if anything follows the response.
+ */
+function send(port, target, { method = 'GET', headers = {} } = {}) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(requestBytes(method, target, headers, true)));
+    const chunks = [];
+    socket.setTimeout(30_000, () => socket.destroy(new Error(`no answer within 30 s to ${method} ${target.slice(0, 60)}`)));
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('error', (err) => {
+      // A server that refuses a request it has not read to the end (a 431) may reset after answering.
+      if (err.code === 'ECONNRESET' && parseResponses(Buffer.concat(chunks)).responses.length === 1) return;
+      reject(err);
+    });
+    socket.on('close', () => {
+      const { responses, rest } = parseResponses(Buffer.concat(chunks), () => method === 'HEAD');
+      if (responses.length !== 1) reject(new Error(`${responses.length} responses to ${method} ${target.slice(0, 60)}`));
+      else if (rest.length > 0) reject(new Error(`${rest.length} bytes after the response to ${target.slice(0, 60)}`));
+      else resolve(responses[0]);
+    });
+  });
+}
+
+/**
  * Writes all `paths` as GET requests in ONE write on one connection (pipelining), then reads the
  * responses in order. Resolves [{ status, headers, body }] once all arrived.
  */
@@ -139,23 +199,11 @@ function pipeline(port, paths) {
     let data = Buffer.alloc(0);
     const responses = [];
     socket.on('error', reject);
-    socket.on('connect', () => {
-      socket.write(paths.map((p) => `GET ${p} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`).join(''));
-    });
+    socket.on('connect', () => socket.write(Buffer.concat(paths.map((p) => requestBytes('GET', p)))));
     socket.on('data', (chunk) => {
-      data = Buffer.concat([data, chunk]);
-      for (;;) {
-        const end = data.indexOf('\r\n\r\n');
-        if (end === -1) break;
-        const head = data.subarray(0, end).toString('latin1').split('\r\n');
-        const headers = Object.fromEntries(
-          head.slice(1).map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
-        );
-        const length = Number(headers['content-length']);
-        if (data.length < end + 4 + length) break;
-        responses.push({ status: Number(head[0].split(' ')[1]), headers, body: data.subarray(end + 4, end + 4 + length) });
-        data = data.subarray(end + 4 + length);
-      }
+      const parsed = parseResponses(Buffer.concat([data, chunk]));
+      responses.push(...parsed.responses);
+      data = parsed.rest;
       if (responses.length === paths.length) {
         socket.end();
         resolve(responses);
@@ -167,9 +215,4 @@ function pipeline(port, paths) {
   });
 }
 
-/** `/qrcode?text=` + the text, percent-encoded byte by byte (so NUL and emoji survive exactly). */
-function qrPath(text) {
-  return `/qrcode?text=${encodeURIComponent(text)}`;
-}
-
-module.exports = { startServer, request, pipeline, qrPath, SERVER_JS };
+module.exports = { startServer, request, send, pipeline, SERVER_JS };
