@@ -1,51 +1,91 @@
-//! rusty-qr's front door: every multi-step job, with nothing to install by hand.
+//! rusty-qr's front door: every multi-step job, with nothing to install by hand (Linux only: the
+//! launcher and the benchmark read /proc and signal process groups).
 //!
-//! Run with `cargo xtask <build | serve TIER [...] | test | bench [...]>`; `cargo xtask help` lists them.
+//! Run with `cargo xtask <build | serve TIER [...] | test | bench [...]>`; `cargo xtask --help` lists them.
 
 mod cmd;
 mod node_build;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
 use cmd::{Step, cargo, run};
-use qr_harness::{Mode, ServerSpec, Tier, repo_root};
+use qr_contract::Engine;
+use qr_harness::{Mode, ServerSpec, Tier, paths, repo_root};
 
-const USAGE: &str = "\
-usage: cargo xtask <command>
+/// rusty-qr's tasks: build every tier, serve one, test everything, benchmark.
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    version,
+    after_help = "Examples:\n  cargo xtask test\n  cargo xtask serve tier-3 --mode cluster --engine article\n  cargo xtask bench --quick"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Task,
+}
 
-  build                      release builds of every tier (Rust binaries, Wasm, napi addon, npm packages)
-  serve TIER [options]       build, then run one tier in the foreground (Ctrl-C stops it gracefully)
-      TIER: tier-0 | tier-1 | tier-2 | tier-2-bindgen | tier-3 | tier-4
-      --mode single|cluster  Node tiers only (default: single)
-      --workers N            cluster mode's worker count (default: the CPU count)
-      --port P               default 42069
-      --engine E             the Rust engine: article | fast (tiers 1 to 4)
-  test                       fmt, clippy, build, and every test (this is what CI runs)
-  bench [options]            build, then benchmark the tiers under load (`cargo xtask bench --help`)";
+#[derive(Debug, Subcommand)]
+enum Task {
+    /// Release builds of every tier: Rust binaries, the Wasm modules and their glue, the napi addon,
+    /// the npm packages.
+    Build,
+    /// Build what one tier needs, then run it in the foreground (Ctrl-C stops it gracefully).
+    Serve(ServeArgs),
+    /// fmt, clippy, build, and every test: what CI runs.
+    Test,
+    /// Build every tier, then benchmark them under load (`cargo xtask bench --help` lists its options).
+    #[command(disable_help_flag = true)]
+    Bench {
+        /// Options for the benchmark driver, qr-bench.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+}
 
-fn main() {
-    if let Err(error) = try_main() {
-        eprintln!("error: {error:#}");
-        std::process::exit(1);
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// tier-0 | tier-1 | tier-2 | tier-2-bindgen | tier-3 | tier-4
+    tier: Tier,
+    /// Node tiers only: single | cluster.
+    #[arg(long, default_value = "single")]
+    mode: Mode,
+    /// Cluster mode's worker count [default: the CPU count].
+    #[arg(long)]
+    workers: Option<usize>,
+    /// The port on 127.0.0.1.
+    #[arg(long, default_value_t = 42069)]
+    port: u16,
+    /// The Rust engine, tiers 1 to 4: article | fast [default: fast].
+    #[arg(long)]
+    engine: Option<Engine>,
+}
+
+impl ServeArgs {
+    fn spec(&self) -> ServerSpec {
+        ServerSpec {
+            workers: self.workers,
+            port: self.port,
+            engine: self.engine,
+            ..ServerSpec::new(self.tier, self.mode)
+        }
     }
 }
 
-fn try_main() -> Result<()> {
-    let mut args = std::env::args().skip(1);
-    let command = args.next().unwrap_or_default();
-    let rest: Vec<String> = args.collect();
-    match command.as_str() {
-        "build" => build(),
-        "serve" => serve(&rest),
-        "test" => test(),
-        "bench" => bench(&rest),
-        "help" | "--help" | "-h" => {
-            println!("{USAGE}");
-            Ok(())
-        }
-        other => bail!("unknown command {other:?}\n{USAGE}"),
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Task::Build => build(),
+        Task::Serve(args) => serve(&args.spec()),
+        Task::Test => test(),
+        Task::Bench { args } => bench(&args),
+    };
+    if let Err(error) = result {
+        eprintln!("error: {error:#}");
+        std::process::exit(1);
     }
 }
 
@@ -134,34 +174,13 @@ fn modified(path: &Path) -> Result<std::time::SystemTime> {
 
 /// Builds, then replaces this process with the tier's server, so that signals reach it
 /// directly and its ready line and exit status are ours.
-fn serve(args: &[String]) -> Result<()> {
-    let spec = parse_serve_args(args)?;
+fn serve(spec: &ServerSpec) -> Result<()> {
     build_tier(spec.tier)?;
     let mut command = spec.command();
     eprintln!("serving {} ({} mode)", spec.tier, spec.mode);
     use std::os::unix::process::CommandExt;
     let error = command.exec();
     Err(error).context("could not start the server")
-}
-
-fn parse_serve_args(args: &[String]) -> Result<ServerSpec> {
-    let mut args = args.iter();
-    let tier = args
-        .next()
-        .context("serve needs a tier, e.g. `cargo xtask serve tier-4`")?;
-    let mut spec = ServerSpec::new(tier.parse()?, Mode::Single);
-    spec.port = 42069;
-    while let Some(flag) = args.next() {
-        let mut value = || args.next().with_context(|| format!("{flag} needs a value"));
-        match flag.as_str() {
-            "--mode" => spec.mode = value()?.parse()?,
-            "--workers" => spec.workers = Some(value()?.parse().context("--workers")?),
-            "--port" => spec.port = value()?.parse().context("--port")?,
-            "--engine" => spec.engine = Some(value()?.parse()?),
-            other => bail!("unknown serve option {other:?}\n{USAGE}"),
-        }
-    }
-    Ok(spec)
 }
 
 /// Everything CI checks: formatting, lints, the build, every test (the conformance suite
@@ -198,6 +217,7 @@ fn test() -> Result<()> {
     let step = Step::start("npm test (Node host and in-process tier tests)");
     run(Command::new("npm")
         .arg("test")
+        .env("RUSTY_QR_CLI", paths::qr_cli())
         .current_dir(root.join("node")))?;
     step.done();
     Ok(())
@@ -283,6 +303,7 @@ fn bench(args: &[String]) -> Result<()> {
     let step = Step::start("build qr-bench");
     run(cargo(repo_root()).args(["build", "--quiet", "--release", "-p", "qr-bench"]))?;
     step.done();
-    let driver: PathBuf = repo_root().join("target/release/qr-bench");
-    run(Command::new(driver).args(args).current_dir(repo_root()))
+    run(Command::new(paths::release_binary("qr-bench"))
+        .args(args)
+        .current_dir(repo_root()))
 }
