@@ -223,10 +223,11 @@ fn test() -> Result<()> {
     Ok(())
 }
 
-/// ARCHITECTURE.md's invariant: qr-core depends on nothing host-, async- or FFI-specific.
-/// Proven twice: it builds for bare wasm32, and no such crate is in its dependency tree.
+/// ARCHITECTURE.md's invariants on dependencies: qr-core depends on nothing host-, async- or
+/// FFI-specific (it builds for bare wasm32, and no such crate is in its tree), qr-contract on
+/// nothing, and xtask on no encoder (so `cargo xtask --help` compiles no image stack).
 fn check_core_is_host_free(root: &Path) -> Result<()> {
-    const FORBIDDEN: &[&str] = &[
+    const HOST_CRATES: &[&str] = &[
         "napi",
         "wasm-bindgen",
         "js-sys",
@@ -237,7 +238,7 @@ fn check_core_is_host_free(root: &Path) -> Result<()> {
         "anyhow",
         "web-sys",
     ];
-    let step = Step::start("qr-core is host-free (wasm32 build, dependency tree)");
+    let step = Step::start("dependency invariants (qr-core host-free on wasm32, xtask light)");
     ensure_wasm_target(root)?;
     run(cargo(root).args([
         "build",
@@ -247,10 +248,20 @@ fn check_core_is_host_free(root: &Path) -> Result<()> {
         "--target",
         "wasm32-unknown-unknown",
     ]))?;
+    forbid_in_tree(root, "qr-core", HOST_CRATES)?;
+    forbid_in_tree(root, "qr-contract", &[""])?;
+    forbid_in_tree(root, "xtask", &["qr-core", "image", "qrcode", "png"])?;
+    step.done();
+    Ok(())
+}
+
+/// Fails if the normal and build dependencies of `package` (not itself) include a crate whose
+/// name starts with one of `forbidden` (`""` forbids every dependency).
+fn forbid_in_tree(root: &Path, package: &str, forbidden: &[&str]) -> Result<()> {
     let tree = cmd::output(cargo(root).args([
         "tree",
         "-p",
-        "qr-core",
+        package,
         "--edges",
         "normal,build",
         "--target",
@@ -260,16 +271,12 @@ fn check_core_is_host_free(root: &Path) -> Result<()> {
         "--format",
         "{p}",
     ]))?;
-    for line in tree.lines() {
+    for line in tree.lines().skip(1) {
         let name = line.split_whitespace().next().unwrap_or_default();
-        if FORBIDDEN
-            .iter()
-            .any(|forbidden| name.starts_with(forbidden))
-        {
-            bail!("qr-core must not depend on {name}, but it does:\n{tree}");
+        if forbidden.iter().any(|prefix| name.starts_with(prefix)) {
+            bail!("{package} must not depend on {name}, but it does:\n{tree}");
         }
     }
-    step.done();
     Ok(())
 }
 

@@ -87,13 +87,10 @@ impl Contract {
         let doc: Value = serde_json::from_str(json)?;
         let mut errors = BTreeMap::new();
         for (key, reply) in object(&doc["errors"], "errors")? {
-            let headers = match reply.get("headers") {
-                None => Vec::new(),
-                Some(headers) => object(headers, "headers")?
-                    .iter()
-                    .map(|(name, value)| Ok((name.to_ascii_lowercase(), string(value)?)))
-                    .collect::<Result<_>>()?,
-            };
+            let headers = headers(reply)?
+                .into_iter()
+                .map(|(name, value)| (name.to_ascii_lowercase(), value))
+                .collect();
             let status = reply["status"].as_u64().context("an error's status")?;
             errors.insert(
                 key.clone(),
@@ -166,13 +163,7 @@ impl Contract {
 
 fn parse_case(case: &Value, errors: &BTreeMap<String, ErrorReply>) -> Result<Case> {
     let name = string(&case["name"])?;
-    let headers = match case.get("headers") {
-        None => Vec::new(),
-        Some(headers) => object(headers, "headers")?
-            .iter()
-            .map(|(name, value)| Ok((name.clone(), string(value)?)))
-            .collect::<Result<_>>()?,
-    };
+    let headers = headers(case)?;
     let absent_headers = match case.get("absent_headers") {
         None => Vec::new(),
         Some(names) => array(names, "absent_headers")?
@@ -218,6 +209,17 @@ fn parse_case(case: &Value, errors: &BTreeMap<String, ErrorReply>) -> Result<Cas
         expect: expect.context("needs one of png, error, status")?,
         name,
     })
+}
+
+/// The optional `headers` object of `value`, as (name, value) pairs.
+fn headers(value: &Value) -> Result<Vec<(String, String)>> {
+    match value.get("headers") {
+        None => Ok(Vec::new()),
+        Some(headers) => object(headers, "headers")?
+            .iter()
+            .map(|(name, value)| Ok((name.clone(), string(value)?)))
+            .collect(),
+    }
 }
 
 /// A string written as parts: a string, or an array of strings and `[string, count]` repeats.
