@@ -7,7 +7,8 @@ use std::process::{Command, Output, Stdio};
 use qr_core::{Engine, Options};
 
 const TARGETS: &str = include_str!("../../../bench/targets.txt");
-const USAGE: &str = "usage: qr-cli [--engine ENGINE] [--] TEXT | qr-cli [--engine ENGINE] -";
+const USAGE: &str =
+    "Usage: qr-cli [--engine ENGINE] [--] TEXT\n       qr-cli [--engine ENGINE] -\n";
 
 /// Runs the binary with `args`, feeding `stdin` (or nothing) and collecting its output.
 fn qr_cli<A: AsRef<OsStr>>(args: &[A], stdin: Option<&[u8]>) -> Output {
@@ -62,16 +63,21 @@ fn assert_fails(output: &Output, code: i32, stderr: &str) {
     assert!(output.stdout.is_empty(), "no PNG on failure");
 }
 
-/// Asserts a usage error: exit 2, a reason line and the usage line on stderr.
-fn assert_usage_error<A: AsRef<OsStr> + std::fmt::Debug>(args: &[A]) {
+/// Asserts a usage error: exit 2, nothing on stdout, and on stderr clap's `error: ` line, the
+/// usage and the pointer to `--help` (never a panic). Returns stderr.
+fn assert_usage_error<A: AsRef<OsStr> + std::fmt::Debug>(args: &[A]) -> String {
     let output = qr_cli(args, None);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let lines: Vec<&str> = stderr.lines().collect();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
-    assert_eq!(lines.len(), 2, "{args:?}: {stderr}");
-    assert!(lines[0].starts_with("qr-cli: "), "{args:?}: {stderr}");
-    assert_eq!(lines[1], USAGE);
+    assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
+    assert!(stderr.contains(USAGE), "{args:?}: {stderr}");
+    assert!(
+        stderr.ends_with("For more information, try '--help'.\n"),
+        "{args:?}: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     assert!(output.stdout.is_empty());
+    stderr
 }
 
 #[test]
@@ -186,27 +192,88 @@ fn usage_errors_are_exit_2() {
         &["-x", "text"],
         &["one", "two"],
         &["--", "one", "two"],
+        &["one", "--", "two"],
         &["-", "extra"],
+        &["-", "--", "-"],
         &["--engine"],
         &["--engine", "nope", "text"],
         &["--engine=", "text"],
+        &["--engine", "fast", "--engine", "fast", "text"],
     ];
     for args in cases {
         assert_usage_error(args);
     }
-    let unknown = qr_cli(&["--engine", "nope", "text"], None);
-    assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown engine \"nope\""));
+    assert!(assert_usage_error(&[] as &[&str]).contains("<TEXT>"));
+    assert!(assert_usage_error(&["-x"]).contains("'-x'"));
 }
 
 #[test]
-fn help_is_exit_0() {
+fn unknown_engine_is_exit_2_and_names_the_engines() {
+    for args in [&["--engine", "nope", "text"][..], &["--engine=nope", "-"]] {
+        let stderr = assert_usage_error(args);
+        // The core's own message, which lists `Engine::ALL` (node/test/tiers.test.js reads it).
+        let message = "nope".parse::<Engine>().unwrap_err().to_string();
+        assert!(stderr.contains(&message), "{stderr}");
+        assert!(stderr.contains("'--engine <ENGINE>'"), "{stderr}");
+    }
+}
+
+#[test]
+fn help_is_exit_0_on_stdout_with_options_defaults_exit_codes_and_examples() {
     for flag in ["--help", "-h"] {
+        for args in [
+            &[flag][..],
+            &["--engine", "article", flag],
+            &["hello", flag],
+        ] {
+            let output = qr_cli(args, None);
+            let help = String::from_utf8_lossy(&output.stdout);
+            assert_eq!(output.status.code(), Some(0), "{args:?}");
+            assert!(output.stderr.is_empty(), "{args:?}");
+            assert!(help.contains(USAGE), "{help}");
+            assert!(help.contains("--engine <ENGINE>"), "{help}");
+            assert!(
+                help.contains(&format!("[default: {}]", Engine::default())),
+                "{help}"
+            );
+            let names: Vec<&str> = Engine::ALL.iter().map(|engine| engine.name()).collect();
+            assert!(
+                help.contains(&format!("[possible values: {}]", names.join(", "))),
+                "{help}"
+            );
+            assert!(help.contains("--version"), "{help}");
+            assert!(
+                help.contains(&format!("1 to {} bytes", qr_core::MAX_TEXT_BYTES)),
+                "{help}"
+            );
+            assert!(help.contains("Exit status:"), "{help}");
+            for code in ["  0  ", "  1  ", "  2  usage error"] {
+                assert!(help.contains(code), "{code:?} in {help}");
+            }
+            assert!(help.contains("Examples:\n  qr-cli "), "{help}");
+            assert!(help.contains(" - > "), "an example reads stdin: {help}");
+        }
+    }
+}
+
+#[test]
+fn version_is_exit_0_on_stdout() {
+    for flag in ["--version", "-V"] {
         let output = qr_cli(&[flag], None);
         assert_eq!(output.status.code(), Some(0));
         assert_eq!(
             String::from_utf8_lossy(&output.stdout),
-            format!("{USAGE}\n")
+            format!("qr-cli {}\n", env!("CARGO_PKG_VERSION"))
         );
         assert!(output.stderr.is_empty());
+    }
+}
+
+#[test]
+fn flags_after_the_text_are_still_flags() {
+    let text = "hello";
+    for &engine in Engine::ALL {
+        let output = qr_cli(&[text, "--engine", engine.name()], None);
+        assert_png_of(&output, text.as_bytes(), engine);
     }
 }

@@ -1,86 +1,178 @@
 //! rusty-qr tier 4 server: prints `listening on http://ADDR` when ready, stops on SIGINT/SIGTERM.
 //!
-//! Run with `qr-server [--addr 127.0.0.1:42069] [--engine E] [--max-connections N] [--header-read-timeout-ms MS]`.
+//! Run with `qr-server [--addr 127.0.0.1:42069] [--engine E] [--max-connections N] [--header-read-timeout-ms MS]`;
+//! `qr-server --help` lists the options with their defaults (the library's constants) and the exit
+//! statuses: 0 after a graceful shutdown, 1 when it cannot serve, 2 usage error. Arguments are
+//! parsed by clap (derive).
 
+use std::ffi::OsStr;
 use std::io::Write;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
-use std::str::FromStr;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
+use clap::builder::{PossibleValue, TypedValueParser};
+use clap::error::{ContextKind, ContextValue};
+use clap::{CommandFactory, Parser};
 use qr_core::Engine;
-use qr_server::{ServeConfig, app, serve};
+use qr_server::{
+    DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_SHUTDOWN_GRACE, ServeConfig, app,
+    serve,
+};
 
-const USAGE: &str = "usage: qr-server [--addr HOST:PORT] [--engine ENGINE] [--max-connections N] \
-                     [--header-read-timeout-ms MS]";
+/// Where the server listens unless `--addr` says otherwise.
+const DEFAULT_ADDR: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 42069);
 
-#[derive(Debug)]
-struct Args {
+/// The most `--max-connections` takes: `serve` counts connections with a tokio semaphore, which
+/// cannot hold more permits (and panics if asked to).
+const MAX_CONNECTIONS: usize = tokio::sync::Semaphore::MAX_PERMITS;
+
+/// The longest `--header-read-timeout-ms` (one day): hyper adds the timeout to the current
+/// instant, so an absurd value would overflow there.
+const MAX_HEADER_READ_TIMEOUT_MS: u64 = 24 * 60 * 60 * 1000;
+
+/// The command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "qr-server",
+    version,
+    about = "rusty-qr tier 4: serves GET /qrcode?text=... (a QR code PNG) over HTTP/1.1.",
+    long_about = None,
+    after_help = after_help(),
+)]
+struct Cli {
+    /// Address to listen on (port 0: any free port; the ready line shows the one taken)
+    #[arg(long, value_name = "HOST:PORT", default_value_t = DEFAULT_ADDR)]
     addr: SocketAddr,
+
+    /// The engine that renders the PNGs
+    #[arg(long, value_name = "ENGINE", default_value_t = Engine::default(), value_parser = EngineParser)]
     engine: Engine,
-    config: ServeConfig,
+
+    /// Connections served at once; one more is answered 503 "server is busy" and closed
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = DEFAULT_MAX_CONNECTIONS,
+        value_parser = parse_max_connections
+    )]
+    max_connections: usize,
+
+    /// Milliseconds a client has to send a request's head (also the keep-alive idle limit)
+    #[arg(
+        long,
+        value_name = "MS",
+        default_value_t = millis(DEFAULT_HEADER_READ_TIMEOUT),
+        value_parser = parse_header_read_timeout_ms
+    )]
+    header_read_timeout_ms: u64,
 }
 
-/// Parses `--flag VALUE` and `--flag=VALUE` arguments; `Err` is a usage error.
-fn parse_args(mut argv: impl Iterator<Item = std::ffi::OsString>) -> anyhow::Result<Args> {
-    let mut args = Args {
-        addr: SocketAddr::from(([127, 0, 0, 1], 42069)),
-        engine: Engine::default(),
-        config: ServeConfig::default(),
-    };
-    while let Some(arg) = argv.next() {
-        let Some(arg) = arg.to_str() else {
-            bail!("unexpected argument {arg:?}");
-        };
-        let (flag, inline_value) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_owned())),
-            _ => (arg, None),
-        };
-        let mut value = || -> anyhow::Result<String> {
-            match inline_value.clone() {
-                Some(value) => Ok(value),
-                None => argv
-                    .next()
-                    .and_then(|value| value.into_string().ok())
-                    .with_context(|| format!("{flag} needs a value")),
-            }
-        };
-        match flag {
-            "--addr" => args.addr = value()?.parse().context("--addr must be HOST:PORT")?,
-            "--engine" => args.engine = Engine::from_str(&value()?)?,
-            "--max-connections" => {
-                args.config.max_connections = value()?
-                    .parse()
-                    .context("--max-connections must be a number")?;
-                if args.config.max_connections == 0 {
-                    bail!("--max-connections must be at least 1");
-                }
-            }
-            "--header-read-timeout-ms" => {
-                let ms = value()?
-                    .parse()
-                    .context("--header-read-timeout-ms must be a number")?;
-                args.config.header_read_timeout = Duration::from_millis(ms);
-            }
-            _ => bail!("unexpected argument {arg:?}"),
-        }
+/// The end of `--help`: what it prints, the exit statuses and an example.
+fn after_help() -> String {
+    format!(
+        "When ready it prints one line to stdout, `listening on http://ADDR`. On SIGINT or SIGTERM it \
+stops accepting and gives the connections in flight {grace} s to finish; a second signal exits at \
+once with status 1.
+
+Exit status:
+  0  stopped gracefully after SIGINT or SIGTERM
+  1  cannot serve (e.g. the address is in use), or connections were still open after the grace period
+  2  usage error
+
+Example:
+  qr-server --addr 0.0.0.0:8080 --engine article &
+  curl 'http://127.0.0.1:8080/qrcode?text=hello' -o hello.png",
+        grace = DEFAULT_SHUTDOWN_GRACE.as_secs()
+    )
+}
+
+/// `duration` in whole milliseconds, saturating (the defaults are a few seconds).
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Parses `--engine` with `Engine::from_str` (its error names the engines) and offers
+/// `Engine::ALL` as the possible values in `--help`.
+#[derive(Clone, Copy, Debug)]
+struct EngineParser;
+
+impl TypedValueParser for EngineParser {
+    type Value = Engine;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<Engine, clap::Error> {
+        str::parse::<Engine>.parse_ref(cmd, arg, value)
     }
-    Ok(args)
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(
+            Engine::ALL
+                .iter()
+                .map(|engine| PossibleValue::new(engine.name())),
+        ))
+    }
 }
 
-async fn run(args: Args) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(args.addr)
+/// A whole number in `min..=max`, with a message that says which bound was crossed.
+fn parse_in_range<T>(value: &str, min: T, max: T) -> Result<T, String>
+where
+    T: std::str::FromStr<Err = std::num::ParseIntError> + PartialOrd + std::fmt::Display,
+{
+    let number: T = value
+        .parse()
+        .map_err(|err: std::num::ParseIntError| match err.kind() {
+            std::num::IntErrorKind::PosOverflow => format!("must be at most {max}"),
+            _ => format!("must be a whole number from {min} to {max}"),
+        })?;
+    if number < min {
+        Err(format!("must be at least {min}"))
+    } else if number > max {
+        Err(format!("must be at most {max}"))
+    } else {
+        Ok(number)
+    }
+}
+
+fn parse_max_connections(value: &str) -> Result<usize, String> {
+    parse_in_range(value, 1, MAX_CONNECTIONS)
+}
+
+fn parse_header_read_timeout_ms(value: &str) -> Result<u64, String> {
+    parse_in_range(value, 1, MAX_HEADER_READ_TIMEOUT_MS)
+}
+
+/// Adds the usage to a usage error that lacks it (clap leaves it out of some, e.g. a bad value),
+/// so every usage error shows it.
+fn with_usage(mut err: clap::Error) -> clap::Error {
+    if err.use_stderr() && err.get(ContextKind::Usage).is_none() {
+        let usage = Cli::command().render_usage();
+        err.insert(ContextKind::Usage, ContextValue::StyledStr(usage));
+    }
+    err
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(cli.addr)
         .await
-        .with_context(|| format!("cannot listen on {}", args.addr))?;
+        .with_context(|| format!("cannot listen on {}", cli.addr))?;
     let shutdown = shutdown_signal()?;
     let addr = listener.local_addr()?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "listening on http://{addr}")?;
     stdout.flush()?;
     drop(stdout);
-    let router = app(args.engine);
-    serve(listener, router, args.config, shutdown).await?;
+    let config = ServeConfig {
+        max_connections: cli.max_connections,
+        header_read_timeout: Duration::from_millis(cli.header_read_timeout_ms),
+        ..ServeConfig::default()
+    };
+    serve(listener, app(cli.engine), config, shutdown).await?;
     Ok(())
 }
 
@@ -116,23 +208,81 @@ fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()>> {
 }
 
 fn main() -> ExitCode {
-    let args = match parse_args(std::env::args_os().skip(1)) {
-        Ok(args) => args,
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help and --version (stdout, 0) or a usage error (stderr, 2); a closed stream is ignored.
         Err(err) => {
-            eprintln!("qr-server: {err:#}\n{USAGE}");
-            return ExitCode::from(2);
+            let err = with_usage(err);
+            let _ = err.print();
+            return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2));
         }
     };
     let result = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the tokio runtime")
-        .and_then(|runtime| runtime.block_on(run(args)));
+        .and_then(|runtime| runtime.block_on(run(cli)));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("qr-server: {err:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("qr-server").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn command_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn defaults_are_the_library_s() {
+        let cli = parse(&[]).unwrap();
+        let defaults = ServeConfig::default();
+        assert_eq!(cli.addr, DEFAULT_ADDR);
+        assert_eq!(cli.engine, Engine::default());
+        assert_eq!(cli.max_connections, defaults.max_connections);
+        assert_eq!(
+            Duration::from_millis(cli.header_read_timeout_ms),
+            defaults.header_read_timeout
+        );
+    }
+
+    #[test]
+    fn numbers_out_of_range_are_usage_errors() {
+        for (args, message) in [
+            (&["--max-connections", "0"][..], "must be at least 1"),
+            (&["--max-connections=-1"], "must be a whole number"),
+            (&["--max-connections", "1e3"], "must be a whole number"),
+            (
+                &["--max-connections", "99999999999999999999999"],
+                "must be at most",
+            ),
+            (&["--header-read-timeout-ms", "0"], "must be at least 1"),
+            (
+                &["--header-read-timeout-ms", "18446744073709551615"],
+                "must be at most 86400000",
+            ),
+        ] {
+            let err = parse(args).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{args:?}");
+            assert!(err.to_string().contains(message), "{args:?}: {err}");
+        }
+        let max = MAX_CONNECTIONS.to_string();
+        assert_eq!(
+            parse(&["--max-connections", &max]).unwrap().max_connections,
+            MAX_CONNECTIONS
+        );
+        let past = (MAX_CONNECTIONS as u128 + 1).to_string();
+        assert!(parse(&["--max-connections", &past]).is_err());
     }
 }

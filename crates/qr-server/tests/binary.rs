@@ -1,4 +1,7 @@
-//! The real `qr-server` binary: its ready line, flags, and exit 0 after SIGTERM or SIGINT.
+//! The real `qr-server` binary: its ready line, flags, `--help`, `--version`, usage errors (exit
+//! 2), and exit 0 after SIGTERM or SIGINT.
+//!
+//! Run with `cargo test -p qr-server --test binary`.
 
 mod common;
 
@@ -86,24 +89,219 @@ fn flags_are_taken() {
     }
 }
 
+/// Runs the binary to its end with `args` and returns its output.
+fn run_to_end<A: AsRef<std::ffi::OsStr>>(args: &[A]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_qr-server"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("qr-server runs")
+}
+
+/// Asserts a usage error: exit 2, nothing on stdout, and on stderr clap's `error: ` line, the
+/// usage and the pointer to `--help` (never a panic). Returns stderr.
+fn assert_usage_error<A: AsRef<std::ffi::OsStr> + std::fmt::Debug>(args: &[A]) -> String {
+    let output = run_to_end(args);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
+    assert!(
+        stderr.contains("\nUsage: qr-server [OPTIONS]\n"),
+        "{args:?}: {stderr}"
+    );
+    assert!(
+        stderr.ends_with("For more information, try '--help'.\n"),
+        "{args:?}: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    assert!(output.stdout.is_empty(), "{args:?}: no ready line");
+    stderr
+}
+
 #[test]
 fn usage_errors_exit_2() {
     for args in [
         &["--engine", "nope"][..],
+        &["--engine="],
+        &["--engine"],
         &["--addr", "not-an-address"],
+        &["--addr", "127.0.0.1"],
         &["--addr"],
-        &["--max-connections", "0"],
         &["--max-connections", "many"],
+        &["--max-connections", "-1"],
+        &["--max-connections"],
         &["--header-read-timeout-ms", "-1"],
+        &["--header-read-timeout-ms", "1.5"],
+        &["--addr", "127.0.0.1:0", "--addr", "127.0.0.1:0"],
         &["--bogus"],
+        &["-x"],
         &["extra"],
+        &["--", "extra"],
     ] {
-        let output = spawn(args).wait_with_output().unwrap();
-        assert_eq!(output.status.code(), Some(2), "{args:?}");
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(stderr.starts_with("qr-server: "), "{args:?}: {stderr}");
-        assert!(stderr.contains("usage: qr-server"), "{args:?}: {stderr}");
-        assert!(output.stdout.is_empty());
+        assert_usage_error(args);
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn non_utf8_arguments_are_usage_errors() {
+    use std::ffi::OsString;
+    use std::os::unix::ffi::OsStringExt;
+
+    let bad = || OsString::from_vec(b"caf\xe9".to_vec());
+    assert_usage_error(&[bad()]);
+    assert_usage_error(&[OsString::from("--engine"), bad()]);
+    assert_usage_error(&[OsString::from("--addr"), bad()]);
+}
+
+#[test]
+fn unknown_engine_is_exit_2_and_names_the_engines() {
+    for args in [&["--engine", "nope"][..], &["--engine=nope"]] {
+        let stderr = assert_usage_error(args);
+        let message = "nope".parse::<qr_core::Engine>().unwrap_err().to_string();
+        assert!(stderr.contains(&message), "{stderr}");
+        assert!(stderr.contains("'--engine <ENGINE>'"), "{stderr}");
+    }
+}
+
+/// 0, and numbers past what the server can hold or past what fits, are usage errors with a
+/// message that names the bound, not a panic.
+#[test]
+fn absurd_numbers_exit_2_with_a_clear_message() {
+    let most = tokio::sync::Semaphore::MAX_PERMITS;
+    let past_most = (most + 1).to_string();
+    for (flag, value, message) in [
+        ("--max-connections", "0", "must be at least 1".to_owned()),
+        (
+            "--max-connections",
+            &past_most,
+            format!("must be at most {most}"),
+        ),
+        (
+            "--max-connections",
+            "18446744073709551615",
+            format!("must be at most {most}"),
+        ),
+        (
+            "--max-connections",
+            "999999999999999999999999",
+            format!("must be at most {most}"),
+        ),
+        (
+            "--header-read-timeout-ms",
+            "0",
+            "must be at least 1".to_owned(),
+        ),
+        (
+            "--header-read-timeout-ms",
+            "86400001",
+            "must be at most 86400000".to_owned(),
+        ),
+        (
+            "--header-read-timeout-ms",
+            "18446744073709551615",
+            "must be at most 86400000".to_owned(),
+        ),
+        (
+            "--header-read-timeout-ms",
+            "999999999999999999999999",
+            "must be at most 86400000".to_owned(),
+        ),
+    ] {
+        for args in [
+            vec![flag.to_owned(), value.to_owned()],
+            vec![format!("{flag}={value}")],
+        ] {
+            let stderr = assert_usage_error(&args);
+            let line = format!("error: invalid value '{value}' for '{flag} <");
+            assert!(stderr.starts_with(&line), "{args:?}: {stderr}");
+            assert!(stderr.contains(&message), "{args:?}: {stderr}");
+        }
+    }
+}
+
+/// The largest values taken still serve (no overflow, no panic, in the server or in hyper).
+#[cfg(unix)]
+#[test]
+fn the_largest_values_taken_serve() {
+    let most = tokio::sync::Semaphore::MAX_PERMITS.to_string();
+    let (mut child, addr) = start(&[
+        "--max-connections",
+        &most,
+        "--header-read-timeout-ms",
+        "86400000",
+    ]);
+    let reply = send(addr, &request("GET", "/qrcode?text=largest"));
+    assert_eq!(decode(&reply.body), b"largest");
+    signal(&child, "TERM");
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
+#[test]
+fn help_is_exit_0_on_stdout_with_defaults_exit_codes_and_an_example() {
+    for flag in ["--help", "-h"] {
+        for args in [
+            &[flag][..],
+            &["--engine", "article", flag],
+            &["--addr", "127.0.0.1:0", flag],
+        ] {
+            let output = run_to_end(args);
+            let help = String::from_utf8_lossy(&output.stdout);
+            assert_eq!(output.status.code(), Some(0), "{args:?}");
+            assert!(output.stderr.is_empty(), "{args:?}");
+            assert!(help.contains("Usage: qr-server [OPTIONS]\n"), "{help}");
+            let defaults = qr_server::ServeConfig::default();
+            let names: Vec<&str> = qr_core::Engine::ALL.iter().map(|e| e.name()).collect();
+            for (option, default) in [
+                ("--addr <HOST:PORT>", "127.0.0.1:42069".to_owned()),
+                ("--engine <ENGINE>", qr_core::Engine::default().to_string()),
+                (
+                    "--max-connections <N>",
+                    defaults.max_connections.to_string(),
+                ),
+                (
+                    "--header-read-timeout-ms <MS>",
+                    defaults.header_read_timeout.as_millis().to_string(),
+                ),
+            ] {
+                let line = help
+                    .lines()
+                    .find(|line| line.trim_start().starts_with(option))
+                    .unwrap_or_else(|| panic!("{option} in {help}"));
+                assert!(line.contains(&format!("[default: {default}]")), "{line}");
+            }
+            assert!(
+                help.contains(&format!("[possible values: {}]", names.join(", "))),
+                "{help}"
+            );
+            assert!(help.contains("--version"), "{help}");
+            assert!(help.contains("`listening on http://ADDR`"), "{help}");
+            assert!(
+                help.contains(&format!(
+                    "{} s to finish",
+                    defaults.shutdown_grace.as_secs()
+                )),
+                "{help}"
+            );
+            assert!(help.contains("Exit status:"), "{help}");
+            for code in ["  0  ", "  1  ", "  2  usage error"] {
+                assert!(help.contains(code), "{code:?} in {help}");
+            }
+            assert!(help.contains("Example:\n  qr-server --addr "), "{help}");
+        }
+    }
+}
+
+#[test]
+fn version_is_exit_0_on_stdout() {
+    for flag in ["--version", "-V"] {
+        let output = run_to_end(&[flag]);
+        assert_eq!(output.status.code(), Some(0));
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout),
+            format!("qr-server {}\n", env!("CARGO_PKG_VERSION"))
+        );
+        assert!(output.stderr.is_empty());
     }
 }
 
