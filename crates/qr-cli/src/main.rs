@@ -10,11 +10,10 @@
 //! against lexopt, clap adds about 35 µs (3%) to each spawn, about 1% of a tier-1 request, which is
 //! within the benchmark's noise. The method and figures are in this crate's README.md.
 
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsString;
 use std::io::{self, Read, Write};
 use std::process::ExitCode;
 
-use clap::builder::{PossibleValue, TypedValueParser};
 use clap::error::{ContextKind, ContextValue};
 use clap::{CommandFactory, Parser};
 use qr_core::{Engine, MAX_TEXT_BYTES, Options};
@@ -30,7 +29,7 @@ use qr_core::{Engine, MAX_TEXT_BYTES, Options};
 )]
 struct Cli {
     /// The engine that renders the PNG
-    #[arg(long, value_name = "ENGINE", default_value_t = Engine::default(), value_parser = EngineParser)]
+    #[arg(long, value_name = "ENGINE", default_value_t = Engine::default())]
     engine: Engine,
 
     /// The text to encode, or - to read it from stdin; text that starts with '-' goes after --
@@ -66,32 +65,6 @@ Examples:
   qr-cli 'https://example.com' > example.png
   printf '%s' \"$TEXT\" | qr-cli --engine article - > text.png"
     )
-}
-
-/// Parses `--engine` with `Engine::from_str` (its error names the engines) and offers
-/// `Engine::ALL` as the possible values in `--help`.
-#[derive(Clone, Copy, Debug)]
-struct EngineParser;
-
-impl TypedValueParser for EngineParser {
-    type Value = Engine;
-
-    fn parse_ref(
-        &self,
-        cmd: &clap::Command,
-        arg: Option<&clap::Arg>,
-        value: &OsStr,
-    ) -> Result<Engine, clap::Error> {
-        str::parse::<Engine>.parse_ref(cmd, arg, value)
-    }
-
-    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
-        Some(Box::new(
-            Engine::ALL
-                .iter()
-                .map(|engine| PossibleValue::new(engine.name())),
-        ))
-    }
 }
 
 /// Where the text comes from.

@@ -1,6 +1,7 @@
 //! The words of rusty-qr's contract that every tier shares: the engine names, the text rule and the
 //! messages it fails with. No dependencies, so tools (xtask, the launcher) know them without building
 //! an encoder; `qr-core` re-exports all of it, and every Rust caller reaches it as `qr_core::...`.
+//! The `clap` feature makes `Engine` a clap argument for the binaries (`--engine`).
 //!
 //! Run its tests with `cargo test -p qr-contract`. The HTTP cases are data: `contract/cases.json`.
 
@@ -121,6 +122,49 @@ impl fmt::Display for UnknownEngine {
 }
 
 impl std::error::Error for UnknownEngine {}
+
+/// `--engine` for clap: parsed by [`Engine::from_str`] (so a wrong name gets its message, which
+/// lists the engines) with [`Engine::ALL`] as the possible values in `--help`.
+#[cfg(feature = "clap")]
+mod clap_arg {
+    use std::ffi::OsStr;
+
+    use clap::builder::{PossibleValue, TypedValueParser, ValueParserFactory};
+
+    use super::Engine;
+
+    #[derive(Clone, Copy, Debug)]
+    pub struct EngineParser;
+
+    impl TypedValueParser for EngineParser {
+        type Value = Engine;
+
+        fn parse_ref(
+            &self,
+            cmd: &clap::Command,
+            arg: Option<&clap::Arg>,
+            value: &OsStr,
+        ) -> Result<Engine, clap::Error> {
+            str::parse::<Engine>.parse_ref(cmd, arg, value)
+        }
+
+        fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+            Some(Box::new(
+                Engine::ALL
+                    .iter()
+                    .map(|engine| PossibleValue::new(engine.name())),
+            ))
+        }
+    }
+
+    impl ValueParserFactory for Engine {
+        type Parser = EngineParser;
+
+        fn value_parser() -> EngineParser {
+            EngineParser
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -5,14 +5,12 @@
 //! statuses: 0 after a graceful shutdown, 1 when it cannot serve, 2 usage error. Arguments are
 //! parsed by clap (derive).
 
-use std::ffi::OsStr;
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::builder::{PossibleValue, TypedValueParser};
 use clap::error::{ContextKind, ContextValue};
 use clap::{CommandFactory, Parser};
 use qr_core::Engine;
@@ -47,7 +45,7 @@ struct Cli {
     addr: SocketAddr,
 
     /// The engine that renders the PNGs
-    #[arg(long, value_name = "ENGINE", default_value_t = Engine::default(), value_parser = EngineParser)]
+    #[arg(long, value_name = "ENGINE", default_value_t = Engine::default())]
     engine: Engine,
 
     /// Connections served at once; one more is answered 503 "server is busy" and closed
@@ -91,32 +89,6 @@ Example:
 /// `duration` in whole milliseconds, saturating (the defaults are a few seconds).
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
-}
-
-/// Parses `--engine` with `Engine::from_str` (its error names the engines) and offers
-/// `Engine::ALL` as the possible values in `--help`.
-#[derive(Clone, Copy, Debug)]
-struct EngineParser;
-
-impl TypedValueParser for EngineParser {
-    type Value = Engine;
-
-    fn parse_ref(
-        &self,
-        cmd: &clap::Command,
-        arg: Option<&clap::Arg>,
-        value: &OsStr,
-    ) -> Result<Engine, clap::Error> {
-        str::parse::<Engine>.parse_ref(cmd, arg, value)
-    }
-
-    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
-        Some(Box::new(
-            Engine::ALL
-                .iter()
-                .map(|engine| PossibleValue::new(engine.name())),
-        ))
-    }
 }
 
 /// A whole number in `min..=max`, with a message that says which bound was crossed.
