@@ -3,9 +3,12 @@
 //!
 //! Outputs (node/tiers/*.js load exactly these):
 //! * `node/build/qr_wasm.wasm`: crates/qr-wasm for wasm32-unknown-unknown (tier-2, hand-written glue);
-//! * `node/build/bindgen/qr_wasm_bindgen.js` + `_bg.wasm`: crates/qr-wasm-bindgen through
-//!   `wasm-bindgen --target nodejs` (tier-2-bindgen), the CLI at exactly the crate's locked version,
-//!   installed once into `~/.cache/rusty-qr/tools/wasm-bindgen-cli-<version>/`;
+//! * `node/build/bindgen/qr_wasm_bindgen.{js,d.ts}` + `_bg.wasm`: crates/qr-wasm-bindgen through
+//!   crates/wasm-glue (tier-2-bindgen), which writes what `wasm-bindgen --target nodejs` would, from
+//!   the `wasm-bindgen-cli-support` library at exactly the `wasm-bindgen` crate's version. Nothing
+//!   to install: a debug build of that small tool (43 crates) replaces `cargo install
+//!   wasm-bindgen-cli` (161, with its test runner's HTTP server, HTTP client and TLS stack; figures
+//!   in crates/wasm-glue's doc);
 //! * `node/build/qr_napi.node`: crates/qr-napi's cdylib (tier-3), built by cargo and copied (no
 //!   `napi build`: we need neither its generated index.js nor its .d.ts).
 //!
@@ -41,18 +44,17 @@
 //! and named frames in trap stack traces.
 
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
+use qr_harness::paths;
 
-use crate::cmd::{Step, cargo, output, run};
+use crate::cmd::{Step, cargo, run};
 
 /// The Wasm target both tier-2 modules are built for.
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
-/// Builds every Node.js build output (see the module doc). Needs crates.io on the first run only,
-/// to install wasm-bindgen-cli.
+/// Builds every Node.js build output (see the module doc).
 pub fn build_all(root: &Path) -> Result<()> {
     build_wasm(root)?;
     build_napi(root)
@@ -76,20 +78,20 @@ pub fn build_wasm(root: &Path) -> Result<()> {
     ]))?;
     step.done();
 
-    let built = target_dir(root).join(WASM_TARGET).join("release");
-    let out = root.join("node/build");
+    let built = paths::target_dir().join(WASM_TARGET).join("release");
+    let out = paths::node_build();
     fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     replace_file(&built.join("qr_wasm.wasm"), &out.join("qr_wasm.wasm"))?;
 
-    let version = locked_version(root, "wasm-bindgen")?;
-    let cli = wasm_bindgen_cli(&version)?;
-    let step = Step::start("wasm-bindgen --target nodejs (tier-2-bindgen glue)");
+    // A debug build of the tool: it compiles in a fraction of the time of a release build (the
+    // workspace's release profile is thin-LTO with one codegen unit), and runs in ~0.2 s.
+    let step = Step::start("wasm-glue: wasm-bindgen's nodejs glue (tier-2-bindgen)");
     let fresh = out.join("bindgen.new");
     remove_dir_if_present(&fresh)?;
-    run(Command::new(&cli)
-        .args(["--target", "nodejs", "--out-dir"])
-        .arg(&fresh)
-        .arg(built.join("qr_wasm_bindgen.wasm")))?;
+    run(cargo(root)
+        .args(["run", "-p", "wasm-glue", "--"])
+        .arg(built.join("qr_wasm_bindgen.wasm"))
+        .arg(&fresh))?;
     replace_dir(&fresh, &out.join("bindgen"))?;
     step.done();
     Ok(())
@@ -104,71 +106,14 @@ pub fn build_napi(root: &Path) -> Result<()> {
         std::env::consts::DLL_PREFIX,
         std::env::consts::DLL_SUFFIX
     );
-    let out = root.join("node/build");
+    let out = paths::node_build();
     fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     replace_file(
-        &target_dir(root).join("release").join(library),
+        &paths::target_dir().join("release").join(library),
         &out.join("qr_napi.node"),
     )?;
     step.done();
     Ok(())
-}
-
-/// Where cargo writes its builds: `CARGO_TARGET_DIR`, else `<root>/target`.
-fn target_dir(root: &Path) -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => root.join(dir),
-        None => root.join("target"),
-    }
-}
-
-/// The one version of `package` in `<root>/Cargo.lock`.
-pub fn locked_version(root: &Path, package: &str) -> Result<String> {
-    let path = root.join("Cargo.lock");
-    let lock =
-        fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-    version_in_lock(&lock, package).with_context(|| format!("in {}", path.display()))
-}
-
-/// Finds `package`'s version in the text of a Cargo.lock (`[[package]]` tables with `name` then
-/// `version`); an error unless exactly one version is locked.
-fn version_in_lock(lock: &str, package: &str) -> Result<String> {
-    let name_line = format!("name = \"{package}\"");
-    let mut versions = Vec::new();
-    for table in lock.split("[[package]]").skip(1) {
-        let mut lines = table.lines().map(str::trim).filter(|line| !line.is_empty());
-        if lines.next() != Some(name_line.as_str()) {
-            continue;
-        }
-        let version = lines
-            .next()
-            .and_then(|line| line.strip_prefix("version = \""))
-            .and_then(|rest| rest.strip_suffix('"'))
-            .with_context(|| format!("no version line after {name_line}"))?;
-        versions.push(version.to_owned());
-    }
-    match versions.as_slice() {
-        [version] => Ok(version.clone()),
-        [] => bail!("{package} is not locked: run `cargo build` once"),
-        many => {
-            bail!("{package} is locked at several versions ({many:?}); wasm-bindgen-cli needs one")
-        }
-    }
-}
-
-/// The wasm-bindgen CLI at exactly `version` (the wasm-bindgen crate's locked version: the two
-/// must match), installed into the tool cache when absent.
-pub fn wasm_bindgen_cli(version: &str) -> Result<PathBuf> {
-    let bin = qr_harness::tools::cargo_install("wasm-bindgen-cli", version, "wasm-bindgen")?;
-    let reported = output(Command::new(&bin).arg("--version"))?;
-    if reported.split_whitespace().nth(1) != Some(version) {
-        bail!(
-            "{} reports {:?}, expected version {version}: delete it and build again",
-            bin.display(),
-            reported.trim()
-        );
-    }
-    Ok(bin)
 }
 
 /// Copies `from` over `to` through a temporary file and a rename: a running Node process that has
@@ -202,70 +147,5 @@ fn remove_dir_if_present(dir: &Path) -> Result<()> {
             Err(error).with_context(|| format!("cannot remove {}", dir.display()))
         }
         _ => Ok(()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const LOCK: &str = r#"
-version = 4
-
-[[package]]
-name = "wasm-bindgen"
-version = "0.2.130"
-source = "registry+https://github.com/rust-lang/crates.io-index"
-dependencies = [
- "cfg-if",
-]
-
-[[package]]
-name = "wasm-bindgen-macro"
-version = "0.2.130"
-
-[[package]]
-name = "syn"
-version = "1.0.109"
-
-[[package]]
-name = "syn"
-version = "2.0.100"
-"#;
-
-    #[test]
-    fn reads_the_one_locked_version() {
-        assert_eq!(version_in_lock(LOCK, "wasm-bindgen").unwrap(), "0.2.130");
-        assert_eq!(
-            version_in_lock(LOCK, "wasm-bindgen-macro").unwrap(),
-            "0.2.130"
-        );
-    }
-
-    #[test]
-    fn refuses_a_missing_or_ambiguous_version() {
-        assert!(
-            version_in_lock(LOCK, "napi")
-                .unwrap_err()
-                .to_string()
-                .contains("not locked")
-        );
-        assert!(
-            version_in_lock(LOCK, "syn")
-                .unwrap_err()
-                .to_string()
-                .contains("several")
-        );
-    }
-
-    #[test]
-    fn the_workspace_lock_pins_the_crate_the_way_its_manifest_says() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-        let manifest = fs::read_to_string(root.join("crates/qr-wasm-bindgen/Cargo.toml")).unwrap();
-        let locked = locked_version(root, "wasm-bindgen").unwrap();
-        assert!(
-            manifest.contains(&format!("wasm-bindgen = \"={locked}\"")),
-            "crates/qr-wasm-bindgen pins wasm-bindgen with `=` at the locked {locked}"
-        );
     }
 }
