@@ -1,20 +1,50 @@
-//! A small DEFLATE (RFC 1951) encoder for images whose scanlines repeat: one dynamic-Huffman
-//! block; each scanline's copies are one long match (running on into the next scanline while
-//! it starts the same); the distinct scanlines get a cost-optimal parse (literals vs. matches
-//! found by short hash chains) under a static cost model, then a Huffman code of the result.
+//! A small DEFLATE encoder (RFC 1951) for images whose scanlines repeat. It writes one block
+//! with dynamic Huffman codes (§3.2.7): each scanline's copies are one long match (running on
+//! into the next scanline while it starts the same); the distinct scanlines get a cost-optimal
+//! parse (literals vs. matches found by short hash chains, §4) under a static cost model; then
+//! a Huffman code of the result (§3.2.2) is built and written LSB first (§3.1.1).
+//!
+//! Reading order: [`Deflater::compress`], then [`Parser`] (the parse), then [`write_block`].
 
-/// Longest match DEFLATE allows.
+/// Shortest match DEFLATE can code (§3.2.5: lengths 3..=258).
+const MIN_MATCH: usize = 3;
+/// Longest match DEFLATE can code (§3.2.5).
 const MAX_MATCH: usize = 258;
-/// Farthest back a match may reach.
+/// Farthest back a match may reach: the 32 KiB window (§2).
 const WINDOW: usize = 32768;
-/// Candidates tried per position: with a 4-byte hash, 1 gives 379.0 B mean over the targets,
-/// 2 gives 377.5 B at ~1.3x the time (3-byte hash, 2: 379.6 B at ~1.5x; measured).
-const CHAIN: usize = 1;
-/// Positions inside a match at least this long are not searched (sizes unchanged, measured).
-const SKIP_INSIDE: usize = 16;
-const HASH_BITS: u32 = 10;
 
-/// Base lengths of the length codes 257..=285, and their extra bits.
+/// The literal/length alphabet (§3.2.5): 0..=255 literal bytes, 256 end of block, 257..=285
+/// match lengths (286 and 287 never occur).
+const LITLEN_SYMBOLS: usize = 286;
+/// The end-of-block symbol (§3.2.5).
+const END_OF_BLOCK: usize = 256;
+/// The first match-length symbol: length code `c` is symbol `FIRST_LENGTH_SYMBOL + c`.
+const FIRST_LENGTH_SYMBOL: usize = 257;
+/// The distance alphabet, 0..=29 (§3.2.5; 30 and 31 never occur).
+const DIST_SYMBOLS: usize = 30;
+/// The code-length alphabet, 0..=18 (§3.2.7).
+const CL_SYMBOLS: usize = 19;
+/// Longest code of the literal/length and distance codes (§3.2.7: lengths 0..=15).
+const MAX_CODE_BITS: u32 = 15;
+/// Longest code of the code-length code (its lengths are 3-bit fields, §3.2.7).
+const MAX_CL_CODE_BITS: u32 = 7;
+
+/// Block header (§3.2.3): BFINAL, 1 bit, set on the last block ...
+const BFINAL: u32 = 1;
+/// ... then BTYPE, 2 bits: 10 = compressed with dynamic Huffman codes.
+const BTYPE_DYNAMIC: u32 = 0b10;
+/// Dynamic header fields (§3.2.7): HLIT = literal/length codes - 257, in 5 bits; HDIST =
+/// distance codes - 1, in 5 bits; HCLEN = code-length codes - 4, in 4 bits; then 3 bits per
+/// code-length code length.
+const MIN_LITLEN_CODES: usize = 257;
+const HLIT_BITS: u32 = 5;
+const MIN_DIST_CODES: usize = 1;
+const HDIST_BITS: u32 = 5;
+const MIN_CL_CODES: usize = 4;
+const HCLEN_BITS: u32 = 4;
+const CL_LENGTH_BITS: u32 = 3;
+
+/// Base lengths of the length codes 257..=285 (§3.2.5), and their extra bits.
 const LEN_BASE: [u16; 29] = [
     3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131,
     163, 195, 227, 258,
@@ -22,19 +52,66 @@ const LEN_BASE: [u16; 29] = [
 const LEN_EXTRA: [u8; 29] = [
     0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0,
 ];
-/// Base distances of the distance codes 0..=29, and their extra bits.
-const DIST_BASE: [u16; 30] = [
+/// Base distances of the distance codes 0..=29 (§3.2.5), and their extra bits.
+const DIST_BASE: [u16; DIST_SYMBOLS] = [
     1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537,
     2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577,
 ];
-const DIST_EXTRA: [u8; 30] = [
+const DIST_EXTRA: [u8; DIST_SYMBOLS] = [
     0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13,
     13,
 ];
-/// Order in which code-length code lengths are sent.
-const CL_ORDER: [usize; 19] = [
+/// Order in which the code-length code's lengths are sent (§3.2.7).
+const CL_ORDER: [usize; CL_SYMBOLS] = [
     16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15,
 ];
+
+/// A run-length symbol of the code-length alphabet (§3.2.7): repeats a length `min..=max`
+/// times, the count minus `min` in `extra_bits` extra bits.
+struct Repeat {
+    symbol: u8,
+    min: usize,
+    max: usize,
+    extra_bits: u32,
+}
+/// 16: the previous length, 3..=6 times.
+const REPEAT_PREVIOUS: Repeat = Repeat {
+    symbol: 16,
+    min: 3,
+    max: 6,
+    extra_bits: 2,
+};
+/// 17: zero, 3..=10 times.
+const REPEAT_ZERO: Repeat = Repeat {
+    symbol: 17,
+    min: 3,
+    max: 10,
+    extra_bits: 3,
+};
+/// 18: zero, 11..=138 times.
+const REPEAT_ZERO_LONG: Repeat = Repeat {
+    symbol: 18,
+    min: 11,
+    max: 138,
+    extra_bits: 7,
+};
+
+/// Every run-length symbol.
+const REPEATS: [Repeat; 3] = [REPEAT_PREVIOUS, REPEAT_ZERO, REPEAT_ZERO_LONG];
+
+/// Candidates tried per position: with a 4-byte hash, 1 gives 379.0 B mean over the targets,
+/// 2 gives 377.5 B at ~1.3x the time (3-byte hash, 2: 379.6 B at ~1.5x; measured).
+const CHAIN: usize = 1;
+/// Positions inside a match at least this long are not searched (sizes unchanged, measured).
+const SKIP_INSIDE: usize = 16;
+/// Bytes hashed per position: on these images three-byte keys chain too many useless sources.
+const HASH_BYTES: usize = 4;
+/// The hash table has 2^HASH_BITS heads.
+const HASH_BITS: u32 = 10;
+/// Multiplicative hashing (Knuth): 2^32 / φ, odd.
+const HASH_MULTIPLIER: u32 = 0x9E37_79B1;
+/// No position (end of a hash chain).
+const NONE: u32 = u32::MAX;
 
 /// A literal (`dist == 0`, `len` = the byte) or a match.
 #[derive(Clone, Copy)]
@@ -44,12 +121,12 @@ struct Token {
 }
 
 /// Length code index (0..29) of each match length 0..=258 (0 for lengths below 3).
-static LEN_CODE: [u8; 259] = {
-    let mut table = [0u8; 259];
-    let mut len = 3;
-    while len <= 258 {
+static LEN_CODE: [u8; MAX_MATCH + 1] = {
+    let mut table = [0u8; MAX_MATCH + 1];
+    let mut len = MIN_MATCH;
+    while len <= MAX_MATCH {
         let mut code = 0;
-        while code + 1 < 29 && LEN_BASE[code + 1] as usize <= len {
+        while code + 1 < LEN_BASE.len() && LEN_BASE[code + 1] as usize <= len {
             code += 1;
         }
         table[len] = code as u8;
@@ -64,7 +141,7 @@ static DIST_CODE_SMALL: [u8; 512] = {
     let mut d = 1;
     while d <= 512 {
         let mut code = 0;
-        while code + 1 < 30 && DIST_BASE[code + 1] as usize <= d {
+        while code + 1 < DIST_SYMBOLS && DIST_BASE[code + 1] as usize <= d {
             code += 1;
         }
         table[d - 1] = code as u8;
@@ -74,7 +151,9 @@ static DIST_CODE_SMALL: [u8; 512] = {
 };
 
 fn len_code(len: usize) -> usize {
-    LEN_CODE.get(len).map_or(28, |&c| c as usize)
+    LEN_CODE
+        .get(len)
+        .map_or(LEN_BASE.len() - 1, |&c| c as usize)
 }
 
 fn dist_code(dist: usize) -> usize {
@@ -84,7 +163,7 @@ fn dist_code(dist: usize) -> usize {
         None => {
             let d = dist.saturating_sub(1).max(1);
             let log = d.ilog2() as usize;
-            (2 * log + (d >> (log - 1) & 1)).min(29)
+            (2 * log + (d >> (log - 1) & 1)).min(DIST_SYMBOLS - 1)
         }
     }
 }
@@ -130,13 +209,15 @@ fn common_prefix(a: &[u8], b: &[u8]) -> usize {
 #[derive(Default)]
 pub struct Deflater {
     tokens: Vec<Token>,
+    /// Hash chains over the distinct scanlines: the latest position of each hash, and per
+    /// position the previous one with the same hash ([`NONE`]: none).
     head: Vec<u32>,
     prev: Vec<u32>,
     /// Real position of each byte of the distinct scanlines' last copies.
     last: Vec<u32>,
     /// Per scanline position: cheapest cost to reach it, and the step that did.
     cost: Vec<u32>,
-    step: Vec<(u16, u16)>,
+    step: Vec<Step>,
     /// One scanline's tokens, backwards, while its parse is read out.
     row_tokens: Vec<Token>,
     huffman: Huffman,
@@ -154,12 +235,23 @@ pub struct Rows<'a> {
 /// Costs are in 1/BIT bits.
 const BIT: u32 = 16;
 
+/// The cost model's first guesses, tuned on the target texts (`benches/engines.rs`), not from
+/// any specification. A literal costs the whole bits its frequency gives, at least 1 and at
+/// most this many (also the cost of a byte that does not occur).
+const MAX_LITERAL_BITS: f32 = 12.0;
+/// A distance symbol costs 3 bits for distance 1 (runs of one byte), 1 bit for the distance of
+/// one scanline (every scanline's copies use it), 6.5 bits for any other.
+const DIST_1_COST: u32 = 3 * BIT;
+const DIST_STRIDE_COST: u32 = BIT;
+const DIST_OTHER_COST: u32 = 6 * BIT + BIT / 2;
+
 /// Costs of each symbol (an estimate), in 1/BIT bits.
 struct Costs {
-    lit: [u32; 286],
-    dist: [u32; 30],
+    lit: [u32; LITLEN_SYMBOLS],
+    /// Cost of a distance (symbol + extra bits), by distance code.
+    dist: [u32; DIST_SYMBOLS],
     /// Cost of a match length (symbol + extra bits), by length.
-    len: [u32; 259],
+    len: [u32; MAX_MATCH + 1],
 }
 
 impl Costs {
@@ -167,55 +259,67 @@ impl Costs {
     /// as the codes of typical QR images come out (short lengths cheap, the distance of one
     /// scanline nearly free, since every scanline's copies use it).
     fn estimate(data: &[u8], stride: usize) -> Costs {
-        // Four tables: these images repeat a few byte values, and with one table each
-        // increment would wait for the one before.
-        let mut tables = [[0u32; 256]; 4];
-        let mut quads = data.chunks_exact(4);
-        for q in &mut quads {
-            for (table, &b) in tables.iter_mut().zip(q) {
-                table[b as usize] += 1;
-            }
-        }
-        for &b in quads.remainder() {
-            tables[0][b as usize] += 1;
-        }
-        let [mut freq, t1, t2, t3] = tables;
-        for (i, f) in freq.iter_mut().enumerate() {
-            *f += t1[i] + t2[i] + t3[i];
-        }
+        let freq = byte_histogram(data);
         let total = data.len().max(1) as f32;
-        let mut lit = [0u32; 286];
+        let mut lit = [0u32; LITLEN_SYMBOLS];
         for (c, &f) in lit.iter_mut().zip(&freq) {
             // Whole bits, as a Huffman code would give (fractions measured worse).
             let bits = if f == 0 {
-                12.0
+                MAX_LITERAL_BITS
             } else {
-                (total / f as f32).log2().clamp(1.0, 12.0)
+                (total / f as f32).log2().clamp(1.0, MAX_LITERAL_BITS)
             };
             *c = bits.ceil() as u32 * BIT;
         }
-        // Tuned on the target texts (benches/engines.rs): lengths 3..=10, 11..=18, longer.
-        for (code, c) in lit[257..].iter_mut().enumerate() {
-            *c = match code {
-                0..=4 => 5 * BIT,
-                5..=8 => 8 * BIT,
-                _ => 9 * BIT,
-            };
+        for (code, c) in lit[FIRST_LENGTH_SYMBOL..].iter_mut().enumerate() {
+            *c = length_symbol_cost(code);
         }
-        let mut dist = [6 * BIT + BIT / 2; 30];
-        dist[0] = 3 * BIT;
-        dist[dist_code(stride)] = BIT;
+        let mut dist = [DIST_OTHER_COST; DIST_SYMBOLS];
+        dist[0] = DIST_1_COST;
+        dist[dist_code(stride)] = DIST_STRIDE_COST;
         Costs::new(lit, dist)
     }
 
-    fn new(lit: [u32; 286], dist: [u32; 30]) -> Costs {
-        let mut len = [0u32; 259];
-        for (l, c) in len.iter_mut().enumerate().skip(3) {
+    fn new(lit: [u32; LITLEN_SYMBOLS], dist: [u32; DIST_SYMBOLS]) -> Costs {
+        let mut len = [0u32; MAX_MATCH + 1];
+        for (l, c) in len.iter_mut().enumerate().skip(MIN_MATCH) {
             let lc = len_code(l);
-            *c = lit[257 + lc] + u32::from(LEN_EXTRA[lc]) * BIT;
+            *c = lit[FIRST_LENGTH_SYMBOL + lc] + u32::from(LEN_EXTRA[lc]) * BIT;
         }
+        let dist = std::array::from_fn(|c| dist[c] + u32::from(DIST_EXTRA[c]) * BIT);
         Costs { lit, dist, len }
     }
+}
+
+/// The guessed cost of the symbol of length code `code` (tuned like [`MAX_LITERAL_BITS`]): 5
+/// bits for lengths 3..=7 (codes 0..=4), 8 bits for 8..=12 (codes 5..=8), 9 bits for longer.
+fn length_symbol_cost(code: usize) -> u32 {
+    match code {
+        0..=4 => 5 * BIT,
+        5..=8 => 8 * BIT,
+        _ => 9 * BIT,
+    }
+}
+
+/// How often each byte value occurs in `data`.
+fn byte_histogram(data: &[u8]) -> [u32; 256] {
+    // Four tables: these images repeat a few byte values, and with one table each
+    // increment would wait for the one before.
+    let mut tables = [[0u32; 256]; 4];
+    let mut quads = data.chunks_exact(4);
+    for q in &mut quads {
+        for (table, &b) in tables.iter_mut().zip(q) {
+            table[b as usize] += 1;
+        }
+    }
+    for &b in quads.remainder() {
+        tables[0][b as usize] += 1;
+    }
+    let [mut freq, t1, t2, t3] = tables;
+    for (i, f) in freq.iter_mut().enumerate() {
+        *f += t1[i] + t2[i] + t3[i];
+    }
+    freq
 }
 
 impl Deflater {
@@ -233,14 +337,12 @@ impl Deflater {
             repeats: &repeats[..n_rows],
         };
         self.tokens.clear();
-        if stride >= 3 {
-            // Parse with estimated costs, then again with the costs of the code that parse
-            // would get (libdeflate's near-optimal scheme, in miniature).
+        if stride >= MIN_MATCH {
             let costs = Costs::estimate(rows.data, stride);
             self.parse(&rows, &costs);
         } else {
             for (row, &reps) in rows.data.chunks_exact(stride.max(1)).zip(rows.repeats) {
-                for _ in 0..usize::from(reps).max(1) {
+                for _ in 0..copies(reps) {
                     self.tokens.extend(row.iter().map(|&b| Token {
                         len: u16::from(b),
                         dist: 0,
@@ -264,134 +366,219 @@ impl Deflater {
         } = *rows;
         self.tokens.clear();
         self.head.clear();
-        self.head.resize(1 << HASH_BITS, u32::MAX);
+        self.head.resize(1 << HASH_BITS, NONE);
         self.prev.clear();
-        self.prev.resize(data.len(), u32::MAX);
-        // Real position of each byte's copy that later scanlines match against: the last.
+        self.prev.resize(data.len(), NONE);
         self.last.clear();
         let mut at = 0;
         for &reps in repeats {
-            let reps = usize::from(reps).max(1);
-            let last = at + (reps - 1) * stride;
+            let last = at + (copies(reps) - 1) * stride;
             self.last.extend((last..last + stride).map(|r| r as u32));
-            at += reps * stride;
+            at += copies(reps) * stride;
         }
         self.cost.clear();
         self.cost.resize(stride + 1, 0);
         self.step.clear();
-        self.step.resize(stride + 1, (0, 0));
-        let (head, prev, last) = (&mut self.head[..], &mut self.prev[..], &self.last[..]);
-        let (cost, step) = (&mut self.cost[..], &mut self.step[..]);
-        let hash = |p: usize| -> usize {
-            // Four bytes: on these images three-byte keys chain too many useless sources.
-            let v = u32::from_le_bytes([data[p], data[p + 1], data[p + 2], data[p + 3]]);
-            (v.wrapping_mul(0x9E37_79B1) >> (32 - HASH_BITS)) as usize
+        self.step.resize(stride + 1, Step::CONTINUE);
+        let mut parser = Parser {
+            data,
+            stride,
+            costs,
+            head: &mut self.head,
+            prev: &mut self.prev,
+            last: &self.last,
+            cost: &mut self.cost,
+            step: &mut self.step,
         };
-        let dist_costs: [u32; 30] =
-            std::array::from_fn(|c| costs.dist[c] + u32::from(DIST_EXTRA[c]) * BIT);
         // Bytes still to copy at distance `stride` (the previous scanline's other copies).
         let mut pending = 0;
-        let mut first = 0usize;
+        // Real position of the current scanline's first copy.
+        let mut first = 0;
         for (j, &reps) in repeats.iter().enumerate() {
-            let row_start = j * stride;
-            let row_end = row_start + stride;
-            let row = &data[row_start..row_end];
-            cost.fill(u32::MAX);
-            cost[0] = 0;
-            // Running the previous copy-match on is free: (0, 0) marks it.
-            if j > 0 {
-                let shared = common_prefix(&data[row_start - stride..row_start], row);
-                let min = if pending == 0 { 3 } else { 1 };
-                for l in min..=shared {
-                    cost[l] = 0;
-                    step[l] = (0, 0);
-                }
-            }
-            let mut skip_to = row_start;
-            for i in 0..stride {
-                let p = row_start + i;
-                let here = cost[i];
-                let lit = here.saturating_add(costs.lit[row[i] as usize]);
-                if lit < cost[i + 1] {
-                    cost[i + 1] = lit;
-                    step[i + 1] = (1, 0);
-                }
-                if p + 4 > data.len() {
-                    continue;
-                }
-                let h = hash(p);
-                let max_len = (stride - i).min(MAX_MATCH);
-                if p >= skip_to && max_len >= 3 && here != u32::MAX {
-                    let real_p = first + i;
-                    let mut cand = head[h];
-                    let mut tries = CHAIN;
-                    let mut shorter = 2;
-                    while cand != u32::MAX && tries > 0 {
-                        let c = cand as usize;
-                        tries -= 1;
-                        // Earlier in this scanline: its first copy; else the last copy.
-                        let real_c = if c >= row_start {
-                            first + (c - row_start)
-                        } else {
-                            last.get(c).map_or(usize::MAX, |&r| r as usize)
-                        };
-                        if real_c >= real_p || real_p - real_c > WINDOW {
-                            break;
-                        }
-                        let len = match_len(data, c, p, max_len);
-                        if len > shorter {
-                            // Only the shortest new length and the whole match: on these
-                            // images the lengths between never win (measured: same sizes).
-                            let dist = real_p - real_c;
-                            let base = here + dist_costs[dist_code(dist)];
-                            for l in [shorter + 1, len] {
-                                let c = base + costs.len[l];
-                                if c < cost[i + l] {
-                                    cost[i + l] = c;
-                                    step[i + l] = (l as u16, dist as u16);
-                                }
-                            }
-                            shorter = len;
-                            if len == max_len {
-                                break;
-                            }
-                        }
-                        cand = prev[c];
-                    }
-                    if shorter >= SKIP_INSIDE {
-                        skip_to = p + shorter;
-                    }
-                }
-                prev[p] = head[h];
-                head[h] = p as u32;
-            }
-            // Walk back from the end to the start (or to where the copy-match stops).
-            self.row_tokens.clear();
-            let mut i = stride;
-            let mut extend = 0;
-            while i > 0 {
-                let (len, dist) = step[i];
-                if len == 0 {
-                    extend = i;
-                    break;
-                }
-                self.row_tokens.push(if dist == 0 {
-                    Token {
-                        len: u16::from(row[i - 1]),
-                        dist: 0,
-                    }
-                } else {
-                    Token { len, dist }
-                });
-                i -= usize::from(len).min(i);
-            }
+            let row = Scanline {
+                start: j * stride,
+                first,
+            };
+            parser.price(row, pending);
+            let extend = parser.trace_back(row, &mut self.row_tokens);
             // The previous scanline's copy-match goes before these tokens.
             push_copy(&mut self.tokens, pending + extend, stride);
             self.tokens.extend(self.row_tokens.iter().rev());
-            pending = (usize::from(reps).max(1) - 1) * stride;
-            first += usize::from(reps).max(1) * stride;
+            pending = (copies(reps) - 1) * stride;
+            first += copies(reps) * stride;
         }
         push_copy(&mut self.tokens, pending, stride);
+    }
+}
+
+/// How many times a scanline with repeat count `reps` appears (0 counts as 1).
+fn copies(reps: u16) -> usize {
+    usize::from(reps).max(1)
+}
+
+/// One step of a scanline's cheapest path: the token that ends at a position.
+#[derive(Clone, Copy)]
+struct Step {
+    len: u16,
+    dist: u16,
+}
+
+impl Step {
+    /// The previous scanline's copy-match running on (free: its length only grows).
+    const CONTINUE: Step = Step { len: 0, dist: 0 };
+    /// A literal, the byte before the position.
+    const LITERAL: Step = Step { len: 1, dist: 0 };
+}
+
+/// A distinct scanline being parsed: where it starts in the distinct scanlines, and the real
+/// position (in the expanded image) of its first copy.
+#[derive(Clone, Copy)]
+struct Scanline {
+    start: usize,
+    first: usize,
+}
+
+/// The state of one [`Deflater::parse`], over the deflater's buffers: the hash chains and the
+/// current scanline's shortest-path table ("trellis").
+struct Parser<'a> {
+    data: &'a [u8],
+    stride: usize,
+    costs: &'a Costs,
+    head: &'a mut [u32],
+    prev: &'a mut [u32],
+    last: &'a [u32],
+    /// `cost[i]`: the cheapest cost found to code the scanline's first `i` bytes; `step[i]`:
+    /// the last step of that path.
+    cost: &'a mut [u32],
+    step: &'a mut [Step],
+}
+
+impl Parser<'_> {
+    /// The forward pass over `row`: the cheapest way to code each of its prefixes, by
+    /// literals, matches from the hash chains, or running on the previous scanline's
+    /// copy-match while the rows agree (`pending` bytes of it are still to come).
+    fn price(&mut self, row: Scanline, pending: usize) {
+        let (data, stride) = (self.data, self.stride);
+        let bytes = &data[row.start..row.start + stride];
+        self.cost.fill(u32::MAX);
+        self.cost[0] = 0;
+        if row.start > 0 {
+            let shared = common_prefix(&data[row.start - stride..row.start], bytes);
+            // A new match needs MIN_MATCH bytes; one already running may grow by 1.
+            let min = if pending == 0 { MIN_MATCH } else { 1 };
+            for l in min..=shared {
+                self.cost[l] = 0;
+                self.step[l] = Step::CONTINUE;
+            }
+        }
+        let mut skip_to = row.start;
+        // The range drives the loop, so the compiler knows `i < stride` (measured: 3% fewer
+        // instructions than `bytes.iter().enumerate()`).
+        for (i, &byte) in (0..stride).zip(bytes) {
+            let p = row.start + i;
+            let here = self.cost[i];
+            let literal = here.saturating_add(self.costs.lit[byte as usize]);
+            self.relax(i + 1, literal, Step::LITERAL);
+            if p + HASH_BYTES > data.len() {
+                continue;
+            }
+            let h = self.hash(p);
+            let max_len = (stride - i).min(MAX_MATCH);
+            if p >= skip_to && max_len >= MIN_MATCH && here != u32::MAX {
+                let longest = self.relax_matches(row, i, h, max_len);
+                if longest >= SKIP_INSIDE {
+                    skip_to = p + longest;
+                }
+            }
+            self.prev[p] = self.head[h];
+            self.head[h] = p as u32;
+        }
+    }
+
+    /// The hash of the [`HASH_BYTES`] bytes at `p`.
+    #[inline(always)]
+    fn hash(&self, p: usize) -> usize {
+        let d = self.data;
+        let v = u32::from_le_bytes([d[p], d[p + 1], d[p + 2], d[p + 3]]);
+        (v.wrapping_mul(HASH_MULTIPLIER) >> (32 - HASH_BITS)) as usize
+    }
+
+    /// Records `step` reaching position `at` at `cost` if that is the cheapest yet.
+    #[inline(always)]
+    fn relax(&mut self, at: usize, cost: u32, step: Step) {
+        if cost < self.cost[at] {
+            self.cost[at] = cost;
+            self.step[at] = step;
+        }
+    }
+
+    /// Tries the candidates of hash chain `h` as sources for a match at position `i` of `row`
+    /// (at most `max_len` long), relaxing the positions they reach. Returns the longest
+    /// length found (2 if none).
+    #[inline(always)]
+    fn relax_matches(&mut self, row: Scanline, i: usize, h: usize, max_len: usize) -> usize {
+        let (p, real_p) = (row.start + i, row.first + i);
+        let here = self.cost[i];
+        let mut cand = self.head[h];
+        let mut tries = CHAIN;
+        let mut shorter = MIN_MATCH - 1;
+        while cand != NONE && tries > 0 {
+            let c = cand as usize;
+            tries -= 1;
+            // Earlier in this scanline: its first copy; else the last copy.
+            let real_c = if c >= row.start {
+                row.first + (c - row.start)
+            } else {
+                self.last.get(c).map_or(usize::MAX, |&r| r as usize)
+            };
+            if real_c >= real_p || real_p - real_c > WINDOW {
+                break;
+            }
+            let len = match_len(self.data, c, p, max_len);
+            if len > shorter {
+                // Only the shortest new length and the whole match: on these images the
+                // lengths between never win (measured: same sizes).
+                let dist = real_p - real_c;
+                let base = here + self.costs.dist[dist_code(dist)];
+                for l in [shorter + 1, len] {
+                    let step = Step {
+                        len: l as u16,
+                        dist: dist as u16,
+                    };
+                    self.relax(i + l, base + self.costs.len[l], step);
+                }
+                shorter = len;
+                if len == max_len {
+                    break;
+                }
+            }
+            cand = self.prev[c];
+        }
+        shorter
+    }
+
+    /// Reads `row`'s cheapest path back from its end into `tokens` (last first), stopping
+    /// where the previous scanline's copy-match runs on; returns how far it runs (0: not).
+    fn trace_back(&self, row: Scanline, tokens: &mut Vec<Token>) -> usize {
+        let bytes = &self.data[row.start..row.start + self.stride];
+        tokens.clear();
+        let mut i = self.stride;
+        while i > 0 {
+            let Step { len, dist } = self.step[i];
+            if len == 0 {
+                return i;
+            }
+            tokens.push(if dist == 0 {
+                Token {
+                    len: u16::from(bytes[i - 1]),
+                    dist: 0,
+                }
+            } else {
+                Token { len, dist }
+            });
+            i -= usize::from(len).min(i);
+        }
+        0
     }
 }
 
@@ -399,8 +586,8 @@ impl Deflater {
 fn push_copy(tokens: &mut Vec<Token>, total: usize, dist: usize) {
     let mut rest = total;
     while rest > 0 {
-        let len = if rest > MAX_MATCH && rest - MAX_MATCH < 3 {
-            rest - 3
+        let len = if rest > MAX_MATCH && rest - MAX_MATCH < MIN_MATCH {
+            rest - MIN_MATCH
         } else {
             rest.min(MAX_MATCH)
         };
@@ -413,22 +600,22 @@ fn push_copy(tokens: &mut Vec<Token>, total: usize, dist: usize) {
 }
 
 /// Symbol frequencies of `tokens` (end-of-block included).
-fn frequencies(tokens: &[Token]) -> ([u32; 286], [u32; 30]) {
-    let mut lit_freq = [0u32; 286];
-    let mut dist_freq = [0u32; 30];
+fn frequencies(tokens: &[Token]) -> ([u32; LITLEN_SYMBOLS], [u32; DIST_SYMBOLS]) {
+    let mut lit_freq = [0u32; LITLEN_SYMBOLS];
+    let mut dist_freq = [0u32; DIST_SYMBOLS];
     for t in tokens {
         if t.dist == 0 {
             lit_freq[t.len as usize] += 1;
         } else {
-            lit_freq[257 + len_code(t.len as usize)] += 1;
+            lit_freq[FIRST_LENGTH_SYMBOL + len_code(t.len as usize)] += 1;
             dist_freq[dist_code(t.dist as usize)] += 1;
         }
     }
-    lit_freq[256] = 1;
+    lit_freq[END_OF_BLOCK] = 1;
     (lit_freq, dist_freq)
 }
 
-/// Writes bits LSB first.
+/// Writes bits LSB first (§3.1.1).
 struct BitWriter<'a> {
     out: &'a mut Vec<u8>,
     acc: u64,
@@ -469,28 +656,42 @@ struct Huffman {
 /// building in `h`'s buffers.
 fn code_lengths_with(h: &mut Huffman, freq: &[u32], limit: u32, lengths: &mut [u8]) {
     lengths.fill(0);
-    let syms = &mut h.syms;
-    syms.clear();
-    syms.extend(
+    h.syms.clear();
+    h.syms.extend(
         freq.iter()
             .enumerate()
             .filter(|&(_, &f)| f > 0)
             .map(|(s, &f)| (f, s as u16)),
     );
-    match syms.len() {
+    match h.syms.len() {
         0 => return,
         1 => {
-            lengths[syms[0].1 as usize] = 1;
+            lengths[h.syms[0].1 as usize] = 1;
             return;
         }
         _ => {}
     }
-    syms.sort_unstable();
-    // Two-queue Huffman: leaves sorted by weight, internal nodes created in weight order.
-    let n = syms.len();
+    h.syms.sort_unstable();
+    let n = h.syms.len();
+    tree_depths(h);
+    // Hand out lengths so that the most frequent symbols get the shortest codes.
+    let count = limited_counts(&h.depth[..n], limit);
+    let mut i = n;
+    for l in 1..=limit {
+        for _ in 0..count[l as usize] {
+            i = i.saturating_sub(1);
+            lengths[h.syms[i].1 as usize] = l as u8;
+        }
+    }
+}
+
+/// The depth of each leaf of a Huffman tree over `h.syms` (sorted by weight) into `h.depth`:
+/// two-queue construction, leaves in weight order and internal nodes created in weight order.
+fn tree_depths(h: &mut Huffman) {
+    let n = h.syms.len();
     let weight = &mut h.weight;
     weight.clear();
-    weight.extend(syms.iter().map(|&(f, _)| f));
+    weight.extend(h.syms.iter().map(|&(f, _)| f));
     weight.resize(2 * n - 1, 0);
     let parent = &mut h.parent;
     parent.clear();
@@ -517,10 +718,13 @@ fn code_lengths_with(h: &mut Huffman, freq: &[u32], limit: u32, lengths: &mut [u
     for i in (0..2 * n - 2).rev() {
         depth[i] = depth[parent[i]] + 1;
     }
-    // Count per length, then enforce the limit (miniz's method), then hand out lengths so
-    // the most frequent symbols get the shortest codes.
-    let mut count = [0u32; 33];
-    for &d in &depth[..n] {
+}
+
+/// How many codes of each length (index) the leaves at `depths` get once no code is longer
+/// than `limit` (miniz's method: clamp, then lengthen codes until the Kraft sum fits).
+fn limited_counts(depths: &[u32], limit: u32) -> [u32; MAX_CODE_BITS as usize + 1] {
+    let mut count = [0u32; MAX_CODE_BITS as usize + 1];
+    for &d in depths {
         count[d.min(limit) as usize] += 1;
     }
     let mut kraft: u64 = (1..=limit)
@@ -537,143 +741,180 @@ fn code_lengths_with(h: &mut Huffman, freq: &[u32], limit: u32, lengths: &mut [u
         }
         kraft -= 1;
     }
-    let mut i = n;
-    for l in 1..=limit {
-        for _ in 0..count[l as usize] {
-            i = i.saturating_sub(1);
-            lengths[syms[i].1 as usize] = l as u8;
+    count
+}
+
+/// A canonical Huffman code (§3.2.2) over `N` symbols: each symbol's code length and its
+/// code, bit-reversed, ready to write LSB first.
+struct Code<const N: usize> {
+    lengths: [u8; N],
+    codes: [u16; N],
+}
+
+impl<const N: usize> Code<N> {
+    /// The canonical code of `lengths`: shorter codes first, same-length codes in symbol order.
+    fn new(lengths: [u8; N]) -> Self {
+        let mut count = [0u16; MAX_CODE_BITS as usize + 1];
+        for &l in &lengths {
+            count[l as usize] += 1;
         }
+        count[0] = 0;
+        let mut next = [0u16; MAX_CODE_BITS as usize + 1];
+        let mut code = 0u16;
+        for bits in 1..=MAX_CODE_BITS as usize {
+            code = (code + count[bits - 1]) << 1;
+            next[bits] = code;
+        }
+        let mut codes = [0u16; N];
+        for (c, &l) in codes.iter_mut().zip(&lengths) {
+            if l > 0 {
+                let v = next[l as usize];
+                next[l as usize] += 1;
+                *c = v.reverse_bits() >> (16 - l);
+            }
+        }
+        Code { lengths, codes }
+    }
+
+    /// Writes `symbol`'s code.
+    #[inline]
+    fn put(&self, w: &mut BitWriter<'_>, symbol: usize) {
+        w.put(
+            u32::from(self.codes[symbol]),
+            u32::from(self.lengths[symbol]),
+        );
     }
 }
 
-/// Canonical codes (bit-reversed, ready to write LSB first) for `lengths`.
-fn codes(lengths: &[u8], codes: &mut [u16]) {
-    let mut count = [0u16; 16];
-    for &l in lengths {
-        count[l as usize] += 1;
-    }
-    count[0] = 0;
-    let mut next = [0u16; 16];
-    let mut code = 0u16;
-    for bits in 1..16 {
-        code = (code + count[bits - 1]) << 1;
-        next[bits] = code;
-    }
-    for (c, &l) in codes.iter_mut().zip(lengths) {
-        if l > 0 {
-            let v = next[l as usize];
-            next[l as usize] += 1;
-            *c = v.reverse_bits() >> (16 - l);
-        }
-    }
-}
-
-/// One final dynamic-Huffman block holding `tokens`.
+/// One final block with dynamic Huffman codes holding `tokens` (§3.2.3, §3.2.7).
 fn write_block(h: &mut Huffman, tokens: &[Token], out: &mut Vec<u8>) {
     let (lit_freq, dist_freq) = frequencies(tokens);
-    let mut lit_len = [0u8; 286];
-    let mut dist_len = [0u8; 30];
-    code_lengths_with(h, &lit_freq, 15, &mut lit_len);
-    code_lengths_with(h, &dist_freq, 15, &mut dist_len);
+    let mut lit_len = [0u8; LITLEN_SYMBOLS];
+    let mut dist_len = [0u8; DIST_SYMBOLS];
+    code_lengths_with(h, &lit_freq, MAX_CODE_BITS, &mut lit_len);
+    code_lengths_with(h, &dist_freq, MAX_CODE_BITS, &mut dist_len);
     if dist_len.iter().all(|&l| l == 0) {
         // At least one distance code must be described.
         dist_len[0] = 1;
     }
-    let hlit = 257.max(286 - lit_len.iter().rev().take_while(|&&l| l == 0).count());
-    let hdist = 1.max(30 - dist_len.iter().rev().take_while(|&&l| l == 0).count());
+    let (lit, dist) = (Code::new(lit_len), Code::new(dist_len));
+    let mut w = BitWriter { out, acc: 0, n: 0 };
+    w.put(BFINAL, 1);
+    w.put(BTYPE_DYNAMIC, 2);
+    write_code_lengths(h, &mut w, &lit.lengths, &dist.lengths);
+    write_tokens(&mut w, tokens, &lit, &dist);
+    lit.put(&mut w, END_OF_BLOCK);
+    w.finish();
+}
 
-    // Run-length code the two length tables together.
-    let mut all = [0u8; 316];
+/// The rest of a dynamic block's header (§3.2.7): HLIT, HDIST, HCLEN, the code-length code,
+/// then the literal/length and distance code lengths run-length coded with it.
+fn write_code_lengths(
+    h: &mut Huffman,
+    w: &mut BitWriter<'_>,
+    lit_len: &[u8; LITLEN_SYMBOLS],
+    dist_len: &[u8; DIST_SYMBOLS],
+) {
+    // Trailing unused symbols need not be described, down to the minimum counts.
+    let used = |lengths: &[u8], min: usize| {
+        min.max(lengths.len() - lengths.iter().rev().take_while(|&&l| l == 0).count())
+    };
+    let hlit = used(lit_len, MIN_LITLEN_CODES);
+    let hdist = used(dist_len, MIN_DIST_CODES);
+    let mut all = [0u8; LITLEN_SYMBOLS + DIST_SYMBOLS];
     all[..hlit].copy_from_slice(&lit_len[..hlit]);
     all[hlit..hlit + hdist].copy_from_slice(&dist_len[..hdist]);
-    let all = &all[..hlit + hdist];
-    let mut cl_syms: Vec<(u8, u8)> = Vec::with_capacity(all.len()); // (symbol, extra value)
-    let mut i = 0;
-    while i < all.len() {
-        let l = all[i];
-        let run = all[i..].iter().take_while(|&&x| x == l).count();
-        if l == 0 && run >= 3 {
-            let r = run.min(138);
-            if r <= 10 {
-                cl_syms.push((17, (r - 3) as u8));
-            } else {
-                cl_syms.push((18, (r - 11) as u8));
-            }
-            i += r;
-        } else if l != 0 && run >= 4 {
-            cl_syms.push((l, 0));
-            let r = (run - 1).min(6);
-            cl_syms.push((16, (r - 3) as u8));
-            i += 1 + r;
-        } else {
-            cl_syms.push((l, 0));
-            i += 1;
-        }
-    }
-    let mut cl_freq = [0u32; 19];
+    let cl_syms = run_length_code(&all[..hlit + hdist]);
+
+    let mut cl_freq = [0u32; CL_SYMBOLS];
     for &(s, _) in &cl_syms {
         cl_freq[s as usize] += 1;
     }
-    let mut cl_len = [0u8; 19];
-    code_lengths_with(h, &cl_freq, 7, &mut cl_len);
-    let hclen = 4.max(
-        19 - CL_ORDER
-            .iter()
-            .rev()
-            .take_while(|&&s| cl_len[s] == 0)
-            .count(),
+    let mut cl_len = [0u8; CL_SYMBOLS];
+    code_lengths_with(h, &cl_freq, MAX_CL_CODE_BITS, &mut cl_len);
+    let hclen = MIN_CL_CODES.max(
+        CL_SYMBOLS
+            - CL_ORDER
+                .iter()
+                .rev()
+                .take_while(|&&s| cl_len[s] == 0)
+                .count(),
     );
-    let mut cl_code = [0u16; 19];
-    codes(&cl_len, &mut cl_code);
-    let mut lit_code = [0u16; 286];
-    let mut dist_code_ = [0u16; 30];
-    codes(&lit_len, &mut lit_code);
-    codes(&dist_len, &mut dist_code_);
+    let cl = Code::new(cl_len);
 
-    let mut w = BitWriter { out, acc: 0, n: 0 };
-    w.put(1, 1); // final block
-    w.put(2, 2); // dynamic Huffman
-    w.put((hlit - 257) as u32, 5);
-    w.put((hdist - 1) as u32, 5);
-    w.put((hclen - 4) as u32, 4);
+    w.put((hlit - MIN_LITLEN_CODES) as u32, HLIT_BITS);
+    w.put((hdist - MIN_DIST_CODES) as u32, HDIST_BITS);
+    w.put((hclen - MIN_CL_CODES) as u32, HCLEN_BITS);
     for &s in &CL_ORDER[..hclen] {
-        w.put(u32::from(cl_len[s]), 3);
+        w.put(u32::from(cl.lengths[s]), CL_LENGTH_BITS);
     }
     for &(s, extra) in &cl_syms {
-        w.put(
-            u32::from(cl_code[s as usize]),
-            u32::from(cl_len[s as usize]),
-        );
-        match s {
-            16 => w.put(u32::from(extra), 2),
-            17 => w.put(u32::from(extra), 3),
-            18 => w.put(u32::from(extra), 7),
-            _ => {}
+        cl.put(w, s as usize);
+        if let Some(repeat) = REPEATS.iter().find(|r| r.symbol == s) {
+            w.put(u32::from(extra), repeat.extra_bits);
         }
     }
+}
+
+/// `lengths` as code-length symbols (§3.2.7): (symbol, extra bits' value) pairs, with runs
+/// of zeros and of repeated lengths coded by [`Repeat`] symbols.
+fn run_length_code(lengths: &[u8]) -> Vec<(u8, u8)> {
+    let mut out = Vec::with_capacity(lengths.len());
+    let mut i = 0;
+    while i < lengths.len() {
+        let l = lengths[i];
+        let run = lengths[i..].iter().take_while(|&&x| x == l).count();
+        if l == 0 && run >= REPEAT_ZERO.min {
+            let r = run.min(REPEAT_ZERO_LONG.max);
+            let repeat = if r <= REPEAT_ZERO.max {
+                REPEAT_ZERO
+            } else {
+                REPEAT_ZERO_LONG
+            };
+            out.push((repeat.symbol, (r - repeat.min) as u8));
+            i += r;
+        } else if l != 0 && run > REPEAT_PREVIOUS.min {
+            // The length once, then repeats of it.
+            out.push((l, 0));
+            let r = (run - 1).min(REPEAT_PREVIOUS.max);
+            out.push((REPEAT_PREVIOUS.symbol, (r - REPEAT_PREVIOUS.min) as u8));
+            i += 1 + r;
+        } else {
+            out.push((l, 0));
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The tokens' codes (§3.2.5): a literal's, or a length's symbol and extra bits then its
+/// distance's symbol and extra bits.
+fn write_tokens(
+    w: &mut BitWriter<'_>,
+    tokens: &[Token],
+    lit: &Code<LITLEN_SYMBOLS>,
+    dist: &Code<DIST_SYMBOLS>,
+) {
     for t in tokens {
         if t.dist == 0 {
-            let s = t.len as usize;
-            w.put(u32::from(lit_code[s]), u32::from(lit_len[s]));
+            lit.put(w, t.len as usize);
         } else {
             let len = t.len as usize;
             let lc = len_code(len);
-            w.put(u32::from(lit_code[257 + lc]), u32::from(lit_len[257 + lc]));
+            lit.put(w, FIRST_LENGTH_SYMBOL + lc);
             w.put(
                 (len - LEN_BASE[lc] as usize) as u32,
                 u32::from(LEN_EXTRA[lc]),
             );
-            let dist = t.dist as usize;
-            let dc = dist_code(dist);
-            w.put(u32::from(dist_code_[dc]), u32::from(dist_len[dc]));
+            let d = t.dist as usize;
+            let dc = dist_code(d);
+            dist.put(w, dc);
             w.put(
-                (dist - DIST_BASE[dc] as usize) as u32,
+                (d - DIST_BASE[dc] as usize) as u32,
                 u32::from(DIST_EXTRA[dc]),
             );
         }
     }
-    w.put(u32::from(lit_code[256]), u32::from(lit_len[256]));
-    w.finish();
 }
 
 #[cfg(test)]
