@@ -10,7 +10,10 @@
 //!   wasm-bindgen-cli` (161, with its test runner's HTTP server, HTTP client and TLS stack; figures
 //!   in crates/wasm-glue's doc);
 //! * `node/build/qr_napi.node`: crates/qr-napi's cdylib (tier-3), built by cargo and copied (no
-//!   `napi build`: we need neither its generated index.js nor its .d.ts).
+//!   `napi build`: we need neither its generated index.js nor its .d.ts), and beside it
+//!   `qr_napi.type-defs.jsonl`: the TypeScript signatures napi-derive emitted for the Rust exports
+//!   while compiling (one JSON object per export, as @napi-rs/cli collects them), which
+//!   node/test/types.test.js holds the committed crates/qr-napi/index.d.ts to.
 //!
 //! Both Wasm builds drop DWARF (`profile.release.debug=false`: 470 KB of line tables, useless to
 //! V8) and keep the `name` section, so a trap's stack trace names Rust functions.
@@ -97,10 +100,33 @@ pub fn build_wasm(root: &Path) -> Result<()> {
     Ok(())
 }
 
-/// `node/build/qr_napi.node`.
+/// `node/build/qr_napi.node` and `node/build/qr_napi.type-defs.jsonl` (see the module doc).
 pub fn build_napi(root: &Path) -> Result<()> {
     let step = Step::start("release build of qr-napi (the tier-3 addon)");
-    run(cargo(root).args(["build", "--release", "-p", "qr-napi"]))?;
+    // napi-derive appends each export's signature to `<folder>/<package name>` while it expands
+    // `#[napi]`, when this variable names a folder; napi-build's build script declares it
+    // (rerun-if-env-changed), so a build without it is redone with it. (`TYPE_DEF_TMP_PATH` is
+    // napi-rs v2's name: napi-derive 3 panics when it is set without this one.)
+    let type_defs = paths::target_dir().join("napi-type-defs");
+    fs::create_dir_all(&type_defs)
+        .with_context(|| format!("cannot create {}", type_defs.display()))?;
+    let emitted = type_defs.join("qr-napi");
+    let build = |force: bool| {
+        let mut command = cargo(root);
+        command
+            .args(["build", "--release", "-p", "qr-napi"])
+            .env("NAPI_TYPE_DEF_TMP_FOLDER", &type_defs);
+        if force {
+            // Also declared by napi-build: a new value recompiles the crate, so the macros run.
+            command.env("NAPI_FORCE_BUILD_QR_NAPI", "type-defs");
+        }
+        run(&mut command)
+    };
+    build(false)?;
+    if !emitted.is_file() {
+        // Compiled before with this folder, and the file removed since: compile once more.
+        build(true)?;
+    }
     let library = format!(
         "{}qr_napi{}",
         std::env::consts::DLL_PREFIX,
@@ -112,6 +138,7 @@ pub fn build_napi(root: &Path) -> Result<()> {
         &paths::target_dir().join("release").join(library),
         &out.join("qr_napi.node"),
     )?;
+    replace_file(&emitted, &out.join("qr_napi.type-defs.jsonl"))?;
     step.done();
     Ok(())
 }

@@ -1,0 +1,69 @@
+// node/types/consumer.ts: a TypeScript consumer of rusty-qr's Rust-backed Node modules, never run, only
+// type-checked (node/test/types.test.js runs `tsc -p types/tsconfig.json`). It calls every export of the
+// napi addon (crates/qr-napi/index.d.ts), of both Wasm glues (node/tiers/tier-2.d.ts for the hand-written
+// one, node/build/bindgen/qr_wasm_bindgen.d.ts as generated) and of tiers 2, 2-bindgen and 3, with the
+// declared types. Each deliberately wrong use sits under `// @ts-expect-error`: tsc fails if it stops
+// being an error (a declaration got looser), and any other error fails it too.
+
+import type * as QrNapi from '../../crates/qr-napi/index';
+import bindgenGlue = require('../build/bindgen/qr_wasm_bindgen');
+import tier2 = require('../tiers/tier-2');
+import tier2Bindgen = require('../tiers/tier-2-bindgen');
+import tier3 = require('../tiers/tier-3');
+
+// The addon is a .node file: require it and give it its declared type.
+const addon: typeof QrNapi = require('../build/qr_napi.node');
+
+async function napiAddon(): Promise<Buffer[]> {
+  const sync: Buffer = addon.generate('https://tourofrust.com');
+  const withEngine: Buffer = addon.generate('hello', 'fast');
+  const defaults: Buffer[] = [addon.generate('a', undefined), addon.generate('a', null)];
+  const later: Promise<Buffer> = addon.generateAsync('hello', 'article');
+  const awaited: Buffer = await addon.generateAsync('hello');
+  // @ts-expect-error the text is a string
+  addon.generate(42);
+  // @ts-expect-error generateAsync returns a Promise, not a Buffer
+  const notYet: Buffer = addon.generateAsync('hello');
+  return [sync, withEngine, ...defaults, await later, awaited, notYet];
+}
+
+function handWrittenWasmGlue(): Buffer {
+  const png: Buffer = tier2.generateQrCode('hello', 'fast');
+  tier2.generateQrCode('hello', null);
+  const instance = tier2.__testing.currentInstance();
+  if (instance !== null) {
+    const { alloc, dealloc, generate, free_result, memory } = instance.exports;
+    const ptr: number = alloc(5);
+    const result: number = generate(ptr, 5, 0, 0);
+    const bytes = new Uint8Array(memory.buffer, result, 12);
+    free_result(result);
+    dealloc(ptr, bytes.length);
+    // @ts-expect-error generate takes four numbers: text and engine as pointer and length
+    generate(ptr, 5);
+  }
+  // @ts-expect-error the engine is a name, not an index
+  tier2.generateQrCode('hello', 1);
+  return png;
+}
+
+function wasmBindgenGlue(): Uint8Array {
+  const png: Uint8Array = bindgenGlue.generate('hello', 'article');
+  bindgenGlue.generate('hello', null);
+  const glue: string = tier2Bindgen.__testing.GLUE;
+  const viaTier: Buffer = tier2Bindgen.generateQrCode(glue);
+  // @ts-expect-error the glue returns a Uint8Array, not a Buffer (the tier wraps it)
+  const notABuffer: Buffer = bindgenGlue.generate('hello');
+  // @ts-expect-error the text is required
+  tier2Bindgen.generateQrCode();
+  return viaTier.length > 0 ? png : notABuffer;
+}
+
+function nativeTier(): Buffer {
+  const png: Buffer = tier3.generateQrCode('hello');
+  tier3.generateQrCode('hello', 'article');
+  // @ts-expect-error the tier has no generateAsync: only the addon does
+  tier3.generateAsync('hello');
+  return png;
+}
+
+export const uses = [napiAddon, handWrittenWasmGlue, wasmBindgenGlue, nativeTier];
