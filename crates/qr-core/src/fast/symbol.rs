@@ -92,12 +92,12 @@ fn best_mask(lines: &[u128], layout: &Layout) -> usize {
             for (((o, &d), &f), &p) in candidate.iter_mut().zip(lines).zip(fixed).zip(plane) {
                 *o = ((d ^ p) | f) as u64;
             }
-            penalty::w64::score(&candidate[..2 * size], size)
+            penalty::score(&candidate[..2 * size], size)
         } else {
             let mut candidate = [0u128; 2 * MAX_SIZE];
             let candidate = &mut candidate[..2 * size];
             apply(lines, layout, m, candidate);
-            penalty::w128::score(candidate, size)
+            penalty::score(candidate, size)
         };
         if score < best.0 {
             best = (score, m);
