@@ -131,7 +131,7 @@ fn expand_table(scale: usize) -> Vec<u64> {
 
 impl PngWriter {
     /// The distinct scanlines of `symbol`'s image (filter byte first) and their repeat
-    /// counts, as [`Rows`] for a compressor. Returns (width in px, stride).
+    /// counts, as `Rows` for a compressor. Returns (width in px, stride).
     pub fn scanlines(&mut self, symbol: &Symbol) -> (usize, usize) {
         let size = symbol.size();
         let scale = scale_for(size);

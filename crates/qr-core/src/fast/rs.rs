@@ -30,7 +30,7 @@ static EXP: [u8; 2 * ORDER + 2] = {
     table
 };
 
-/// `LOG[x]` for x in 1..=255 (LOG[0] is unused).
+/// `LOG[x]` for x in 1..=255 (`LOG[0]` is unused).
 static LOG: [u8; ORDER + 1] = {
     let mut table = [0u8; ORDER + 1];
     let mut i = 0;
