@@ -67,6 +67,16 @@ const FINDER_CENTRE: usize = 3;
 /// The 2-bit indicator of error-correction level L in the format information (§7.9).
 const EC_LEVEL_L: u32 = 0b01;
 
+/// Bits of the mask pattern reference in the format information (§7.9).
+const MASK_BITS: u32 = 3;
+
+/// Bits of the format information: 5 of data, 10 of error correction (§7.9).
+const FORMAT_BITS: usize = 15;
+
+/// The row and the column just outside the top-left finder's separator, along which the
+/// format information runs (§7.9).
+const FORMAT_LINE: usize = 8;
+
 /// Generator of the (15, 5) BCH code of the format information,
 /// x^10 + x^8 + x^5 + x^4 + x^2 + x + 1 (§7.9, Annex C).
 const FORMAT_GENERATOR: u32 = 0x537;
@@ -77,6 +87,9 @@ const FORMAT_MASK: u32 = 0x5412;
 /// Generator of the (18, 6) BCH code of the version information,
 /// x^12 + x^11 + x^10 + x^9 + x^8 + x^5 + x^2 + 1 (§7.10, Annex D).
 const VERSION_GENERATOR: u32 = 0x1F25;
+
+/// Bits of the version information: 6 of data, 12 of error correction (§7.10).
+const VERSION_BITS: usize = 18;
 
 /// Versions from this one on carry version information (§7.10).
 const FIRST_VERSION_WITH_VERSION_INFO: usize = 7;
@@ -238,31 +251,33 @@ impl Grid {
         }
     }
 
-    /// The two copies of the 15 format bits (level L, `mask`; bit 14 first in reading order),
-    /// and the always-dark module next to the lower-left copy (§7.9).
+    /// The two copies of the 15 format bits (level L and `mask`), and the always-dark module
+    /// next to the lower-left copy (§7.9).
     fn format_bits(&mut self, mask: usize) {
-        let bits = bch_codeword(EC_LEVEL_L << 3 | mask as u32, FORMAT_GENERATOR) ^ FORMAT_MASK;
+        const F: usize = FORMAT_LINE;
+        let data = EC_LEVEL_L << MASK_BITS | mask as u32;
+        let bits = bch_codeword(data, FORMAT_GENERATOR) ^ FORMAT_MASK;
         let bit = |i: usize| bits >> i & 1 == 1;
         let size = self.size;
         // Around the top-left finder: down column 8 (skipping the timing row), then left
         // along row 8 (skipping the timing column).
         for i in 0..6 {
-            self.set(8, i, bit(i));
+            self.set(F, i, bit(i));
         }
-        self.set(8, 7, bit(6));
-        self.set(8, 8, bit(7));
-        self.set(7, 8, bit(8));
-        for i in 9..15 {
-            self.set(14 - i, 8, bit(i));
+        self.set(F, 7, bit(6));
+        self.set(F, F, bit(7));
+        self.set(F - 1, F, bit(8));
+        for i in 9..FORMAT_BITS {
+            self.set(FORMAT_BITS - 1 - i, F, bit(i));
         }
         // Along row 8 under the top-right finder, then down column 8 beside the bottom-left one.
         for i in 0..8 {
-            self.set(size - 1 - i, 8, bit(i));
+            self.set(size - 1 - i, F, bit(i));
         }
-        for i in 8..15 {
-            self.set(8, size - 15 + i, bit(i));
+        for i in 8..FORMAT_BITS {
+            self.set(F, size - FORMAT_BITS + i, bit(i));
         }
-        self.set(8, size - 8, true);
+        self.set(F, size - F, true);
     }
 
     /// The two 6 x 3 copies of the 18 version bits, next to the top-right and bottom-left
@@ -272,7 +287,7 @@ impl Grid {
             return;
         }
         let bits = bch_codeword(version as u32, VERSION_GENERATOR);
-        for i in 0..18 {
+        for i in 0..VERSION_BITS {
             let dark = bits >> i & 1 == 1;
             let a = self.size - 11 + i % 3;
             let b = i / 3;

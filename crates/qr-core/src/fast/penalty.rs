@@ -240,9 +240,9 @@ mod tests {
             for _ in 0..3000 {
                 let seed = rng.next();
                 // Mix dense random lines with structured ones that hold scaled patterns.
-                let d = match seed % 3 {
+                let d = match seed % 4 {
                     0 => (u128::from(seed) | u128::from(seed.rotate_left(32)) << 64) & valid,
-                    1 => {
+                    1 | 3 => {
                         let n = (seed >> 8) as usize % (size / 7) + 1;
                         let at = (seed >> 16) as usize % (size - 7 * n + 1);
                         let core: u128 = [1, 0, 1, 1, 1, 0, 1]
@@ -250,8 +250,18 @@ mod tests {
                             .enumerate()
                             .map(|(i, &b)| (b as u128 * ((1u128 << n) - 1)) << (i * n))
                             .sum();
-                        (core << at | u128::from(seed >> 40) << (at + 7 * n + 4 * n).min(127))
-                            & valid
+                        let around = if seed % 4 == 1 {
+                            // Random modules from 4n light modules after the pattern on.
+                            u128::from(seed >> 40) << (at + 7 * n + 4 * n).min(127)
+                        } else {
+                            // Dark on both sides, 0..=4n + 1 light modules away: every gap
+                            // the N3 rule tells apart.
+                            let before = (seed >> 24) as usize % (4 * n + 2);
+                            let after = (seed >> 32) as usize % (4 * n + 2);
+                            ((1u128 << at.saturating_sub(before)) - 1)
+                                | u128::MAX << (at + 7 * n + after).min(127)
+                        };
+                        (core << at | around) & valid
                     }
                     _ => u128::from(seed & seed >> 3) & valid,
                 };

@@ -85,8 +85,8 @@ fn best_mask(lines: &[u128], layout: &Layout) -> usize {
     let size = layout.size;
     let mut best = (u32::MAX, 0);
     for m in 0..MASKS {
-        let score = if size <= 64 {
-            let mut candidate = [0u64; 128];
+        let score = if size <= u64::BITS as usize {
+            let mut candidate = [0u64; 2 * u64::BITS as usize];
             let fixed = &layout.fixed[m];
             let plane = &layout.planes[m];
             for (((o, &d), &f), &p) in candidate.iter_mut().zip(lines).zip(fixed).zip(plane) {
@@ -241,7 +241,7 @@ mod tests {
     #[test]
     fn targets_equal_reference_for_every_mask_and_auto() {
         for text in TARGETS.lines() {
-            for mask in 0..8 {
+            for mask in 0..MASKS as u8 {
                 assert_same(text.as_bytes(), Some(mask));
             }
             assert_same(text.as_bytes(), None);
