@@ -1,5 +1,6 @@
 //! Pinned command-line tools, installed once with `cargo install` into
 //! `~/.cache/rusty-qr/tools/<crate>-<version>/`, outside the clone: every clone and CI reuse them.
+//! Only the load generator is left: the Wasm glue comes from crates/wasm-glue, a workspace tool.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -15,18 +16,16 @@ fn tools_dir() -> Result<PathBuf> {
     Ok(PathBuf::from(home).join(".cache/rusty-qr/tools"))
 }
 
-/// The oha binary, installed when absent.
+/// The oha binary, installed when absent (minutes, once) into `oha-<version>/`.
+///
+/// With its default features, so with rustls on aws-lc-sys (a C build), though it only ever loads
+/// `http://127.0.0.1`: oha 1.16.0 does not compile without a TLS feature (`--no-default-features`
+/// fails with E0599, `Stream::Tls` and `connect_tls` used outside their `cfg`), and its other one,
+/// `native-tls`, needs the system's OpenSSL headers, which the README does not ask for.
 pub fn oha() -> Result<PathBuf> {
     let (krate, version) = OHA;
-    cargo_install(krate, version, "oha")
-}
-
-/// The binary `bin` of crate `krate` at exactly `version`, installed into the tool cache when
-/// absent (minutes, once). `--locked` first; if that fails, because a dependency pinned in the
-/// tool's own lock file has since been yanked, once more without it: the tool itself stays exact.
-pub fn cargo_install(krate: &str, version: &str, bin: &str) -> Result<PathBuf> {
     let root = tools_dir()?.join(format!("{krate}-{version}"));
-    let path = root.join("bin").join(bin);
+    let path = root.join("bin").join("oha");
     if path.is_file() {
         return Ok(path);
     }
@@ -34,6 +33,8 @@ pub fn cargo_install(krate: &str, version: &str, bin: &str) -> Result<PathBuf> {
         "==> installing {krate} {version} into {} (once; takes a few minutes)",
         root.display()
     );
+    // `--locked` first; if that fails, because a dependency pinned in the tool's own lock file has
+    // since been yanked, once more without it: the tool itself stays exact.
     let install = |locked: bool| -> Result<()> {
         let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
         command.arg("install");
