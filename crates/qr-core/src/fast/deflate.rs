@@ -324,6 +324,9 @@ fn byte_histogram(data: &[u8]) -> [u32; 256] {
 
 impl Deflater {
     /// Appends the raw DEFLATE stream of the expanded `rows` to `out`.
+    // Kept out of the PNG writer: inlined there, the parse loop's buffers spill to the stack
+    // (measured with callgrind: 9% more loads, slower).
+    #[inline(never)]
     pub fn compress(&mut self, rows: &Rows<'_>, out: &mut Vec<u8>) {
         let Rows {
             data,
