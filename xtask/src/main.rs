@@ -193,11 +193,14 @@ fn test() -> Result<()> {
 
     build()?;
 
-    let step = Step::start("cargo clippy (all targets, warnings denied)");
+    // `--all-features`: qr-core's `internals` (its stage bench) and qr-contract's `clap` are
+    // linted and tested too.
+    let step = Step::start("cargo clippy (all targets and features, warnings denied)");
     run(cargo(root).args([
         "clippy",
         "--workspace",
         "--all-targets",
+        "--all-features",
         "--",
         "-D",
         "warnings",
@@ -211,7 +214,13 @@ fn test() -> Result<()> {
     step.done();
 
     let step = Step::start("cargo test (unit, integration, conformance over HTTP, bench harness)");
-    run(cargo(root).args(["test", "--workspace", "--", "--include-ignored"]))?;
+    run(cargo(root).args([
+        "test",
+        "--workspace",
+        "--all-features",
+        "--",
+        "--include-ignored",
+    ]))?;
     step.done();
 
     let step = Step::start("npm test (Node host and in-process tier tests)");

@@ -420,7 +420,7 @@ pub fn calls_markdown(results: &CallsResults) -> String {
     if !results.criterion.is_empty() {
         let _ = write!(
             text,
-            "\n### criterion estimates left in {} by `cargo bench -p qr-core` (per iteration, as each bench defines it)\n\n{}",
+            "\n### criterion estimates left in {} by `cargo bench -p qr-core --features internals` (per iteration, as each bench defines it)\n\n{}",
             results.criterion_dir,
             criterion_table(&results.criterion).to_markdown()
         );

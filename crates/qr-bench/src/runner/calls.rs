@@ -1,6 +1,6 @@
 //! `--calls`: the cost of each boundary per call, measured in-process: the Rust core timed
 //! here, every Node tier module timed by node/bench/calls.js, and criterion's estimates for
-//! qr-core when `cargo bench -p qr-core` has left them in cargo's target directory.
+//! qr-core when `cargo bench -p qr-core --features internals` has left them in cargo's target directory.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
