@@ -38,6 +38,7 @@ async function runWorker({ tier, engine, port, maxConnections, log, onListening,
   const inFlight = new Set(); // responses not finished yet
   const served = new Set(); // open connections within the bound
   const turnedAway = new WeakSet(); // connections past it: each request gets a 503 and the connection closes
+  const lastResponse = new WeakMap(); // socket -> the response to its latest request (they finish in order)
 
   const shutdown = (signal) => {
     if (closing && clustered) return;
@@ -91,6 +92,7 @@ async function runWorker({ tier, engine, port, maxConnections, log, onListening,
     }
     inFlight.add(res);
     res.once('close', () => inFlight.delete(res));
+    lastResponse.set(req.socket, res);
     if (closing) res.setHeader('Connection', 'close'); // e.g. the next pipelined request
     app(req, res);
   });
@@ -104,11 +106,13 @@ async function runWorker({ tier, engine, port, maxConnections, log, onListening,
     served.add(socket);
     socket.once('close', () => served.delete(socket));
   });
-  // Node's parser refused a request (see clientErrorResponse); as Node does by default, answer only on a socket that
-  // has not answered anything yet, then close it.
+  // Node's parser refused a request (see clientErrorResponse): answer it after the responses to the requests before it
+  // on the same connection (keep-alive, pipelining), then close the connection.
   server.on('clientError', (err, socket) => {
-    if (socket.writable && socket.bytesWritten === 0) socket.end(clientErrorResponse(err));
-    else socket.destroy();
+    const answer = () => (socket.writable ? socket.end(clientErrorResponse(err)) : socket.destroy());
+    const last = lastResponse.get(socket);
+    if (last === undefined || last.writableFinished) answer();
+    else last.once('finish', answer).once('close', () => last.writableFinished || socket.destroy());
   });
   server.on('error', (err) => {
     log(`cannot listen on 127.0.0.1:${port}: ${err.message}`);

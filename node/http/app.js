@@ -2,6 +2,7 @@
 // Used by node/worker.js; tested over HTTP by node/test/server.test.js (`npm test`).
 'use strict';
 
+const { isUtf8 } = require('node:buffer');
 const express = require('express');
 const { parseTextParam, rawQueryOf } = require('./query');
 
@@ -82,14 +83,33 @@ function createApp(generate, log = (line) => console.error(line)) {
 }
 
 /**
- * What to answer when Node's HTTP parser refuses a request before express sees it (its `clientError`): a target
- * byte outside printable ASCII (raw UTF-8, say) gets the contract's one line, as in tier-4; anything else Node's own
- * bodiless 400, 408 or 431. Returns the raw response bytes.
+ * Whether the request Node's parser refused (its `clientError`) has a target that is valid UTF-8, printable ASCII but
+ * for some non-ASCII characters: raw UTF-8, which tier-4 answers with the contract's line. A control byte, DEL or bytes
+ * that are not UTF-8 get the HTTP layer's bodiless 400 in every tier. The failing request line is found around
+ * `err.bytesParsed` in `err.rawPacket` (which may hold pipelined requests before it).
+ */
+function isRawUtf8Target(err) {
+  if (err.code !== 'HPE_INVALID_URL' || !Buffer.isBuffer(err.rawPacket)) return false;
+  const packet = err.rawPacket;
+  const at = Math.min(err.bytesParsed ?? 0, packet.length);
+  const start = packet.lastIndexOf('\r\n', at) === -1 ? 0 : packet.lastIndexOf('\r\n', at) + 2;
+  const lineEnd = packet.indexOf('\r\n', at);
+  const line = packet.subarray(start, lineEnd === -1 ? packet.length : lineEnd);
+  const targetStart = line.indexOf(0x20) + 1;
+  const targetEnd = line.indexOf(0x20, targetStart);
+  if (targetStart === 0 || targetEnd === -1) return false;
+  const target = line.subarray(targetStart, targetEnd);
+  return target.some((b) => b >= 0x80) && target.every((b) => b > 0x20 && b !== 0x7f) && isUtf8(target);
+}
+
+/**
+ * What to answer when Node's HTTP parser refuses a request before express sees it: raw UTF-8 in the target gets the
+ * contract's one line, as in tier-4; anything else Node's own bodiless 400, 408 or 431. Returns the raw response.
  */
 function clientErrorResponse(err) {
   const status = { HPE_HEADER_OVERFLOW: 431, ERR_HTTP_REQUEST_TIMEOUT: 408 }[err.code] ?? 400;
   const reason = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }[status];
-  const body = err.code === 'HPE_INVALID_URL' ? ERRORS.badTarget : '';
+  const body = isRawUtf8Target(err) ? ERRORS.badTarget : '';
   const type = body ? 'Content-Type: text/plain; charset=utf-8\r\n' : '';
   return `HTTP/1.1 ${status} ${reason}\r\n${type}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }

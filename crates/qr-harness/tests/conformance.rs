@@ -154,6 +154,40 @@ fn run_pipelining(spec: ServerSpec, addr: SocketAddr, contract: &Contract) -> Ve
     failures
 }
 
+/// On one connection, a good request and then one the HTTP parser refuses (raw UTF-8 in the
+/// target), written at once: the first is answered first, then the refusal with its line.
+fn run_refusal_after_keep_alive(
+    spec: ServerSpec,
+    addr: SocketAddr,
+    contract: &Contract,
+) -> Vec<String> {
+    let good = Case::png("", "kept alive");
+    let bad = Case {
+        target: "/qrcode?text=caf\u{e9}".to_owned(),
+        expect: Expect::Error(contract.error("badTarget").clone()),
+        ..Case::png("", "")
+    };
+    let exchange = || -> Result<(), String> {
+        let stream = http::connect(addr).map_err(|e| e.to_string())?;
+        let requests = [&good, &bad]
+            .map(|case| http::request_bytes("GET", &case.target, &[], addr, false))
+            .concat();
+        (&stream).write_all(&requests).map_err(|e| e.to_string())?;
+        let mut reader = BufReader::new(stream);
+        for case in [&good, &bad] {
+            let response = http::read_response(&mut reader, false)
+                .map_err(|e| format!("reading the answer to {}: {e}", case.target))?;
+            contract::check(case, &response, false, png_check(spec))?;
+        }
+        Ok(())
+    };
+    exchange()
+        .err()
+        .map(|e| format!("refusal after a keep-alive request: {e}"))
+        .into_iter()
+        .collect()
+}
+
 /// Servers run one at a time: the machine has few cores, and ports and logs stay apart.
 static ONE_SERVER_AT_A_TIME: Mutex<()> = Mutex::new(());
 
@@ -217,7 +251,10 @@ fn conformance(tier: Tier, mode: Mode, engine: Option<Engine>) {
     for case in &cases {
         record(&case.name, run_case(spec, addr, case));
     }
-    for failure in run_pipelining(spec, addr, &contract) {
+    for failure in run_pipelining(spec, addr, &contract)
+        .into_iter()
+        .chain(run_refusal_after_keep_alive(spec, addr, &contract))
+    {
         record("pipelining", Err(failure));
     }
     // After all of that, the server (every worker) still answers normally.
@@ -253,14 +290,19 @@ fn conformance(tier: Tier, mode: Mode, engine: Option<Engine>) {
     );
 }
 
+/// One test per configuration, and [`CONFIGURATIONS`], the list of what they run.
 macro_rules! tiers {
-    ($($name:ident: $tier:ident $mode:ident $engine:expr;)*) => {$(
-        #[test]
-        #[ignore = "needs `cargo xtask build`; run by `cargo xtask test`"]
-        fn $name() {
-            conformance(Tier::$tier, Mode::$mode, $engine);
-        }
-    )*};
+    ($($name:ident: $tier:ident $mode:ident $engine:expr;)*) => {
+        $(
+            #[test]
+            #[ignore = "needs `cargo xtask build`; run by `cargo xtask test`"]
+            fn $name() {
+                conformance(Tier::$tier, Mode::$mode, $engine);
+            }
+        )*
+        const CONFIGURATIONS: &[(Tier, Mode, Option<Engine>)] =
+            &[$((Tier::$tier, Mode::$mode, $engine)),*];
+    };
 }
 
 const ARTICLE: Option<Engine> = Some(Engine::Article);
@@ -290,27 +332,29 @@ tiers! {
 }
 
 #[test]
-fn every_engine_of_every_rust_tier_is_run() {
-    // The macro above lists (tier, mode, engine) by hand; this keeps it complete.
-    let source = include_str!("conformance.rs");
-    for &tier in Tier::ALL.iter().filter(|t| t.uses_rust_core()) {
-        for &engine in Engine::ALL {
-            let modes: &[Mode] = if tier.is_node() {
-                Mode::ALL
+fn every_engine_of_every_tier_and_mode_is_run() {
+    let mut expected = Vec::new();
+    for &tier in Tier::ALL {
+        let modes: &[Mode] = if tier.is_node() {
+            Mode::ALL
+        } else {
+            &[Mode::Single]
+        };
+        for &mode in modes {
+            if tier.uses_rust_core() {
+                expected.extend(Engine::ALL.iter().map(|&engine| (tier, mode, Some(engine))));
             } else {
-                &[Mode::Single]
-            };
-            for mode in modes {
-                let mode = if tier.is_node() {
-                    format!("_{mode}")
-                } else {
-                    String::new()
-                };
-                let name = format!("{}{mode}_{engine}:", tier.name().replace('-', "_"));
-                assert!(source.contains(&name), "no conformance test {name}");
+                expected.push((tier, mode, None));
             }
         }
     }
+    let mut listed = CONFIGURATIONS.to_vec();
+    let key = |&(tier, mode, engine): &(Tier, Mode, Option<Engine>)| {
+        (tier.name(), mode.name(), engine.map(Engine::name))
+    };
+    listed.sort_by_key(key);
+    expected.sort_by_key(key);
+    assert_eq!(listed, expected);
 }
 
 #[test]
