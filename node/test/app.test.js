@@ -7,6 +7,7 @@ const assert = require('node:assert/strict');
 const http = require('node:http');
 const { createApp } = require('../http/app');
 const { request } = require('../testing/server');
+const contract = require('../testing/contract');
 const tier0 = require('../tiers/tier-0');
 
 /** Serves createApp(generate) on an ephemeral port for the duration of `body(port)`. */
@@ -53,12 +54,12 @@ test('a BUSY error is 503 "server is busy"; any other failure is 500 "failed to 
     const busy = await request(port, '/qrcode?text=busy');
     assert.equal(busy.status, 503);
     assert.equal(busy.headers['content-type'], 'text/plain; charset=utf-8');
-    assert.equal(busy.body.toString(), 'server is busy');
+    assert.equal(busy.body.toString(), contract.errorReply('busy').body);
     for (const text of ['plain', 'string']) {
       const res = await request(port, `/qrcode?text=${text}`);
       assert.equal(res.status, 500);
       assert.equal(res.headers['content-type'], 'text/plain; charset=utf-8');
-      assert.equal(res.body.toString(), 'failed to generate qr code');
+      assert.equal(res.body.toString(), contract.errorReply('failed').body);
     }
   });
 });

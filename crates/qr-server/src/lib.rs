@@ -255,31 +255,26 @@ mod tests {
         )
     }
 
+    /// Every error answer, from contract/cases.json: its status and exact line.
     #[tokio::test]
     async fn errors_answer_with_the_contract_status_and_line() {
+        let contract = qr_harness::contract::Contract::load().unwrap();
         let plain = Some("text/plain; charset=utf-8".to_owned());
-        let generation = AppError::Qr(QrError::Generation("detail".into()));
-        assert_eq!(
-            answer(generation).await,
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                plain.clone(),
-                "failed to generate qr code".into()
-            )
-        );
-        assert_eq!(
-            answer(AppError::Busy).await,
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                plain.clone(),
-                "server is busy".into()
-            )
-        );
-        for err in [QrError::Missing, QrError::TooLong] {
-            let message = err.to_string();
+        for (error, key) in [
+            (AppError::Qr(QrError::Generation("detail".into())), "failed"),
+            (AppError::Busy, "busy"),
+            (AppError::BadTarget, "badTarget"),
+            (AppError::Qr(QrError::Missing), "missing"),
+            (AppError::Qr(QrError::TooLong), "tooLong"),
+            (AppError::Qr(QrError::NotUtf8), "notUtf8"),
+            (AppError::Text(TextError::NotOnce), "notOnce"),
+        ] {
+            let reply = contract.error(key);
+            let status = StatusCode::from_u16(reply.status).unwrap();
             assert_eq!(
-                answer(AppError::Qr(err)).await,
-                (StatusCode::BAD_REQUEST, plain.clone(), message)
+                answer(error).await,
+                (status, plain.clone(), reply.body.clone()),
+                "{key}"
             );
         }
     }
