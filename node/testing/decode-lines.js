@@ -17,11 +17,19 @@ async function attempt(f) {
 
 let queue = Promise.resolve();
 readline.createInterface({ input: process.stdin, crlfDelay: Infinity }).on('line', (line) => {
+  // Every line gets exactly one answer line, in order, even when the request itself is malformed.
   queue = queue.then(async () => {
-    const { png: hex, resample } = JSON.parse(line);
-    const png = Buffer.from(hex, 'hex');
-    const [jsqr, jsqrError] = await attempt(() => decodeQrPng(png, { resample }).toString('hex'));
-    const [zxing, zxingError] = await attempt(() => scanQrPng(png));
-    process.stdout.write(`${JSON.stringify({ jsqr, jsqrError, zxing, zxingError })}\n`);
+    let answer;
+    try {
+      const { png: hex, resample } = JSON.parse(line);
+      const png = Buffer.from(hex, 'hex');
+      const [jsqr, jsqrError] = await attempt(() => decodeQrPng(png, { resample }).toString('hex'));
+      const [zxing, zxingError] = await attempt(() => scanQrPng(png));
+      answer = { jsqr, jsqrError, zxing, zxingError };
+    } catch (error) {
+      const why = `bad request line: ${error && error.message}`;
+      answer = { jsqr: null, jsqrError: why, zxing: null, zxingError: why };
+    }
+    process.stdout.write(`${JSON.stringify(answer)}\n`);
   });
 });

@@ -131,4 +131,25 @@ mod tests {
                 .contains("expected square and >= 200 px")
         );
     }
+
+    #[test]
+    #[ignore = "needs `cargo xtask build` (the Node decoders); run by `cargo xtask test`"]
+    fn the_node_decoders_refuse_what_is_not_a_qr_png_and_keep_answering() {
+        for _ in 0..2 {
+            let readings = node::read(b"not a png", false).unwrap();
+            assert!(
+                readings
+                    .jsqr
+                    .unwrap_err()
+                    .starts_with("jsqr cannot read it")
+            );
+            assert!(
+                readings
+                    .zxing
+                    .unwrap_err()
+                    .starts_with("ZXing cannot read it")
+            );
+        }
+        assert!(check(b"not a png", "x", false).is_err());
+    }
 }

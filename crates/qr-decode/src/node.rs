@@ -4,8 +4,9 @@
 
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::sync::Mutex;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Mutex, mpsc};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -18,10 +19,14 @@ pub struct Readings {
     pub zxing: Result<String, String>,
 }
 
+/// How long one PNG may take to decode before the decoder process counts as stuck.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
+
 struct Decoder {
     child: Child,
     stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
+    /// The answer lines, read by a thread so that a stuck decoder is a timeout, not a hang.
+    answers: mpsc::Receiver<String>,
 }
 
 impl Drop for Decoder {
@@ -48,15 +53,16 @@ pub fn read(png: &[u8], resample: bool) -> Result<Readings, String> {
         write!(hex, "{byte:02x}").expect("writing to a String");
     }
     let line = format!("{{\"png\":\"{hex}\",\"resample\":{resample}}}\n");
-    let mut answer = String::new();
-    let exchanged = decoder
-        .stdin
-        .write_all(line.as_bytes())
-        .and_then(|()| decoder.stdout.read_line(&mut answer));
-    if !matches!(exchanged, Ok(n) if n > 0) {
-        *guard = None;
-        return Err("the Node decoder process stopped".into());
-    }
+    let answer = match decoder.stdin.write_all(line.as_bytes()) {
+        Ok(()) => decoder.answers.recv_timeout(ANSWER_TIMEOUT).ok(),
+        Err(_) => None,
+    };
+    let Some(answer) = answer else {
+        *guard = None; // dropping it kills the process; the next call starts a new one
+        return Err(format!(
+            "the Node decoder process stopped or gave no answer within {ANSWER_TIMEOUT:?}"
+        ));
+    };
     let answer: Value = serde_json::from_str(&answer)
         .map_err(|e| format!("the Node decoder said {answer:?}: {e}"))?;
     let reading = |value: &str, error: &str| match (&answer[value], &answer[error]) {
@@ -88,9 +94,19 @@ fn start() -> Result<Decoder, String> {
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot start node for the decoders: {e}"))?;
+    let stdout = BufReader::new(child.stdout.take().expect("piped"));
+    let (sender, answers) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stdout.lines() {
+            let Ok(line) = line else { return };
+            if sender.send(line).is_err() {
+                return;
+            }
+        }
+    });
     Ok(Decoder {
         stdin: child.stdin.take().expect("piped"),
-        stdout: BufReader::new(child.stdout.take().expect("piped")),
+        answers,
         child,
     })
 }
