@@ -14,8 +14,7 @@ use std::ffi::OsString;
 use std::io::{self, Read, Write};
 use std::process::ExitCode;
 
-use clap::error::{ContextKind, ContextValue};
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 use qr_core::{Engine, MAX_TEXT_BYTES, Options};
 
 /// The command line. Two positionals because `-` means stdin before `--` and the text `-` after it.
@@ -117,25 +116,10 @@ fn report(message: &str) {
     let _ = writeln!(io::stderr().lock(), "{message}");
 }
 
-/// Adds the usage to a usage error that lacks it (clap leaves it out of some, e.g. a bad value),
-/// so every usage error shows it.
-fn with_usage(mut err: clap::Error) -> clap::Error {
-    if err.use_stderr() && err.get(ContextKind::Usage).is_none() {
-        let usage = Cli::command().render_usage();
-        err.insert(ContextKind::Usage, ContextValue::StyledStr(usage));
-    }
-    err
-}
-
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli: Cli = match qr_contract::cli::parse() {
         Ok(cli) => cli,
-        // --help and --version (stdout, 0) or a usage error (stderr, 2); a closed stream is ignored.
-        Err(err) => {
-            let err = with_usage(err);
-            let _ = err.print();
-            return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2));
-        }
+        Err(code) => return code,
     };
     match run(cli.engine, cli.source()) {
         Ok(()) => ExitCode::SUCCESS,
@@ -161,7 +145,7 @@ mod tests {
 
     #[test]
     fn command_is_consistent() {
-        Cli::command().debug_assert();
+        <Cli as clap::CommandFactory>::command().debug_assert();
     }
 
     #[test]

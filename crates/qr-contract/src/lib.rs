@@ -123,16 +123,35 @@ impl fmt::Display for UnknownEngine {
 
 impl std::error::Error for UnknownEngine {}
 
-/// `--engine` for clap: parsed by [`Engine::from_str`] (so a wrong name gets its message, which
-/// lists the engines) with [`Engine::ALL`] as the possible values in `--help`.
+/// The binaries' command lines (the `clap` feature): `Engine` as a clap argument, parsed by
+/// [`Engine::from_str`] (so a wrong name gets its message, which lists the engines) with
+/// [`Engine::ALL`] as the possible values in `--help`; and [`cli::parse`], one way to fail.
 #[cfg(feature = "clap")]
-mod clap_arg {
+pub mod cli {
     use std::ffi::OsStr;
+    use std::process::ExitCode;
 
     use clap::builder::{PossibleValue, TypedValueParser, ValueParserFactory};
+    use clap::error::{ContextKind, ContextValue};
 
     use super::Engine;
 
+    /// Parses the command line into `C`, or prints `--help`/`--version` (stdout, exit 0) or a
+    /// usage error with the usage (stderr, exit 2) and returns the exit code.
+    pub fn parse<C: clap::Parser>() -> Result<C, ExitCode> {
+        C::try_parse().map_err(|mut err| {
+            // clap leaves the usage out of some errors (a bad value, say): every one shows it.
+            if err.use_stderr() && err.get(ContextKind::Usage).is_none() {
+                let usage = C::command().render_usage();
+                err.insert(ContextKind::Usage, ContextValue::StyledStr(usage));
+            }
+            // A closed stream is no reason to panic.
+            let _ = err.print();
+            ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2))
+        })
+    }
+
+    /// `--engine ENGINE`.
     #[derive(Clone, Copy, Debug)]
     pub struct EngineParser;
 

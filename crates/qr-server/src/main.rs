@@ -11,8 +11,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::error::{ContextKind, ContextValue};
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 use qr_core::Engine;
 use qr_server::{
     DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_SHUTDOWN_GRACE, ServeConfig, app,
@@ -119,16 +118,6 @@ fn parse_header_read_timeout_ms(value: &str) -> Result<u64, String> {
     parse_in_range(value, 1, MAX_HEADER_READ_TIMEOUT_MS)
 }
 
-/// Adds the usage to a usage error that lacks it (clap leaves it out of some, e.g. a bad value),
-/// so every usage error shows it.
-fn with_usage(mut err: clap::Error) -> clap::Error {
-    if err.use_stderr() && err.get(ContextKind::Usage).is_none() {
-        let usage = Cli::command().render_usage();
-        err.insert(ContextKind::Usage, ContextValue::StyledStr(usage));
-    }
-    err
-}
-
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(cli.addr)
         .await
@@ -180,14 +169,9 @@ fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()>> {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli: Cli = match qr_contract::cli::parse() {
         Ok(cli) => cli,
-        // --help and --version (stdout, 0) or a usage error (stderr, 2); a closed stream is ignored.
-        Err(err) => {
-            let err = with_usage(err);
-            let _ = err.print();
-            return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2));
-        }
+        Err(code) => return code,
     };
     let result = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -213,7 +197,7 @@ mod tests {
 
     #[test]
     fn command_is_consistent() {
-        Cli::command().debug_assert();
+        <Cli as clap::CommandFactory>::command().debug_assert();
     }
 
     #[test]
