@@ -43,7 +43,7 @@ function errorReply(key) {
 function texts(set) {
   const value = DOC.texts[set];
   assert.ok(value, `contract/cases.json has no text set ${set}`);
-  if (value.file) return fs.readFileSync(path.join(ROOT, value.file), 'utf8').split('\n').filter(Boolean);
+  if (value.file) return fs.readFileSync(path.join(ROOT, value.file), 'utf8').split(/\r?\n/).filter(Boolean);
   return value.map(parts);
 }
 

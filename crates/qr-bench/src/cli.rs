@@ -14,13 +14,13 @@ use qr_harness::{Mode, Tier};
 #[command(name = "qr-bench", version)]
 pub struct Args {
     /// Tiers to run, comma-separated [default: every tier: tier-0,...,tier-4].
-    #[arg(long, value_delimiter = ',', value_parser = parse_tier)]
+    #[arg(long, value_delimiter = ',')]
     pub tiers: Vec<Tier>,
     /// Node host modes, comma-separated (tier-4 is one process and runs once).
-    #[arg(long, value_delimiter = ',', value_parser = parse_mode, default_value = "cluster")]
+    #[arg(long, value_delimiter = ',', default_value = "cluster")]
     pub modes: Vec<Mode>,
     /// Rust engines, comma-separated [default: every engine]. Tier-0 is pure JS ("js").
-    #[arg(long, visible_alias = "engine", value_delimiter = ',', value_parser = parse_engine)]
+    #[arg(long, visible_alias = "engine", value_delimiter = ',')]
     pub engines: Vec<Engine>,
     /// Cluster workers [default: the CPU count].
     #[arg(long, value_parser = parse_count)]
@@ -65,18 +65,6 @@ pub struct Args {
     /// No progress bar (plain lines on stderr instead).
     #[arg(long)]
     pub no_progress: bool,
-}
-
-fn parse_tier(s: &str) -> Result<Tier, String> {
-    s.parse().map_err(|e| format!("{e}"))
-}
-
-fn parse_mode(s: &str) -> Result<Mode, String> {
-    s.parse().map_err(|e| format!("{e}"))
-}
-
-fn parse_engine(s: &str) -> Result<Engine, String> {
-    s.parse().map_err(|e| format!("{e}"))
 }
 
 fn parse_count(s: &str) -> Result<usize, String> {

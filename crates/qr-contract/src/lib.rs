@@ -207,6 +207,10 @@ mod tests {
 
     #[test]
     fn messages_are_the_contracts() {
+        assert_eq!(
+            QrError::TooLong.to_string(),
+            format!("text must be <= {MAX_TEXT_BYTES} bytes")
+        );
         assert_eq!(QrError::Missing.to_string(), "missing \"text\" query param");
         assert_eq!(QrError::TooLong.to_string(), "text must be <= 512 bytes");
         assert_eq!(

@@ -5,7 +5,8 @@
 //! like Shift-JIS (most Japanese kana do) into Kanji mode, which a scanner (ZXing) then shows as
 //! mojibake. Here those pairs stay in byte mode; the rest of `qrcode`'s own `encode_auto` is
 //! repeated as it is, so every text without such pairs, the article's 10 texts among them, gets
-//! exactly the article's bytes (tests/decode.rs pins them).
+//! exactly the article's bytes (the tests below compare the encoded bits with `qrcode`'s own for any
+//! such text; tests/decode.rs pins the article's PNG sizes).
 
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{ExtendedColorType, ImageEncoder, Luma};

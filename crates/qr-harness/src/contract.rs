@@ -12,7 +12,7 @@ use crate::http::{Response, percent_encode};
 use crate::paths::repo_root;
 
 /// The Content-Type of every error body.
-pub const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
+const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
 
 /// An error answer of the contract: status, exact one-line body, required headers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,6 +109,7 @@ impl Contract {
                     std::fs::read_to_string(&path)
                         .with_context(|| format!("reading {}", path.display()))?
                         .lines()
+                        .filter(|line| !line.is_empty())
                         .map(str::to_owned)
                         .collect()
                 }
@@ -323,7 +324,7 @@ pub fn check(
 }
 
 /// A response in one line, for failure messages.
-pub fn describe(response: &Response) -> String {
+fn describe(response: &Response) -> String {
     let content_type = response.header("content-type");
     let body = if content_type.as_deref() == Some("image/png") {
         format!("<{} bytes of PNG>", response.body.len())

@@ -14,6 +14,6 @@ mod tier;
 pub mod tools;
 
 pub use paths::repo_root;
-pub use server::{READY_PREFIX, READY_TIMEOUT, STOP_TIMEOUT, Server};
+pub use server::Server;
 pub use spec::ServerSpec;
 pub use tier::{Mode, Tier, UnknownName};

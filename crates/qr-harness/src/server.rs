@@ -16,11 +16,11 @@ use rustix::process::{Pid, Signal, WaitId, WaitIdOptions};
 use crate::ServerSpec;
 
 /// How long a server may take to print its ready line.
-pub const READY_TIMEOUT: Duration = Duration::from_secs(60);
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a server may take to exit after SIGTERM before it is killed.
-pub const STOP_TIMEOUT: Duration = Duration::from_secs(30);
+const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 /// The prefix of the one line a server prints on stdout once it serves.
-pub const READY_PREFIX: &str = "listening on http://";
+const READY_PREFIX: &str = "listening on http://";
 /// How many of a server's last stderr lines an error quotes.
 const STDERR_TAIL_LINES: usize = 20;
 

@@ -23,7 +23,7 @@ use qr_core::{Engine, Options, QrError};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
-pub use query::{TextError, form_decode, text_param};
+pub use query::{TextError, text_param};
 
 /// Default bound on open connections. A connection past it is answered `503 server is busy` at
 /// once and closed, so an overload cannot queue without limit. Far above the benchmark's 100
