@@ -21,7 +21,7 @@ use qr_harness::{Mode, ServerSpec, Tier, paths, repo_root};
     name = "cargo xtask",
     bin_name = "cargo xtask",
     version,
-    after_help = "Examples:\n  cargo xtask test\n  cargo xtask serve tier-3 --mode cluster --engine article\n  cargo xtask bench --quick"
+    after_help = "Exit status: 0 done, 1 a step failed (its command and status are shown), 2 usage error.\n\nExamples:\n  cargo xtask test\n  cargo xtask serve tier-3 --mode cluster --engine article\n  cargo xtask bench --quick"
 )]
 struct Cli {
     #[command(subcommand)]
