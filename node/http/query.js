@@ -78,8 +78,10 @@ function parseTextParam(rawQuery) {
     let end = bytes.indexOf(0x26 /* & */, start);
     if (end === -1) end = bytes.length;
     if (end > start) {
-      let eq = bytes.indexOf(0x3d /* = */, start);
-      if (eq === -1 || eq > end) eq = end;
+      // Searched within the piece only: from `start` to the end of the query would make a query of many
+      // `&`-separated pieces without '=' cost quadratic time.
+      const eqInPiece = bytes.subarray(start, end).indexOf(0x3d /* = */);
+      const eq = eqInPiece === -1 ? end : start + eqInPiece;
       const name = formDecode(bytes, start, eq);
       if (name.equals(TEXT)) {
         texts += 1;

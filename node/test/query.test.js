@@ -138,3 +138,30 @@ test('every GET /qrcode case of contract/cases.json that the parser decides', ()
   }
   assert.ok(decided > 100, `${decided} cases`);
 });
+
+test('parsing is linear in the query length: bytes searched for 64 KB of `a&a&...` stay within 4x its length', () => {
+  // The work is counted, not timed: every search the parser makes goes through Buffer#indexOf, whose scanned span is
+  // summed here. A search for '=' that ran on past its piece (the old bug) scanned ~n^2/4 bytes: 1e9 for 64 KB.
+  const length = 64 * 1024;
+  const scanned = (query) => {
+    const original = Buffer.prototype.indexOf;
+    let total = 0;
+    Buffer.prototype.indexOf = function countingIndexOf(value, from = 0) {
+      const found = original.call(this, value, from);
+      total += (found === -1 ? this.length : found + 1) - from;
+      return found;
+    };
+    try {
+      parseTextParam(query);
+    } finally {
+      Buffer.prototype.indexOf = original;
+    }
+    return total;
+  };
+  const pieces = 'a&'.repeat(length / 2);
+  const plain = `text=${'a'.repeat(length - 5)}`;
+  assert.ok(scanned(plain) > 0, 'the counter sees the parser');
+  assert.ok(scanned(pieces) <= 4 * length, `${scanned(pieces)} bytes searched for ${length} bytes of pieces`);
+  assert.ok(scanned(pieces) <= 4 * Math.max(scanned(plain), length));
+  assert.deepEqual(parseTextParam(pieces), { error: MESSAGES.missing });
+});
