@@ -37,8 +37,11 @@ async function runWorker({ tier, engine, port, maxConnections, log, onListening,
   let closing = false;
   const inFlight = new Set(); // responses not finished yet
   const served = new Set(); // open connections within the bound
+  const open = new Set(); // every open connection, within the bound or not
   const turnedAway = new WeakSet(); // connections past it: each request gets a 503 and the connection closes
   const lastResponse = new WeakMap(); // socket -> the response to its latest request (they finish in order)
+  /** Whether a request on `socket` is still being answered. */
+  const busy = (socket) => lastResponse.get(socket)?.writableFinished === false;
 
   const shutdown = (signal) => {
     if (closing && clustered) return;
@@ -50,10 +53,12 @@ async function runWorker({ tier, engine, port, maxConnections, log, onListening,
     closing = true;
     if (server === null) process.exit(0); // still starting: nothing to finish
     log(`${signal}: finishing ${inFlight.size} in-flight request(s)`);
-    // Finished responses close their connection; idle keep-alive connections close now.
+    // Finished responses close their connection. A connection with no request in flight closes now, whether it
+    // is kept alive or has sent nothing or half a head (Node's closeIdleConnections() skips those, and
+    // server.close() stops the header-timeout checker that would have cut them).
     for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
     server.close(() => process.exit(0));
-    server.closeIdleConnections();
+    for (const socket of open) if (!busy(socket)) socket.destroy();
     setTimeout(() => {
       log(`requests still running after ${SHUTDOWN_GRACE_MS} ms: cutting their connections`);
       server.closeAllConnections();
@@ -94,11 +99,18 @@ async function runWorker({ tier, engine, port, maxConnections, log, onListening,
     res.once('close', () => inFlight.delete(res));
     lastResponse.set(req.socket, res);
     if (closing) res.setHeader('Connection', 'close'); // e.g. the next pipelined request
+    // A body is never read (GET and HEAD need none): answer, then close, instead of waiting up to
+    // requestTimeout for a body that may trickle in a byte at a time (tier-4 closes such a connection too).
+    if (req.headers['content-length'] > 0 || req.headers['transfer-encoding'] !== undefined) {
+      res.setHeader('Connection', 'close');
+    }
     app(req, res);
   });
   // Past `maxConnections` open connections a new one is read, answered 503 and closed (as in tier-4), so an
   // overload cannot queue without limit.
   server.on('connection', (socket) => {
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
     if (served.size >= maxConnections) {
       turnedAway.add(socket);
       return;

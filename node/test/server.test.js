@@ -119,6 +119,55 @@ test('a client that never finishes its request head is cut off after the 10 s he
   }
 });
 
+for (const mode of [['--mode', 'single'], ['--mode', 'cluster', '--workers', '2']]) {
+  test(`tier-0 ${mode.join(' ')}: SIGTERM with silent, half-head and idle keep-alive sockets open exits 0 at once`, BOUNDED, async () => {
+    const server = await startServer(['--tier', 'tier-0', ...mode]);
+    const connect = (bytes) =>
+      new Promise((resolve, reject) => {
+        const socket = net.connect(server.port, '127.0.0.1', () => {
+          if (bytes) socket.write(bytes);
+          resolve(socket);
+        });
+        socket.on('error', reject);
+      });
+    // A preconnect that says nothing, a client stuck in its head, one that was served and kept alive.
+    const sockets = await Promise.all([connect(''), connect('GET /qrcode?te'), connect('GET /qrcode?text=a HTTP/1.1\r\nHost: x\r\n\r\n')]);
+    const closed = sockets.map((socket) => new Promise((resolve) => socket.on('close', resolve)));
+    for (const socket of sockets) socket.on('data', () => {});
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Before, the server waited the whole 10 s grace period for them and exited 1.
+    assert.equal(await server.stop('SIGTERM'), 0, server.stderr());
+    await Promise.all(closed);
+  });
+}
+
+test('a GET whose body trickles in is answered and its connection closed, not held open for the body', BOUNDED, async () => {
+  const server = await startServer(['--tier', 'tier-0']);
+  try {
+    const started = Date.now();
+    const { head, closedAfter } = await new Promise((resolve, reject) => {
+      let data = '';
+      const socket = net.connect(server.port, '127.0.0.1', () => {
+        socket.write('GET /qrcode?text=body HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n');
+      });
+      // One byte of body every 100 ms, for as long as the connection stays open.
+      const trickle = setInterval(() => socket.writable && socket.write('x'), 100);
+      socket.on('data', (chunk) => (data += chunk.toString('latin1')));
+      socket.on('error', () => {}); // a reset while trickling is a close too
+      socket.on('close', () => {
+        clearInterval(trickle);
+        resolve({ head: data.slice(0, data.indexOf('\r\n')), closedAfter: Date.now() - started });
+      });
+      setTimeout(() => reject(new Error('still open after 30 s')), 30_000).unref();
+    });
+    assert.equal(head, 'HTTP/1.1 200 OK');
+    // Before, Node waited for the body up to its 300 s requestTimeout.
+    assert.ok(closedAfter < 9_000, `closed after ${closedAfter} ms`);
+  } finally {
+    assert.equal(await server.stop('SIGTERM'), 0, server.stderr());
+  }
+});
+
 test('cluster: a worker killed with SIGKILL is replaced while requests still succeed', BOUNDED, async () => {
   const server = await startServer(['--tier', 'tier-0', '--mode', 'cluster', '--workers', '2']);
   try {
