@@ -67,6 +67,33 @@ fn wait_for_close(mut stream: TcpStream, started: Instant) -> (Vec<u8>, Duration
 }
 
 #[test]
+fn a_get_whose_body_trickles_in_is_answered_and_its_connection_closed() {
+    let server = TestServer::start(default_app(), ServeConfig::default());
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    stream
+        .write_all(b"GET /qrcode?text=body HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n")
+        .unwrap();
+    let started = Instant::now();
+    // One byte of body every 50 ms from another thread, for as long as the connection takes it.
+    let mut writer = stream.try_clone().unwrap();
+    let trickle = std::thread::spawn(move || {
+        while started.elapsed() < Duration::from_secs(20) && writer.write_all(b"x").is_ok() {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    });
+    let (bytes, elapsed) = wait_for_close(stream, started);
+    assert!(
+        bytes.starts_with(b"HTTP/1.1 200"),
+        "{:?}",
+        String::from_utf8_lossy(&bytes[..bytes.len().min(40)])
+    );
+    // The body is never read: the connection is closed after the answer, not held for the body.
+    assert!(elapsed < Duration::from_secs(5), "closed after {elapsed:?}");
+    trickle.join().unwrap();
+    server.stop().unwrap();
+}
+
+#[test]
 fn slow_clients_are_cut_off_after_the_header_read_timeout() {
     let timeout = Duration::from_millis(300);
     let config = ServeConfig {
