@@ -38,7 +38,7 @@ pub struct Server {
 }
 
 impl Server {
-    /// Spawns the server and waits (at most [`READY_TIMEOUT`]) for its ready line.
+    /// Spawns the server and waits (at most a minute) for its ready line.
     pub fn start(spec: &ServerSpec) -> Result<Server> {
         spec.check()?;
         Server::start_command(spec.command(), spec.label(), READY_TIMEOUT)
@@ -143,7 +143,7 @@ impl Server {
         self.child.id()
     }
 
-    /// Sends SIGTERM and waits (at most [`STOP_TIMEOUT`]) for the server to exit; kills it with
+    /// Sends SIGTERM and waits (at most 30 s) for the server to exit; kills it with
     /// SIGKILL and fails if it does not, if it had exited already, or if it leaves processes behind.
     pub fn stop(self) -> Result<ExitStatus> {
         self.stop_within(STOP_TIMEOUT)
