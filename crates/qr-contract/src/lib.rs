@@ -14,12 +14,22 @@ pub const MAX_TEXT_BYTES: usize = 512;
 /// The contract's text rule, checked in this order: non-empty, at most [`MAX_TEXT_BYTES`] bytes,
 /// valid UTF-8. Hosts call it on the decoded query value; bindings on what they were handed.
 pub fn text(bytes: &[u8]) -> Result<&str, QrError> {
+    check_size(bytes)?;
+    std::str::from_utf8(bytes).map_err(|_| QrError::NotUtf8)
+}
+
+/// The same rule for a `&str`, which is UTF-8 already: non-empty, at most [`MAX_TEXT_BYTES`] bytes.
+pub fn validate(text: &str) -> Result<(), QrError> {
+    check_size(text.as_bytes())
+}
+
+fn check_size(bytes: &[u8]) -> Result<(), QrError> {
     if bytes.is_empty() {
         Err(QrError::Missing)
     } else if bytes.len() > MAX_TEXT_BYTES {
         Err(QrError::TooLong)
     } else {
-        std::str::from_utf8(bytes).map_err(|_| QrError::NotUtf8)
+        Ok(())
     }
 }
 
@@ -203,6 +213,9 @@ mod tests {
             assert_eq!(text(bad), Err(QrError::NotUtf8), "{bad:?}");
         }
         assert_eq!(text(b"a\0b"), Ok("a\0b"));
+        assert_eq!(validate(""), Err(QrError::Missing));
+        assert_eq!(validate(&"é".repeat(257)), Err(QrError::TooLong));
+        assert_eq!(validate(&"é".repeat(256)), Ok(()));
     }
 
     #[test]

@@ -10,7 +10,7 @@ mod fast;
 #[doc(hidden)]
 pub use fast::internals;
 
-pub use qr_contract::{Engine, MAX_TEXT_BYTES, QrError, UnknownEngine, text};
+pub use qr_contract::{Engine, MAX_TEXT_BYTES, QrError, UnknownEngine, text, validate};
 
 /// The smallest width and height of the image, in pixels, quiet zone included.
 pub const MIN_IMAGE_PX: u32 = 200;
@@ -30,10 +30,10 @@ impl Options {
     }
 }
 
-/// Checks `text` against the contract's rule ([`text`]) and returns the PNG of its QR code
-/// (exactly its UTF-8 bytes, EC level L).
+/// Checks `text` against the contract's rule ([`validate`]: a `&str` is UTF-8 already) and
+/// returns the PNG of its QR code (exactly its UTF-8 bytes, EC level L).
 pub fn png(text: &str, options: &Options) -> Result<Vec<u8>, QrError> {
-    qr_contract::text(text.as_bytes())?;
+    validate(text)?;
     match options.engine {
         Engine::Article => article::png(text.as_bytes()),
         Engine::Fast => fast::png(text.as_bytes()),
