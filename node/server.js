@@ -1,7 +1,8 @@
 // rusty-qr's Node.js host: one express server for GET /qrcode?text=T, backed by one tier of Rust adoption.
-// Run with `node server.js --tier tier-0|tier-1|tier-2|tier-2-bindgen|tier-3 [--mode single|cluster]
+// Run with `node server.js --tier TIER [--mode single|cluster]
 //          [--workers N] [--port P] [--engine E] [--max-connections N]`  (port 42069 by default; 0 = an
 //          ephemeral port; past N open connections per process, 1024 by default, a new one gets a 503).
+// TIER is one of TIERS below, each a module node/tiers/<TIER>.js; node-ceiling is the host's benchmark ceiling.
 //
 // The tier interface (every node/tiers/<tier>.js; see node/tiers/README.md):
 //   generateQrCode(text: string, engine: string | undefined) -> Buffer | Promise<Buffer>
@@ -20,12 +21,12 @@ const { parseArgs } = require('node:util');
 const { runWorker } = require('./worker');
 const { runPrimary, workerPort } = require('./cluster');
 
-const TIERS = ['tier-0', 'tier-1', 'tier-2', 'tier-2-bindgen', 'tier-3'];
+const TIERS = ['tier-0', 'tier-1', 'tier-1-sidecar', 'tier-2', 'tier-2-bindgen', 'tier-3', 'tier-3-async', 'node-ceiling'];
 const MODES = ['single', 'cluster'];
 const DEFAULT_PORT = 42069;
 const DEFAULT_MAX_CONNECTIONS = 1024; // as tier-4's qr-server: far above the benchmark's 100
 const USAGE =
-  'usage: node server.js --tier tier-0|tier-1|tier-2|tier-2-bindgen|tier-3 [--mode single|cluster] ' +
+  `usage: node server.js --tier ${TIERS.join('|')} [--mode single|cluster] ` +
   '[--workers N] [--port P] [--engine E] [--max-connections N]';
 
 /** Parses argv into `{ tier, mode, workers, port, engine }`; throws an Error with a one-line message. */
@@ -79,6 +80,9 @@ function main() {
     return;
   }
   const { tier, mode, workers, port, engine, maxConnections } = options;
+  if (tier === 'tier-3-async' && process.env.UV_THREADPOOL_SIZE === undefined) {
+    process.stderr.write('[tier-3-async] UV_THREADPOOL_SIZE is not set: libuv\'s pool has 4 threads (set it before node starts)\n');
+  }
   const ready = (realPort) => process.stdout.write(`listening on http://127.0.0.1:${realPort}\n`);
 
   if (mode === 'single') {

@@ -1,7 +1,8 @@
 // node/types/consumer.ts: a TypeScript consumer of rusty-qr's Rust-backed Node modules, never run, only
 // type-checked (node/test/types.test.js runs `tsc -p types/tsconfig.json`). It calls every export of the
 // napi addon (crates/qr-napi/index.d.ts), of both Wasm glues (node/tiers/tier-2.d.ts for the hand-written
-// one, node/build/bindgen/qr_wasm_bindgen.d.ts as generated) and of tiers 2, 2-bindgen and 3, with the
+// one, node/build/bindgen/qr_wasm_bindgen.d.ts as generated) and of tiers 2, 2-bindgen, 3, 3-async and the
+// Node ceiling, with the
 // declared types. Each deliberately wrong use sits under `// @ts-expect-error`: tsc fails if it stops
 // being an error (a declaration got looser), and any other error fails it too.
 
@@ -10,6 +11,8 @@ import bindgenGlue = require('../build/bindgen/qr_wasm_bindgen');
 import tier2 = require('../tiers/tier-2');
 import tier2Bindgen = require('../tiers/tier-2-bindgen');
 import tier3 = require('../tiers/tier-3');
+import tier3Async = require('../tiers/tier-3-async');
+import nodeCeiling = require('../tiers/node-ceiling');
 
 // The addon is a .node file: require it and give it its declared type.
 const addon: typeof QrNapi = require('../build/qr_napi.node');
@@ -66,4 +69,18 @@ function nativeTier(): Buffer {
   return png;
 }
 
-export const uses = [napiAddon, handWrittenWasmGlue, wasmBindgenGlue, nativeTier];
+async function nativeTierOnThePool(): Promise<Buffer> {
+  const later: Promise<Buffer> = tier3Async.generateQrCode('hello', 'fast');
+  // @ts-expect-error the async tier returns a Promise, not a Buffer
+  const notYet: Buffer = tier3Async.generateQrCode('hello');
+  return notYet.length > 0 ? notYet : await later;
+}
+
+function ceiling(): Buffer {
+  const text: string = nodeCeiling.CEILING_TEXT;
+  // @ts-expect-error the ceiling's text is a constant
+  nodeCeiling.CEILING_TEXT = 'other';
+  return nodeCeiling.generateQrCode(text, null);
+}
+
+export const uses = [napiAddon, handWrittenWasmGlue, wasmBindgenGlue, nativeTier, nativeTierOnThePool, ceiling];

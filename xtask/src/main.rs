@@ -93,7 +93,8 @@ fn main() {
 fn build() -> Result<()> {
     let root = repo_root();
     check_node()?;
-    release_build(root, &["qr-cli", "qr-server"])?;
+    release_build(root, &["qr-cli", "qr-server", "qr-nginx"])?;
+    qr_harness::tools::nginx()?;
     npm_ci_if_stale(root)?;
     node_build::build_all(root)
 }
@@ -101,16 +102,20 @@ fn build() -> Result<()> {
 /// Release builds of only what `tier` runs, for `serve`.
 fn build_tier(tier: Tier) -> Result<()> {
     let root = repo_root();
-    if tier.is_node() {
+    if tier.is_node() || tier == Tier::Tier4Nginx {
         check_node()?;
         npm_ci_if_stale(root)?;
     }
     match tier {
         Tier::Tier0 => Ok(()),
-        Tier::Tier1 => release_build(root, &["qr-cli"]),
+        Tier::Tier1 | Tier::Tier1Sidecar => release_build(root, &["qr-cli"]),
         Tier::Tier2 | Tier::Tier2Bindgen => node_build::build_wasm(root),
-        Tier::Tier3 => node_build::build_napi(root),
-        Tier::Tier4 => release_build(root, &["qr-server"]),
+        Tier::Tier3 | Tier::Tier3Async | Tier::NodeCeiling => node_build::build_napi(root),
+        Tier::Tier4 | Tier::RustCeiling => release_build(root, &["qr-server"]),
+        Tier::Tier4Nginx => {
+            qr_harness::tools::nginx()?;
+            release_build(root, &["qr-server", "qr-nginx"])
+        }
     }
 }
 

@@ -15,5 +15,5 @@ pub mod tools;
 
 pub use paths::repo_root;
 pub use server::Server;
-pub use spec::ServerSpec;
-pub use tier::{Mode, Tier, UnknownName};
+pub use spec::{ServerSpec, cpus};
+pub use tier::{CEILING_TEXT, Host, Mode, Tier, UnknownName};

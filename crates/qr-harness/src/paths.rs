@@ -44,6 +44,11 @@ pub fn qr_server() -> PathBuf {
     release_binary("qr-server")
 }
 
+/// Tier 4 behind nginx: starts qr-server, the Node app and nginx, and stops them together.
+pub fn qr_nginx() -> PathBuf {
+    release_binary("qr-nginx")
+}
+
 /// What `cargo xtask build` makes for the Node host to load: the Wasm modules and the addon.
 pub fn node_build() -> PathBuf {
     repo_root().join("node/build")

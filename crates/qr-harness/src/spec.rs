@@ -9,7 +9,7 @@ use anyhow::{Result, bail};
 use qr_contract::Engine;
 
 use crate::paths::{self, repo_root};
-use crate::{Mode, Tier};
+use crate::{CEILING_TEXT, Mode, Tier};
 
 /// Which server to start, and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -60,14 +60,25 @@ impl ServerSpec {
             }
             command.args(["--port".to_owned(), self.port.to_string()]);
         } else {
-            command = Command::new(paths::qr_server());
+            let binary = match self.tier {
+                Tier::Tier4Nginx => paths::qr_nginx(),
+                _ => paths::qr_server(),
+            };
+            command = Command::new(binary);
             command.args(["--addr".to_owned(), format!("127.0.0.1:{}", self.port)]);
+            if self.tier.is_ceiling() {
+                command.args(["--ceiling", CEILING_TEXT]);
+            }
         }
         if let Some(engine) = self.engine {
             command.args(["--engine", engine.name()]);
         }
         command.current_dir(repo_root());
         command.env("RUSTY_QR_CLI", paths::qr_cli());
+        if self.tier == Tier::Tier3Async {
+            // libuv reads it once, before the script runs: one pool thread per CPU.
+            command.env("UV_THREADPOOL_SIZE", cpus().to_string());
+        }
         command
     }
 
@@ -81,14 +92,22 @@ impl ServerSpec {
         }
         match self.tier {
             Tier::Tier0 => {}
-            Tier::Tier1 => outputs.push(paths::qr_cli()),
+            Tier::Tier1 | Tier::Tier1Sidecar => outputs.push(paths::qr_cli()),
             Tier::Tier2 => outputs.push(build.join("qr_wasm.wasm")),
             Tier::Tier2Bindgen => outputs.extend([
                 build.join("bindgen/qr_wasm_bindgen.js"),
                 build.join("bindgen/qr_wasm_bindgen_bg.wasm"),
             ]),
-            Tier::Tier3 => outputs.push(build.join("qr_napi.node")),
-            Tier::Tier4 => outputs.push(paths::qr_server()),
+            Tier::Tier3 | Tier::Tier3Async | Tier::NodeCeiling => {
+                outputs.push(build.join("qr_napi.node"))
+            }
+            Tier::Tier4 | Tier::RustCeiling => outputs.push(paths::qr_server()),
+            Tier::Tier4Nginx => outputs.extend([
+                paths::qr_nginx(),
+                paths::qr_server(),
+                root.join("node/server.js"),
+                root.join("node/node_modules"),
+            ]),
         }
         outputs
     }
@@ -100,6 +119,11 @@ impl ServerSpec {
         }
         all_built(&self.required_outputs())
     }
+}
+
+/// The CPUs this process may use (1 if unknown).
+pub fn cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 /// Fails with one line naming the first of `outputs` that does not exist.

@@ -4,32 +4,64 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// A tier of Rust adoption: one way to serve `GET /qrcode`.
+/// A tier of Rust adoption: one way to serve `GET /qrcode`. The article's five tiers, the variants
+/// a team builds next, and one ceiling per host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Tier {
     /// Pure JS: npm `qrcode` inside express.
     Tier0,
     /// express spawns `qr-cli` once per request.
     Tier1,
+    /// express talks to one long-lived `qr-cli --serve` per worker over framed stdin/stdout.
+    Tier1Sidecar,
     /// express calls the hand-written-ABI Wasm module.
     Tier2,
     /// express calls the wasm-bindgen module.
     Tier2Bindgen,
     /// express calls the napi-rs addon.
     Tier3,
+    /// express calls the napi-rs addon on libuv's thread pool (`generateAsync`).
+    Tier3Async,
     /// The whole server in Rust (axum).
     Tier4,
+    /// nginx routes `/qrcode` to tier 4 and every other path to the Node app (tier-0).
+    Tier4Nginx,
+    /// Not a tier: express answering every valid `/qrcode` with one precomputed PNG, the most the
+    /// Node host can serve when the QR work is free.
+    NodeCeiling,
+    /// Not a tier: qr-server (`--ceiling`) answering every valid `/qrcode` with one precomputed
+    /// PNG, the most the Rust host can serve when the QR work is free.
+    RustCeiling,
 }
+
+/// The HTTP server a tier runs in: what its ceiling measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Host {
+    /// Node.js with express (`node/server.js`).
+    Node,
+    /// Rust with axum (`qr-server`).
+    Rust,
+}
+
+/// The text whose PNG a ceiling serves for every request: its PNG is the median size of the
+/// benchmark's targets for both engines (382 and 772 bytes). `node/tiers/node-ceiling.js` keeps
+/// the same text; the conformance suite checks both ceilings' bytes against `qr_core::png` of it.
+pub const CEILING_TEXT: &str = "https://www.reddit.com/r/rust/top/?t=month";
 
 impl Tier {
     /// Every tier, in order.
     pub const ALL: &'static [Tier] = &[
         Tier::Tier0,
         Tier::Tier1,
+        Tier::Tier1Sidecar,
         Tier::Tier2,
         Tier::Tier2Bindgen,
         Tier::Tier3,
+        Tier::Tier3Async,
         Tier::Tier4,
+        Tier::Tier4Nginx,
+        Tier::NodeCeiling,
+        Tier::RustCeiling,
     ];
 
     /// The tier's name, as accepted by `FromStr` and printed by `Display`.
@@ -37,22 +69,48 @@ impl Tier {
         match self {
             Tier::Tier0 => "tier-0",
             Tier::Tier1 => "tier-1",
+            Tier::Tier1Sidecar => "tier-1-sidecar",
             Tier::Tier2 => "tier-2",
             Tier::Tier2Bindgen => "tier-2-bindgen",
             Tier::Tier3 => "tier-3",
+            Tier::Tier3Async => "tier-3-async",
             Tier::Tier4 => "tier-4",
+            Tier::Tier4Nginx => "tier-4-nginx",
+            Tier::NodeCeiling => "node-ceiling",
+            Tier::RustCeiling => "rust-ceiling",
         }
     }
 
-    /// Whether the Node.js host serves this tier (all but tier-4).
-    pub fn is_node(self) -> bool {
-        self != Tier::Tier4
+    /// The HTTP server that answers `/qrcode`.
+    pub fn host(self) -> Host {
+        match self {
+            Tier::Tier4 | Tier::Tier4Nginx | Tier::RustCeiling => Host::Rust,
+            _ => Host::Node,
+        }
     }
 
-    /// Whether the image comes from the Rust core (tiers 1 to 4), so its PNG bytes equal
-    /// `qr_core::png`'s.
+    /// Whether `node/server.js` is the server process (and `--mode` applies).
+    pub fn is_node(self) -> bool {
+        self.host() == Host::Node
+    }
+
+    /// Whether the image comes from the Rust core, so its PNG bytes equal `qr_core::png`'s
+    /// (every tier but tier-0; a ceiling serves the core's PNG of [`CEILING_TEXT`]).
     pub fn uses_rust_core(self) -> bool {
         self != Tier::Tier0
+    }
+
+    /// Whether every valid request gets the PNG of [`CEILING_TEXT`] instead of its own text's.
+    pub fn is_ceiling(self) -> bool {
+        matches!(self, Tier::NodeCeiling | Tier::RustCeiling)
+    }
+
+    /// The ceiling of this tier's host.
+    pub fn ceiling(self) -> Tier {
+        match self.host() {
+            Host::Node => Tier::NodeCeiling,
+            Host::Rust => Tier::RustCeiling,
+        }
     }
 }
 
@@ -141,10 +199,15 @@ mod tests {
             [
                 "tier-0",
                 "tier-1",
+                "tier-1-sidecar",
                 "tier-2",
                 "tier-2-bindgen",
                 "tier-3",
-                "tier-4"
+                "tier-3-async",
+                "tier-4",
+                "tier-4-nginx",
+                "node-ceiling",
+                "rust-ceiling"
             ]
         );
         for &tier in Tier::ALL {
@@ -161,7 +224,8 @@ mod tests {
         let err = "tier-5".parse::<Tier>().unwrap_err();
         assert_eq!(
             err.to_string(),
-            "unknown tier \"tier-5\" (expected one of: tier-0, tier-1, tier-2, tier-2-bindgen, tier-3, tier-4)"
+            "unknown tier \"tier-5\" (expected one of: tier-0, tier-1, tier-1-sidecar, tier-2, \
+             tier-2-bindgen, tier-3, tier-3-async, tier-4, tier-4-nginx, node-ceiling, rust-ceiling)"
         );
         assert!("Tier-0".parse::<Tier>().is_err());
         assert_eq!(

@@ -12,10 +12,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use qr_core::Engine;
+use qr_core::{Engine, Options};
 use qr_server::{
     DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_SHUTDOWN_GRACE, ServeConfig, app,
-    serve,
+    ceiling_app, serve,
 };
 
 /// Where the server listens unless `--addr` says otherwise.
@@ -64,6 +64,10 @@ struct Cli {
         value_parser = parse_header_read_timeout_ms
     )]
     header_read_timeout_ms: u64,
+
+    /// Benchmark ceiling, never for real use: answer every valid request with TEXT's PNG, made once
+    #[arg(long, value_name = "TEXT")]
+    ceiling: Option<String>,
 }
 
 /// The end of `--help`: what it prints, the exit statuses and an example.
@@ -133,7 +137,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         header_read_timeout: Duration::from_millis(cli.header_read_timeout_ms),
         ..ServeConfig::default()
     };
-    serve(listener, app(cli.engine), config, shutdown).await?;
+    let router = match &cli.ceiling {
+        Some(text) => ceiling_app(
+            qr_core::png(text, &Options::with_engine(cli.engine))
+                .with_context(|| format!("--ceiling {text:?}"))?,
+        ),
+        None => app(cli.engine),
+    };
+    serve(listener, router, config, shutdown).await?;
     Ok(())
 }
 
