@@ -1,8 +1,9 @@
-//! Pinned command-line tools, installed once with `cargo install` into
-//! `~/.cache/rusty-qr/tools/<crate>-<version>/`, outside the clone: every clone and CI reuse them.
-//! Only the load generator is left: the Wasm glue comes from crates/wasm-glue, a workspace tool.
+//! The command-line tools the project runs but does not build: the load generator, pinned and
+//! installed once with `cargo install` into `~/.cache/rusty-qr/tools/<crate>-<version>/`, outside
+//! the clone (every clone and CI reuse it), and nginx, Debian's package, for tier-4-nginx. The Wasm
+//! glue comes from crates/wasm-glue, a workspace tool.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
@@ -60,6 +61,86 @@ pub fn oha() -> Result<PathBuf> {
     if !path.is_file() {
         bail!("cargo install {krate} {version} made no {}", path.display());
     }
+    eprintln!("    installed {}", path.display());
+    Ok(path)
+}
+
+/// The Debian package that ships `/usr/sbin/nginx`. Not `nginx-light`: in Debian 12 that is
+/// `nginx` plus the echo module (it depends on `nginx`), and in later releases only a transitional
+/// name; `nginx` is the binary itself in both.
+pub const NGINX_PACKAGE: &str = "nginx";
+
+/// Where Debian puts nginx; often not on a non-root user's PATH.
+const NGINX_SBIN: &str = "/usr/sbin/nginx";
+
+/// The nginx binary that tier-4-nginx runs, without installing it: the first `nginx` on PATH, else
+/// `/usr/sbin/nginx`.
+pub fn find_nginx() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join("nginx"))
+        .chain([PathBuf::from(NGINX_SBIN)])
+        .find(|candidate| is_executable(candidate))
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+}
+
+/// The nginx binary ([`find_nginx`]), installed when absent with Debian's package [`NGINX_PACKAGE`]
+/// (`apt-get update`, then `apt-get install -y --no-install-recommends nginx`), as root or through
+/// `sudo -n`; fails with one line saying what to install if that cannot be done.
+///
+/// Only the binary is used: qr-nginx runs it in the foreground with its own configuration. The
+/// package's own service is not wanted; where a `policy-rc.d` forbids starting services (as in
+/// containers) the package does not start it, elsewhere it starts Debian's default site on port 80.
+pub fn nginx() -> Result<PathBuf> {
+    if let Some(path) = find_nginx() {
+        return Ok(path);
+    }
+    let manual = format!(
+        "nginx is not installed: install Debian's `{NGINX_PACKAGE}` package \
+         (`sudo apt-get install --no-install-recommends {NGINX_PACKAGE}`) or put nginx on PATH"
+    );
+    let root = rustix::process::geteuid().is_root();
+    eprintln!(
+        "==> installing nginx with apt-get (Debian's `{NGINX_PACKAGE}` package, once{})",
+        if root { "" } else { ", through sudo -n" }
+    );
+    let apt_get = |args: &[&str]| -> Result<()> {
+        let mut command = if root {
+            Command::new("apt-get")
+        } else {
+            let mut sudo = Command::new("sudo");
+            sudo.args(["-n", "apt-get"]);
+            sudo
+        };
+        command
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            // apt-get's progress on stderr, like every other step: stdout stays for results.
+            .stdout(std::io::stderr());
+        let shown = format!("apt-get {}", args.join(" "));
+        eprintln!("    {shown}");
+        let status = command
+            .status()
+            .with_context(|| format!("cannot run {shown}; {manual}"))?;
+        if !status.success() {
+            bail!("{shown} failed ({status}); {manual}");
+        }
+        Ok(())
+    };
+    apt_get(&["update", "-q"])?;
+    apt_get(&[
+        "install",
+        "-q",
+        "-y",
+        "--no-install-recommends",
+        NGINX_PACKAGE,
+    ])?;
+    let path = find_nginx().with_context(|| format!("apt-get installed no nginx; {manual}"))?;
     eprintln!("    installed {}", path.display());
     Ok(path)
 }
