@@ -65,9 +65,8 @@ pub fn oha() -> Result<PathBuf> {
     Ok(path)
 }
 
-/// The Debian package that ships `/usr/sbin/nginx`. Not `nginx-light`: in Debian 12 that is
-/// `nginx` plus the echo module (it depends on `nginx`), and in later releases only a transitional
-/// name; `nginx` is the binary itself in both.
+/// The Debian package that ships `/usr/sbin/nginx`. Not `nginx-light`: in Debian 12 that is only
+/// `nginx` plus the echo module (it depends on `nginx`), which tier-4-nginx does not use.
 pub const NGINX_PACKAGE: &str = "nginx";
 
 /// Where Debian puts nginx; often not on a non-root user's PATH.
