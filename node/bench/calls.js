@@ -7,7 +7,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const TIERS = ['tier-0', 'tier-1', 'tier-2', 'tier-2-bindgen', 'tier-3'];
+const TIERS = ['tier-0', 'tier-1', 'tier-1-sidecar', 'tier-2', 'tier-2-bindgen', 'tier-3', 'tier-3-async'];
 
 function parseArgs(argv) {
   const opts = { engines: ['article'], rounds: 200, warmup: 20, budgetMs: 3000, tiers: TIERS };
@@ -90,6 +90,9 @@ async function main() {
     }
   }
   process.stdout.write(`${JSON.stringify({ node: process.version, targets: targets.length, rows }, null, 2)}\n`);
+  // Done: do not wait for tiers' long-lived children (tier-1-sidecar's qr-cli --serve ends when its stdin
+  // closes). Writes to a pipe are synchronous on Linux, so the JSON is out.
+  process.exit(0);
 }
 
 main().catch((err) => {

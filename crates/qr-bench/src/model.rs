@@ -69,8 +69,9 @@ impl Serialize for Configuration {
     }
 }
 
-/// Expands tiers x modes x engines. Tier-0 runs once per mode with no engine ("js"); tier-4
-/// is one multi-threaded process, so it runs once per engine (reported as mode "single").
+/// Expands tiers x modes x engines. Tier-0 runs once per mode with no engine ("js"); the Rust
+/// host's tiers are one multi-threaded process, so they run once per engine (reported as mode
+/// "single"), and so does tier-3-async, whose point is one Node process on every core.
 /// Node clusters get `workers` workers.
 pub fn configurations(
     tiers: &[Tier],
@@ -80,7 +81,7 @@ pub fn configurations(
 ) -> Vec<Configuration> {
     let mut out: Vec<Configuration> = Vec::new();
     for &tier in tiers {
-        let tier_modes = if tier.is_node() {
+        let tier_modes = if tier.is_node() && tier != Tier::Tier3Async {
             modes
         } else {
             &[Mode::Single]
@@ -324,6 +325,9 @@ pub struct Results {
     pub machine: Machine,
     pub config: Config,
     pub rows: Vec<Row>,
+    /// The core's cost per call for each engine, timed in-process in the same run: with the
+    /// ceilings' rows, it splits each row's CPU per request into host, core and boundary.
+    pub core: Vec<CallRow>,
 }
 
 /// One tier and engine's per-call cost (`--calls`); node/bench/calls.js prints the same shape.
@@ -461,14 +465,20 @@ pub(crate) mod tests {
             [
                 "tier-0 cluster js",
                 "tier-1 cluster article",
+                "tier-1-sidecar cluster article",
                 "tier-2 cluster article",
                 "tier-2-bindgen cluster article",
                 "tier-3 cluster article",
+                "tier-3-async single article",
                 "tier-4 single article",
+                "tier-4-nginx single article",
+                "node-ceiling cluster article",
+                "rust-ceiling single article",
             ]
         );
         assert_eq!(all[0].workers, Some(2));
-        assert_eq!(all[5].workers, None);
+        assert_eq!(all[6].workers, None, "tier-3-async: one process");
+        assert_eq!(all[7].workers, None);
         assert_eq!(all[0].engine, None);
         assert!(all.iter().all(|c| c.port == 0));
         // Tier-4 runs once whatever the modes.

@@ -14,6 +14,8 @@ use qr_harness::{Mode, Tier};
 use serde::Serialize;
 
 use self::table::{Table, num};
+#[cfg(test)]
+use crate::model::Configuration;
 use crate::model::{CallRow, CallsResults, CriterionRow, Results, Row};
 
 /// Writes results.json, report.md and chart.svg into `out`.
@@ -91,7 +93,7 @@ fn report_markdown(results: &Results) -> String {
             share * 100.0
         );
     }
-    md.push_str(&tables_markdown(&results.rows));
+    md.push_str(&tables_markdown(&results.rows, &results.core));
     md
 }
 
@@ -319,8 +321,101 @@ fn fixed_rate_table(rows: &[Row]) -> Option<Table> {
     (!t.rows.is_empty()).then_some(t)
 }
 
+/// The ceiling `r` is measured against: its host's ceiling with the same engine (tier-0, pure
+/// JS, against `article`, the nearer in PNG size), in the same mode if one ran, else the fastest.
+pub(crate) fn ceiling_of<'a>(rows: &'a [Row], r: &Row) -> Option<&'a Row> {
+    let c = &r.configuration;
+    let engine = c.engine.unwrap_or(Engine::Article);
+    let candidates = || {
+        rows.iter().filter(move |o| {
+            o.configuration.tier == c.tier.ceiling()
+                && o.configuration.engine == Some(engine)
+                && o.error.is_none()
+        })
+    };
+    candidates()
+        .find(|o| o.configuration.mode == c.mode)
+        .or_else(|| {
+            candidates().max_by(|a, b| a.m.requests_per_sec.total_cmp(&b.m.requests_per_sec))
+        })
+}
+
+/// Where one request's server CPU goes, in µs: the host (its ceiling's CPU per request), the
+/// core (timed per call in-process; tier-0's JS encoder is all that is left) and the boundary
+/// (the rest: crossing into Rust, copies, processes, pipes; none for tier-0).
+fn split(r: &Row, ceiling: &Row, core: &[CallRow]) -> (f64, f64, f64) {
+    let total = r.cpu_us_per_request;
+    let host = ceiling.cpu_us_per_request.min(total);
+    let Some(engine) = r.configuration.engine else {
+        return (host, total - host, f64::NAN);
+    };
+    let core_us = core
+        .iter()
+        .find(|c| c.engine == engine.name())
+        .map_or(f64::NAN, |c| c.median_us.min(total - host));
+    (host, core_us, total - host - core_us)
+}
+
+fn percent(part: f64, whole: f64) -> String {
+    let p = 100.0 * part / whole;
+    if p.is_finite() {
+        format!("{p:.0}%")
+    } else {
+        "-".into()
+    }
+}
+
+/// (e) Each row against its host's ceiling: the share of the ceiling's req/s it reaches, and
+/// where its CPU per request goes. `None` when no ceiling ran.
+fn ceiling_table(rows: &[Row], core: &[CallRow]) -> Option<Table> {
+    let mut t = Table::new(&[
+        "tier",
+        "mode",
+        "engine",
+        "req/s",
+        "ceiling req/s",
+        "share of ceiling",
+        "CPU µs/req",
+        "host µs",
+        "core µs",
+        "boundary µs",
+        "host / core / boundary",
+    ]);
+    for r in rows.iter().filter(|r| !r.configuration.tier.is_ceiling()) {
+        let Some(ceiling) = ceiling_of(rows, r) else {
+            continue;
+        };
+        let (host, core_us, boundary) = split(r, ceiling, core);
+        let total = r.cpu_us_per_request;
+        let [tier, mode, engine] = label_cells(r);
+        t.rows.push(vec![
+            tier,
+            mode,
+            engine,
+            num(r.m.requests_per_sec),
+            format!(
+                "{} ({})",
+                num(ceiling.m.requests_per_sec),
+                ceiling.configuration.mode
+            ),
+            percent(r.m.requests_per_sec, ceiling.m.requests_per_sec),
+            num(total),
+            num(host),
+            num(core_us),
+            num(boundary),
+            format!(
+                "{} / {} / {}",
+                percent(host, total),
+                percent(core_us, total),
+                percent(boundary, total)
+            ),
+        ]);
+    }
+    (!t.rows.is_empty()).then_some(t)
+}
+
 /// Every table of a run, as Markdown with headings.
-pub fn tables_markdown(rows: &[Row]) -> String {
+pub fn tables_markdown(rows: &[Row], core: &[CallRow]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -332,6 +427,18 @@ pub fn tables_markdown(rows: &[Row]) -> String {
         "### Relative to tier-0 (x-factors)\n\n{}",
         relative_table(rows).to_markdown()
     );
+    if let Some(t) = ceiling_table(rows, core) {
+        let _ = writeln!(
+            out,
+            "### Share of the host's ceiling, and where each request's CPU goes\n\n\
+             A ceiling serves one precomputed PNG of the same size for every request: the most \
+             its host (express, or axum) serves here when the QR work is free. Host µs is the \
+             ceiling's CPU per request; core µs is `qr_core::png` per call, timed in-process in \
+             this run (tier-0: its JS encoder, all that is left); the boundary is the rest: \
+             getting to Rust and back (processes, pipes, Wasm copies, napi, nginx).\n\n{}",
+            t.to_markdown()
+        );
+    }
     if let Some(t) = engine_table(rows) {
         let _ = writeln!(
             out,
@@ -469,13 +576,70 @@ mod tests {
     }
 
     #[test]
+    fn rows_are_put_against_their_hosts_ceiling_with_the_same_engine() {
+        let single = |tier, engine| Configuration::new(tier, Mode::Single, Some(engine), None);
+        let mut rows = rows();
+        rows.extend([
+            // CPU per request: 2 s over the requests served.
+            Row::aggregate(
+                single(Tier::RustCeiling, Engine::Fast),
+                &[sample(8000.0, 100, 0)],
+            ),
+            Row::aggregate(
+                single(Tier::RustCeiling, Engine::Article),
+                &[sample(9000.0, 100, 0)],
+            ),
+            Row::aggregate(
+                cluster(Tier::NodeCeiling, Some(Engine::Article)),
+                &[sample(200.0, 50, 0)],
+            ),
+        ]);
+        let core = [CallRow {
+            median_us: 10_000.0,
+            error: None,
+            ..CallRow::failed("core", "fast", "test", String::new())
+        }];
+        let t = ceiling_table(&rows, &core).unwrap();
+        assert_eq!(t.rows.len(), 3, "ceilings get no row of their own");
+        // tier-0 (JS) against the Node ceiling with the article engine; its encoder is the rest.
+        assert_eq!(
+            t.rows[0][4..],
+            [
+                "200 (cluster)",
+                "50%",
+                "200000",
+                "40000",
+                "160000",
+                "-",
+                "20% / 80% / -"
+            ]
+        );
+        // tier-4 fast against the fast ceiling, in single mode though the row ran in cluster.
+        assert_eq!(
+            t.rows[2][4..],
+            [
+                "8000 (single)",
+                "50%",
+                "50000",
+                "20000",
+                "10000",
+                "20000",
+                "40% / 20% / 40%"
+            ]
+        );
+        // No core timing for article: the split says so rather than guessing.
+        assert_eq!(t.rows[1][8], "-");
+        assert!(ceiling_table(&rows[..3], &core).is_none());
+    }
+
+    #[test]
     fn failed_rows_are_listed_under_the_tables() {
         let mut rows = rows();
         rows.push(Row::failed(
             cluster(Tier::Tier1, Some(Engine::Fast)),
             "oha failed".into(),
         ));
-        let md = tables_markdown(&rows);
+        let md = tables_markdown(&rows, &[]);
         assert!(
             md.ends_with("\n- tier-1 cluster fast: oha failed\n"),
             "{md}"

@@ -20,6 +20,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use qr_harness::Server;
 
 pub use self::calls::run_calls;
+
+/// Rounds over the targets when an HTTP run times the core per call (capped at a few seconds).
+const CORE_ROUNDS: u32 = 200;
 use self::monitor::{Monitor, own_children_cpu_ticks, ticks_to_secs};
 use self::oha::{LoadResult, LoadSpec};
 use crate::cli::Args;
@@ -378,9 +381,12 @@ pub fn run_http(args: &Args, targets: Vec<String>, out: &Path) -> Result<Results
         rows.push(row);
     }
     progress.bar.finish_and_clear();
+    progress.log("timing the core per call, in-process, for the ceiling table");
+    let core = calls::core_calls(&engines, &ctx.targets, CORE_ROUNDS);
     Ok(Results {
         machine: machine::detect(Some(&oha)),
         config,
         rows,
+        core,
     })
 }

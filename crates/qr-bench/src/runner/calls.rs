@@ -71,7 +71,7 @@ fn node_calls(tiers: &[Tier], engines: &[Engine], rounds: u32) -> Result<Vec<Cal
     let names: Vec<String> = engines.iter().map(ToString::to_string).collect();
     let tiers: Vec<&str> = tiers
         .iter()
-        .filter(|t| t.is_node())
+        .filter(|t| t.is_node() && !t.is_ceiling())
         .map(|t| t.name())
         .collect();
     if tiers.is_empty() {
@@ -153,6 +153,18 @@ fn criterion_estimates(dir: &Path) -> Vec<CriterionRow> {
     rows
 }
 
+/// The core's row for each engine (a failure becomes a row with its error).
+pub fn core_calls(engines: &[Engine], targets: &[String], rounds: u32) -> Vec<CallRow> {
+    engines
+        .iter()
+        .map(|&engine| {
+            time_core(engine, targets, rounds).unwrap_or_else(|e| {
+                CallRow::failed("core", engine.name(), CORE_SOURCE, e.to_string())
+            })
+        })
+        .collect()
+}
+
 /// Runs `--calls`: the core per engine, then the Node tiers among `tiers` (tier-4 is a whole
 /// server, not a call boundary), then criterion's estimates in `<target>/criterion`.
 pub fn run_calls(
@@ -161,12 +173,7 @@ pub fn run_calls(
     targets: Vec<String>,
     rounds: u32,
 ) -> CallsResults {
-    let mut rows = Vec::new();
-    for &engine in engines {
-        rows.push(time_core(engine, &targets, rounds).unwrap_or_else(|e| {
-            CallRow::failed("core", engine.name(), CORE_SOURCE, e.to_string())
-        }));
-    }
+    let mut rows = core_calls(engines, &targets, rounds);
     match node_calls(tiers, engines, rounds) {
         Ok(node_rows) => rows.extend(node_rows),
         Err(e) => rows.push(CallRow::failed("node", "-", "", format!("{e:#}"))),
