@@ -212,6 +212,47 @@ mod tests {
     }
 
     #[test]
+    fn variants_and_ceilings_start_what_they_promise() {
+        let env = |spec: &ServerSpec, name: &str| {
+            spec.command()
+                .get_envs()
+                .find(|(key, _)| *key == name)
+                .and_then(|(_, value)| value.map(|v| v.to_str().unwrap().to_owned()))
+        };
+        let async_tier = ServerSpec::new(Tier::Tier3Async, Mode::Single);
+        assert_eq!(
+            env(&async_tier, "UV_THREADPOOL_SIZE"),
+            Some(cpus().to_string())
+        );
+        assert_eq!(
+            env(
+                &ServerSpec::new(Tier::Tier3, Mode::Single),
+                "UV_THREADPOOL_SIZE"
+            ),
+            None
+        );
+
+        let ceiling = ServerSpec::new(Tier::RustCeiling, Mode::Cluster);
+        assert_eq!(ceiling.command().get_program(), paths::qr_server());
+        assert_eq!(
+            args(&ceiling.command()),
+            ["--addr", "127.0.0.1:0", "--ceiling", CEILING_TEXT]
+        );
+        assert_eq!(ceiling.label(), "rust-ceiling");
+
+        let nginx = ServerSpec {
+            engine: Some(Engine::Fast),
+            ..ServerSpec::new(Tier::Tier4Nginx, Mode::Single)
+        };
+        assert_eq!(nginx.command().get_program(), paths::qr_nginx());
+        assert_eq!(
+            args(&nginx.command()),
+            ["--addr", "127.0.0.1:0", "--engine", "fast"]
+        );
+        assert!(nginx.required_outputs().contains(&paths::qr_server()));
+    }
+
+    #[test]
     fn every_tier_names_its_build_outputs() {
         for &tier in Tier::ALL {
             let outputs = ServerSpec::new(tier, Mode::Single).required_outputs();

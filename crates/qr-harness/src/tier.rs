@@ -220,6 +220,22 @@ mod tests {
     }
 
     #[test]
+    fn every_tier_has_a_host_and_that_host_a_ceiling() {
+        for &tier in Tier::ALL {
+            let ceiling = tier.ceiling();
+            assert!(
+                ceiling.is_ceiling() && ceiling.host() == tier.host(),
+                "{tier}"
+            );
+            assert_eq!(tier.is_node(), tier.host() == Host::Node, "{tier}");
+        }
+        assert_eq!(Tier::Tier4Nginx.ceiling(), Tier::RustCeiling);
+        assert_eq!(Tier::Tier3Async.ceiling(), Tier::NodeCeiling);
+        assert!(!Tier::Tier4Nginx.is_node() && Tier::Tier1Sidecar.is_node());
+        assert!(!Tier::Tier0.uses_rust_core() && Tier::NodeCeiling.uses_rust_core());
+    }
+
+    #[test]
     fn unknown_names_are_rejected_with_the_choices() {
         let err = "tier-5".parse::<Tier>().unwrap_err();
         assert_eq!(
