@@ -288,6 +288,53 @@ fn engine_table(rows: &[Row]) -> Option<Table> {
     (!t.rows.is_empty()).then_some(t)
 }
 
+/// (f) Each variant against the article's tier it improves on, same engine; in the same mode
+/// if that ran, else in the faster one (tier-3-async is one process against tier-3's cluster).
+fn variant_table(rows: &[Row]) -> Option<Table> {
+    let mut t = Table::new(&[
+        "variant",
+        "mode",
+        "engine",
+        "against",
+        "x req/s",
+        "x avg latency",
+        "x p99 latency",
+        "x avg response",
+        "x RSS max",
+        "x PSS max",
+        "x CPU/req",
+    ]);
+    for r in rows {
+        let c = &r.configuration;
+        let Some(base_tier) = c.tier.variant_of() else {
+            continue;
+        };
+        let candidates = || {
+            rows.iter().filter(move |o| {
+                o.configuration.tier == base_tier
+                    && o.configuration.engine == c.engine
+                    && o.error.is_none()
+            })
+        };
+        let Some(base) = candidates()
+            .find(|o| o.configuration.mode == c.mode)
+            .or_else(|| {
+                candidates().max_by(|a, b| a.m.requests_per_sec.total_cmp(&b.m.requests_per_sec))
+            })
+        else {
+            continue;
+        };
+        let [tier, mode, engine] = label_cells(r);
+        let against = format!("{} {}", base.configuration.tier, base.configuration.mode);
+        t.rows.push(vec![tier, mode, engine, against]);
+        t.rows
+            .last_mut()
+            .expect("just pushed")
+            .extend(factors(r, base));
+    }
+    (!t.rows.is_empty()).then_some(t)
+}
+
 /// (d) Fixed-rate latency percentiles; `None` without `--rate` or `--latency`.
 fn fixed_rate_table(rows: &[Row]) -> Option<Table> {
     let mut t = Table::new(&[
@@ -427,6 +474,13 @@ pub fn tables_markdown(rows: &[Row], core: &[CallRow]) -> String {
         "### Relative to tier-0 (x-factors)\n\n{}",
         relative_table(rows).to_markdown()
     );
+    if let Some(t) = variant_table(rows) {
+        let _ = writeln!(
+            out,
+            "### What each variant buys over the article's tier (x-factors)\n\n{}",
+            t.to_markdown()
+        );
+    }
     if let Some(t) = ceiling_table(rows, core) {
         let _ = writeln!(
             out,
@@ -630,6 +684,39 @@ mod tests {
         // No core timing for article: the split says so rather than guessing.
         assert_eq!(t.rows[1][8], "-");
         assert!(ceiling_table(&rows[..3], &core).is_none());
+    }
+
+    #[test]
+    fn variants_are_put_against_the_tier_they_improve() {
+        let single = |tier, engine| Configuration::new(tier, Mode::Single, Some(engine), None);
+        let mut rows = rows();
+        rows.extend([
+            Row::aggregate(
+                single(Tier::Tier4Nginx, Engine::Article),
+                &[sample(200.0, 10, 0)],
+            ),
+            Row::aggregate(
+                single(Tier::Tier3Async, Engine::Fast),
+                &[sample(90.0, 10, 0)],
+            ),
+        ]);
+        let t = variant_table(&rows).unwrap();
+        assert_eq!(
+            t.rows.len(),
+            1,
+            "tier-3-async has no tier-3 to compare with"
+        );
+        assert_eq!(
+            t.rows[0][..5],
+            [
+                "tier-4-nginx",
+                "single",
+                "article",
+                "tier-4 cluster",
+                "0.50x"
+            ]
+        );
+        assert!(variant_table(&rows[..3]).is_none());
     }
 
     #[test]

@@ -105,6 +105,17 @@ impl Tier {
         matches!(self, Tier::NodeCeiling | Tier::RustCeiling)
     }
 
+    /// The article's tier that this variant improves on (`None` for the article's own tiers
+    /// and the ceilings).
+    pub fn variant_of(self) -> Option<Tier> {
+        match self {
+            Tier::Tier1Sidecar => Some(Tier::Tier1),
+            Tier::Tier3Async => Some(Tier::Tier3),
+            Tier::Tier4Nginx => Some(Tier::Tier4),
+            _ => None,
+        }
+    }
+
     /// The ceiling of this tier's host.
     pub fn ceiling(self) -> Tier {
         match self.host() {
@@ -233,6 +244,8 @@ mod tests {
         assert_eq!(Tier::Tier3Async.ceiling(), Tier::NodeCeiling);
         assert!(!Tier::Tier4Nginx.is_node() && Tier::Tier1Sidecar.is_node());
         assert!(!Tier::Tier0.uses_rust_core() && Tier::NodeCeiling.uses_rust_core());
+        assert_eq!(Tier::Tier1Sidecar.variant_of(), Some(Tier::Tier1));
+        assert_eq!(Tier::Tier1.variant_of(), None);
     }
 
     #[test]
