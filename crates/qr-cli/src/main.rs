@@ -5,6 +5,11 @@
 //! generation failure (the core's one-line message on stderr), 2 usage error (clap's message and
 //! the usage on stderr).
 //!
+//! `qr-cli [--engine E] --serve` is the sidecar of tier-1-sidecar: one long-lived process that
+//! answers length-prefixed request frames on stdin with response frames on stdout ([`qr_cli::serve`];
+//! the protocol is in README.md). It exits 0 once stdin closes and every request read is answered,
+//! 1 on a malformed frame or a failed read or write (one line on stderr), 2 on a usage error.
+//!
 //! The arguments are parsed by clap (derive). The Node host spawns this binary once per request, so
 //! its start-up is on the hot path: measured against the hand-written parser it replaced and
 //! against lexopt, clap adds about 35 µs (3%) to each spawn, about 1% of a tier-1 request, which is
@@ -13,8 +18,10 @@
 use std::ffi::OsString;
 use std::io::{self, Read, Write};
 use std::process::ExitCode;
+use std::thread;
 
 use clap::Parser;
+use qr_cli::serve::serve;
 use qr_core::{Engine, MAX_TEXT_BYTES, Options};
 
 /// The command line. Two positionals because `-` means stdin before `--` and the text `-` after it.
@@ -23,7 +30,7 @@ use qr_core::{Engine, MAX_TEXT_BYTES, Options};
     name = "qr-cli",
     version,
     about = "Writes the PNG of the QR code of TEXT (or of all of stdin) to stdout.",
-    override_usage = "qr-cli [--engine ENGINE] [--] TEXT\n       qr-cli [--engine ENGINE] -",
+    override_usage = "qr-cli [--engine ENGINE] [--] TEXT\n       qr-cli [--engine ENGINE] -\n       qr-cli [--engine ENGINE] --serve",
     after_help = after_help(),
 )]
 struct Cli {
@@ -31,11 +38,15 @@ struct Cli {
     #[arg(long, value_name = "ENGINE", default_value_t = Engine::default())]
     engine: Engine,
 
+    /// Serve length-prefixed requests on stdin until it closes (the tier-1-sidecar protocol)
+    #[arg(long, conflicts_with_all = ["text", "after_dashes"])]
+    serve: bool,
+
     /// The text to encode, or - to read it from stdin; text that starts with '-' goes after --
     #[arg(
         value_name = "TEXT",
         value_parser = clap::value_parser!(OsString),
-        required_unless_present = "after_dashes",
+        required_unless_present_any = ["after_dashes", "serve"],
         conflicts_with = "after_dashes"
     )]
     text: Option<OsString>,
@@ -57,8 +68,11 @@ fn after_help() -> String {
 
 Exit status:
   0  the PNG was written to stdout
-  1  invalid text or generation failure (one line on stderr)
+  1  invalid text or generation failure (one line on stderr);
+     with --serve: a malformed frame on stdin, or a failed read or write
   2  usage error
+
+--serve answers frames until stdin closes, then exits 0 (the protocol: qr-cli's README.md).
 
 Examples:
   qr-cli 'https://example.com' > example.png
@@ -66,16 +80,20 @@ Examples:
     )
 }
 
-/// Where the text comes from.
+/// What to do: one text (from an argument or stdin), or serve frames.
 #[derive(Debug, PartialEq, Eq)]
 enum Source {
     Arg(OsString),
     Stdin,
+    Serve,
 }
 
 impl Cli {
     /// The source of the text: `-` is stdin unless it came after `--`.
     fn source(self) -> Source {
+        if self.serve {
+            return Source::Serve;
+        }
         match (self.text, self.after_dashes) {
             (_, Some(text)) => Source::Arg(text),
             (Some(text), None) if text == "-" => Source::Stdin,
@@ -86,8 +104,8 @@ impl Cli {
     }
 }
 
-/// Reads the text, checks it with the contract's rule, renders it and writes the PNG; `Err` is the
-/// one-line message for stderr.
+/// Reads the text, checks it with the contract's rule, renders it and writes the PNG (or serves
+/// frames until stdin closes); `Err` is the one-line message for stderr.
 fn run(engine: Engine, source: Source) -> Result<(), String> {
     let bytes = match source {
         Source::Arg(arg) => arg.into_encoded_bytes(),
@@ -100,6 +118,11 @@ fn run(engine: Engine, source: Source) -> Result<(), String> {
                 .read_to_end(&mut bytes)
                 .map_err(|err| format!("failed to read stdin: {err}"))?;
             bytes
+        }
+        Source::Serve => {
+            let threads = thread::available_parallelism().map_or(1, usize::from);
+            return serve(engine, threads, io::stdin(), io::stdout())
+                .map_err(|err| err.to_string());
         }
     };
     let text = qr_core::text(&bytes).map_err(|err| err.to_string())?;
@@ -157,6 +180,25 @@ mod tests {
         assert_eq!(parse(&["--", "--"]).unwrap(), text("--"));
         assert_eq!(parse(&[""]).unwrap(), text(""));
         assert_eq!(parse(&["-"]).unwrap(), (Engine::default(), Source::Stdin));
+    }
+
+    #[test]
+    fn serve_flag() {
+        assert_eq!(
+            parse(&["--serve"]).unwrap(),
+            (Engine::default(), Source::Serve)
+        );
+        assert_eq!(
+            parse(&["--engine", "fast", "--serve"]).unwrap(),
+            (Engine::Fast, Source::Serve)
+        );
+        for args in [
+            &["--serve", "x"][..],
+            &["--serve", "-"],
+            &["--serve", "--", "x"],
+        ] {
+            assert_eq!(parse(args).unwrap_err().exit_code(), 2, "{args:?}");
+        }
     }
 
     #[test]

@@ -7,8 +7,7 @@ use std::process::{Command, Output, Stdio};
 use qr_core::{Engine, Options};
 
 const TARGETS: &str = include_str!("../../../bench/targets.txt");
-const USAGE: &str =
-    "Usage: qr-cli [--engine ENGINE] [--] TEXT\n       qr-cli [--engine ENGINE] -\n";
+const USAGE: &str = "Usage: qr-cli [--engine ENGINE] [--] TEXT\n       qr-cli [--engine ENGINE] -\n       qr-cli [--engine ENGINE] --serve\n";
 
 /// Runs the binary with `args`, feeding `stdin` (or nothing) and collecting its output.
 fn qr_cli<A: AsRef<OsStr>>(args: &[A], stdin: Option<&[u8]>) -> Output {
