@@ -4,7 +4,6 @@
 
 mod query;
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::sync::Arc;
@@ -21,7 +20,8 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use qr_core::{Engine, Options, QrError};
-use tokio::net::TcpListener;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
 pub use query::{TextError, text_param};
@@ -126,7 +126,7 @@ impl IntoResponse for AppError {
             AppError::BadTarget => {
                 "request target must be printable ASCII (percent-encode the text)".to_owned()
             }
-            AppError::Busy => "server is busy".to_owned(),
+            AppError::Busy => BUSY_BODY.to_owned(),
         };
         // A `String` body is `text/plain; charset=utf-8`.
         (status, body).into_response()
@@ -172,14 +172,22 @@ async fn not_found() -> Response {
     (StatusCode::NOT_FOUND, "not found").into_response()
 }
 
-/// How connections are served.
+/// The most connections [`ServeConfig::max_connections`] takes (tokio's semaphore holds no more).
+pub const MAX_CONNECTIONS: usize = Semaphore::MAX_PERMITS;
+
+/// The longest [`ServeConfig::header_read_timeout`]: hyper adds it to the current instant, which
+/// an absurd value would overflow.
+pub const MAX_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// How connections are served. [`serve`] clamps values out of range into it.
 #[derive(Debug, Clone, Copy)]
 pub struct ServeConfig {
-    /// Time a client has to send a request's head; the connection is closed after it.
+    /// Time a client has to send a request's head; the connection is closed after it. At most
+    /// [`MAX_HEADER_READ_TIMEOUT`].
     pub header_read_timeout: Duration,
     /// Time in-flight connections get to finish once shutdown starts.
     pub shutdown_grace: Duration,
-    /// Connections served at once; one more gets a 503 and is closed.
+    /// Connections served at once, 1 to [`MAX_CONNECTIONS`]; one more gets a 503 and is closed.
     pub max_connections: usize,
 }
 
@@ -193,6 +201,37 @@ impl Default for ServeConfig {
     }
 }
 
+/// Connections past the bound being answered 503 at once; one more is closed without an answer,
+/// so a flood costs a bounded number of tasks and file descriptors.
+pub const MAX_TURNING_AWAY: usize = 256;
+
+/// How long a turned-away connection may take to get its 503 and close.
+const TURN_AWAY_TIME: Duration = Duration::from_secs(1);
+
+/// What the client of a turned-away connection may still send before it is closed (its head).
+const TURN_AWAY_DRAIN_BYTES: usize = 64 * 1024;
+
+/// The body of every 503.
+const BUSY_BODY: &str = "server is busy";
+
+/// The 503 a connection past the bound gets, written before its request is read (the same
+/// status, type and body as [`AppError::Busy`]'s; a unit test holds them together).
+const BUSY_RESPONSE: &str = concat!(
+    "HTTP/1.1 503 Service Unavailable\r\n",
+    "content-type: text/plain; charset=utf-8\r\n",
+    "content-length: 14\r\n",
+    "connection: close\r\n",
+    "\r\n",
+    "server is busy",
+);
+
+/// What a [`serve`] run did, for its caller's last log line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Served {
+    /// Connections answered 503 (or closed, past [`MAX_TURNING_AWAY`]) because the bound was full.
+    pub turned_away: u64,
+}
+
 /// Serves `router` on `listener` over HTTP/1.1 until `shutdown` resolves, then stops accepting and
 /// waits for the connections in flight (at most `config.shutdown_grace`).
 ///
@@ -202,18 +241,16 @@ pub async fn serve(
     router: Router,
     config: ServeConfig,
     shutdown: impl Future<Output = ()>,
-) -> io::Result<()> {
+) -> io::Result<Served> {
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
-        .header_read_timeout(config.header_read_timeout)
+        .header_read_timeout(config.header_read_timeout.min(MAX_HEADER_READ_TIMEOUT))
         .max_header_size(MAX_HEAD_BYTES);
-    // A connection past the bound is read, answered 503 and closed.
-    let mut turn_away = http.clone();
-    turn_away.keep_alive(false);
-    let busy = hyper::service::service_fn(|_request| async {
-        Ok::<_, Infallible>(AppError::Busy.into_response())
-    });
-    let open = Arc::new(Semaphore::new(config.max_connections));
+    let turning_away = Arc::new(Semaphore::new(MAX_TURNING_AWAY));
+    let mut served = Served::default();
+    let open = Arc::new(Semaphore::new(
+        config.max_connections.clamp(1, MAX_CONNECTIONS),
+    ));
     let graceful = GracefulShutdown::new();
     let service = TowerToHyperService::new(router);
     tokio::pin!(shutdown);
@@ -242,21 +279,45 @@ pub async fn serve(
                 });
             }
             Err(_) => {
-                let connection = graceful.watch(turn_away.serve_connection(io, busy));
-                tokio::spawn(async move {
-                    let _ = connection.await;
-                });
+                served.turned_away += 1;
+                // Past MAX_TURNING_AWAY the stream is dropped here: closed without an answer.
+                if let Ok(permit) = turning_away.clone().try_acquire_owned() {
+                    tokio::spawn(async move {
+                        turn_away(io.into_inner()).await;
+                        drop(permit);
+                    });
+                }
             }
         }
     }
     drop(listener);
     match tokio::time::timeout(config.shutdown_grace, graceful.shutdown()).await {
-        Ok(()) => Ok(()),
+        Ok(()) => Ok(served),
         Err(_) => Err(io::Error::new(
             io::ErrorKind::TimedOut,
             "connections still open when the shutdown grace period ended",
         )),
     }
+}
+
+/// Answers a connection past the bound: the 503 at once, without waiting for its request, then
+/// a lingering close (what the client sent is read and dropped, so closing does not reset the
+/// connection before the client reads the 503), all within [`TURN_AWAY_TIME`].
+async fn turn_away(mut stream: TcpStream) {
+    let answer = async {
+        stream.write_all(BUSY_RESPONSE.as_bytes()).await?;
+        stream.shutdown().await?;
+        let mut sink = [0; 4096];
+        let mut drained = 0;
+        while drained < TURN_AWAY_DRAIN_BYTES {
+            match stream.read(&mut sink).await? {
+                0 => break,
+                n => drained += n,
+            }
+        }
+        io::Result::Ok(())
+    };
+    let _ = tokio::time::timeout(TURN_AWAY_TIME, answer).await;
 }
 
 #[cfg(test)]
@@ -296,6 +357,18 @@ mod tests {
             (AppError::Text(TextError::NotOnce), "notOnce"),
         ] {
             let reply = contract.error(key);
+            if key == "busy" {
+                let raw = format!(
+                    "HTTP/1.1 503 Service Unavailable\r\ncontent-type: {}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{}",
+                    plain.as_deref().unwrap(),
+                    reply.body.len(),
+                    reply.body
+                );
+                assert_eq!(
+                    BUSY_RESPONSE, raw,
+                    "the raw 503 of a turned-away connection"
+                );
+            }
             let status = StatusCode::from_u16(reply.status).unwrap();
             assert_eq!(
                 answer(error).await,

@@ -21,13 +21,11 @@ use qr_server::{
 /// Where the server listens unless `--addr` says otherwise.
 const DEFAULT_ADDR: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 42069);
 
-/// The most `--max-connections` takes: `serve` counts connections with a tokio semaphore, which
-/// cannot hold more permits (and panics if asked to).
-const MAX_CONNECTIONS: usize = tokio::sync::Semaphore::MAX_PERMITS;
+/// The most `--max-connections` takes.
+const MAX_CONNECTIONS: usize = qr_server::MAX_CONNECTIONS;
 
-/// The longest `--header-read-timeout-ms` (one day): hyper adds the timeout to the current
-/// instant, so an absurd value would overflow there.
-const MAX_HEADER_READ_TIMEOUT_MS: u64 = 24 * 60 * 60 * 1000;
+/// The longest `--header-read-timeout-ms` (one day).
+const MAX_HEADER_READ_TIMEOUT_MS: u64 = qr_server::MAX_HEADER_READ_TIMEOUT.as_millis() as u64;
 
 /// The command line.
 #[derive(Debug, Parser)]
@@ -133,7 +131,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     stdout.flush()?;
     drop(stdout);
     let config = ServeConfig {
-        max_connections: cli.max_connections,
+        max_connections: connection_bound(cli.max_connections, raise_open_file_limit()),
         header_read_timeout: Duration::from_millis(cli.header_read_timeout_ms),
         ..ServeConfig::default()
     };
@@ -144,8 +142,69 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         ),
         None => app(cli.engine),
     };
-    serve(listener, router, config, shutdown).await?;
+    let served = serve(listener, router, config, shutdown).await?;
+    if served.turned_away > 0 {
+        eprintln!(
+            "qr-server: turned away {} connection(s) past the bound of {}",
+            served.turned_away, config.max_connections
+        );
+    }
     Ok(())
+}
+
+/// File descriptors kept for what is not a served connection: the listener, the runtime, and the
+/// connections being turned away.
+const RESERVED_FDS: u64 = 64 + qr_server::MAX_TURNING_AWAY as u64;
+
+/// Raises the soft limit on open files to the hard limit, as Node does at start (the common soft
+/// limit, 1,024, is the default connection bound itself), and returns the new soft limit.
+#[cfg(unix)]
+fn raise_open_file_limit() -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write the struct passed by pointer.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return u64::MAX;
+        }
+        if limit.rlim_cur < limit.rlim_max {
+            let raised = libc::rlimit {
+                rlim_cur: limit.rlim_max,
+                ..limit
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                limit = raised;
+            }
+        }
+    }
+    #[allow(
+        clippy::unnecessary_cast,
+        reason = "rlim_t is u64 on Linux, not everywhere"
+    )]
+    let soft = limit.rlim_cur as u64;
+    soft
+}
+
+#[cfg(not(unix))]
+fn raise_open_file_limit() -> u64 {
+    u64::MAX
+}
+
+/// `wanted`, lowered (with one line on stderr) so that every connection it allows can get a
+/// file descriptor under `open_files`.
+fn connection_bound(wanted: usize, open_files: u64) -> usize {
+    let fits = usize::try_from(open_files.saturating_sub(RESERVED_FDS)).unwrap_or(usize::MAX);
+    if wanted <= fits {
+        return wanted;
+    }
+    let bound = fits.max(1);
+    eprintln!(
+        "qr-server: --max-connections {wanted} needs more open files than the limit ({open_files}) \
+         allows: serving at most {bound} connections"
+    );
+    bound
 }
 
 /// Resolves on the first SIGINT or SIGTERM (the handlers are installed before this returns); a
@@ -201,6 +260,18 @@ fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_connection_bound_fits_the_open_file_limit() {
+        assert_eq!(connection_bound(1024, 1_048_576), 1024);
+        assert_eq!(connection_bound(1024, 1024), 1024 - RESERVED_FDS as usize);
+        assert_eq!(connection_bound(10, 3), 1, "at least one connection");
+        assert_eq!(connection_bound(1_000_000, u64::MAX), 1_000_000, "RLIM_INFINITY");
+        // The limit is raised where it can be, and never lowered.
+        let raised = raise_open_file_limit();
+        assert!(raised >= 1024, "{raised}");
+        assert_eq!(raise_open_file_limit(), raised);
+    }
 
     fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
         Cli::try_parse_from(std::iter::once("qr-server").chain(args.iter().copied()))

@@ -314,3 +314,50 @@ fn an_address_in_use_is_exit_1() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot listen on"));
     assert!(output.stdout.is_empty(), "no ready line");
 }
+
+/// Under a hard open-file limit too low for the bound, the server says so and serves a lower
+/// bound instead of failing later with EMFILE; it still serves, and says how many it turned away.
+#[cfg(unix)]
+#[test]
+fn a_low_open_file_limit_lowers_the_bound_with_one_line() {
+    let mut child = Command::new("sh")
+        .args([
+            "-c",
+            "ulimit -n 400 && exec \"$0\" --addr 127.0.0.1:0",
+            env!("CARGO_BIN_EXE_qr-server"),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr: SocketAddr = line
+        .trim_end()
+        .strip_prefix("listening on http://")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        decode(&send(addr, &request("GET", "/qrcode?text=hi")).body),
+        b"hi"
+    );
+    signal(&child, "TERM");
+    assert!(child.wait().unwrap().success());
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(
+        stderr.contains(
+            "--max-connections 1024 needs more open files than the limit (400) allows: serving at most 80 connections"
+        ),
+        "{stderr}"
+    );
+}

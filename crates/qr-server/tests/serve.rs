@@ -52,6 +52,37 @@ fn a_connection_past_the_bound_gets_a_503_and_is_closed() {
     server.stop().unwrap();
 }
 
+#[test]
+fn silent_connections_past_the_bound_get_their_503_at_once_are_closed_and_counted() {
+    let config = ServeConfig {
+        max_connections: 1,
+        ..ServeConfig::default()
+    };
+    let server = TestServer::start(default_app(), config);
+    let first = TcpStream::connect(server.addr).unwrap();
+    // Wait until the first connection holds the one place: a second one is then turned away.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while send(server.addr, &request("GET", "/qrcode?text=x")).status != 503 {
+        assert!(Instant::now() < deadline, "the bound never filled");
+    }
+    // Many connections that never send a byte: each gets the 503 without a request and is
+    // closed long before the header-read timeout (10 s), none is left waiting.
+    let started = Instant::now();
+    let silent: Vec<TcpStream> = (0..50)
+        .map(|_| TcpStream::connect(server.addr).unwrap())
+        .collect();
+    for stream in silent {
+        let (bytes, closed_after) = wait_for_close(stream, started);
+        let head = String::from_utf8_lossy(&bytes);
+        assert!(head.starts_with("HTTP/1.1 503 "), "{head}");
+        assert!(head.ends_with("\r\n\r\nserver is busy"), "{head}");
+        assert!(closed_after < Duration::from_secs(5), "{closed_after:?}");
+    }
+    drop(first);
+    let served = server.stop().unwrap();
+    assert!(served.turned_away >= 51, "{served:?}");
+}
+
 /// Reads until the server closes the connection, returning what it sent and when it closed.
 fn wait_for_close(mut stream: TcpStream, started: Instant) -> (Vec<u8>, Duration) {
     stream
@@ -192,4 +223,31 @@ fn shutdown_gives_up_after_the_grace_period() {
         .stop()
         .expect_err("a request outlived the grace period");
     assert_eq!(err.kind(), ErrorKind::TimedOut);
+}
+
+#[test]
+fn absurd_config_values_are_clamped_not_a_panic() {
+    let config = ServeConfig {
+        max_connections: usize::MAX,
+        header_read_timeout: Duration::MAX,
+        ..ServeConfig::default()
+    };
+    let server = TestServer::start(default_app(), config);
+    let reply = send(server.addr, &request("GET", "/qrcode?text=clamped"));
+    assert_eq!(decode(&reply.body), b"clamped");
+    server.stop().unwrap();
+    let server = TestServer::start(
+        default_app(),
+        ServeConfig {
+            max_connections: 0,
+            ..ServeConfig::default()
+        },
+    );
+    let reply = send(server.addr, &request("GET", "/qrcode?text=one"));
+    assert_eq!(
+        decode(&reply.body),
+        b"one",
+        "0 means 1, not a server that serves none"
+    );
+    server.stop().unwrap();
 }

@@ -10,7 +10,7 @@ use std::thread::JoinHandle;
 use axum::Router;
 use qr_core::{Engine, Options};
 use qr_harness::http::{self, Response};
-use qr_server::{ServeConfig, app, serve};
+use qr_server::{ServeConfig, Served, app, serve};
 
 /// The router every test serves.
 pub fn default_app() -> Router {
@@ -56,7 +56,7 @@ pub fn send(addr: SocketAddr, raw: &[u8]) -> Response {
 pub struct TestServer {
     pub addr: SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<JoinHandle<io::Result<()>>>,
+    thread: Option<JoinHandle<io::Result<Served>>>,
 }
 
 impl TestServer {
@@ -86,7 +86,7 @@ impl TestServer {
     }
 
     /// Starts the graceful shutdown and returns the `serve` result once it ends.
-    pub fn stop(mut self) -> io::Result<()> {
+    pub fn stop(mut self) -> io::Result<Served> {
         let _ = self.stop.take().unwrap().send(());
         self.thread
             .take()
