@@ -49,9 +49,9 @@ pub struct PngWriter {
     deflater: Deflater,
     rows: Vec<u8>,
     repeats: Vec<u16>,
-    /// For `expand.0` pixels per module: 8 modules (bit 0 = leftmost, 1 = white) -> their
-    /// pixels, leftmost in the highest bits.
-    expand: (usize, Vec<u64>),
+    /// `expand[scale]`: the [`expand_table`] of `scale` pixels per module, built on first use
+    /// (each version has its own scale, and texts come in any order).
+    expand: Vec<Vec<u64>>,
 }
 
 /// CRC-32 tables for slicing by 4: `CRC_TABLES[k][b]` is the CRC of byte b followed by k zeros.
@@ -141,8 +141,11 @@ impl PngWriter {
         self.rows.clear();
         self.repeats.clear();
         self.push_quiet_rows(stride, QUIET * scale);
-        if self.expand.0 != scale || self.expand.1.len() != 256 {
-            self.expand = (scale, expand_table(scale));
+        if self.expand.len() <= scale {
+            self.expand.resize_with(scale + 1, Vec::new);
+        }
+        if self.expand[scale].is_empty() {
+            self.expand[scale] = expand_table(scale);
         }
         let all = if modules >= 128 {
             u128::MAX
@@ -169,7 +172,7 @@ impl PngWriter {
     /// `scale` pixels wide, repeated `scale` times.
     #[inline]
     fn push_module_row(&mut self, white: u128, modules: usize, scale: usize) {
-        let expand = &self.expand.1;
+        let expand = &self.expand[scale];
         self.rows.push(FILTER_NONE);
         let mut acc: u128 = 0;
         let mut bits = 0;
@@ -206,13 +209,14 @@ impl PngWriter {
                 s += u64::from(x);
                 w += s;
             }
-            let modulus = u64::from(ADLER_MOD);
-            let (s, w) = ((s % modulus) as u32, (w % modulus) as u32);
-            let len = stride as u32 % ADLER_MOD;
-            for _ in 0..reps {
-                b = (b + len * a + w) % ADLER_MOD;
-                a = (a + s) % ADLER_MOD;
-            }
+            // k copies: a += k S, b += k (L a + W) + L S k (k - 1) / 2.
+            let m = u64::from(ADLER_MOD);
+            let k = u64::from(reps);
+            let (s, w, len) = (s % m, w % m, stride as u64 % m);
+            let pairs = k * k.saturating_sub(1) / 2 % m;
+            b = ((u64::from(b) + k * ((len * u64::from(a) + w) % m) + len * s % m * pairs) % m)
+                as u32;
+            a = ((u64::from(a) + k * s) % m) as u32;
         }
         b << 16 | a
     }
@@ -268,6 +272,22 @@ mod tests {
         assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
         assert_eq!(crc32(b"IEND"), 0xAE42_6082);
         assert_eq!(crc32(b""), 0);
+    }
+
+    #[test]
+    fn adler32_from_distinct_scanlines_is_that_of_the_raw_image_data() {
+        let mut writer = PngWriter::default();
+        for text in ["a", &"x".repeat(100), &"é".repeat(256)] {
+            let symbol = crate::fast::symbol::encode(text.as_bytes(), None).unwrap();
+            let raw = writer.raw(&symbol);
+            let (_, stride) = writer.scanlines(&symbol);
+            let (mut a, mut b) = (1u32, 0u32);
+            for &x in &raw {
+                a = (a + u32::from(x)) % ADLER_MOD;
+                b = (b + a) % ADLER_MOD;
+            }
+            assert_eq!(writer.adler32(stride), b << 16 | a, "text {text:?}");
+        }
     }
 
     #[test]
