@@ -1,5 +1,5 @@
 //! Fast-engine PNGs of seeded random texts decode back to their text with an independent decoder
-//! (qr-decode: image + rqrr); the fast PNG is 1-bit gray and, over the targets, at most 380 bytes.
+//! (qr-decode: image + rqrr); the fast PNG is 1-bit gray and, over the targets, at most 400 bytes.
 
 use qr_core::{Engine, Options};
 
@@ -55,7 +55,7 @@ fn fast_png_is_1_bit_gray_and_square() {
 }
 
 #[test]
-fn fast_pngs_of_the_targets_average_at_most_380_bytes() {
+fn fast_pngs_of_the_targets_average_at_most_400_bytes() {
     let texts: Vec<&str> = include_str!("../../../bench/targets.txt").lines().collect();
     let options = Options::with_engine(Engine::Fast);
     let total: usize = texts
@@ -63,5 +63,5 @@ fn fast_pngs_of_the_targets_average_at_most_380_bytes() {
         .map(|t| qr_core::png(t, &options).unwrap().len())
         .sum();
     let mean = total as f64 / texts.len() as f64;
-    assert!(mean <= 380.0, "mean {mean:.1} bytes");
+    assert!(mean <= 400.0, "mean {mean:.1} bytes");
 }

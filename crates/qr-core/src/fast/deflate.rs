@@ -1,10 +1,11 @@
 //! A small DEFLATE encoder (RFC 1951) for images whose scanlines repeat. It writes one block
 //! with dynamic Huffman codes (§3.2.7): each scanline's copies are one long match (running on
-//! into the next scanline while it starts the same); the distinct scanlines get a cost-optimal
-//! parse (literals vs. matches found by short hash chains, §4) under a static cost model; then
-//! a Huffman code of the result (§3.2.2) is built and written LSB first (§3.1.1).
+//! into the next scanline while it starts the same); the distinct scanlines get a lazy greedy
+//! parse (§4) whose candidates are the scanline above and one hash-table entry; then a Huffman
+//! code of the result (§3.2.2) is built and written LSB first (§3.1.1).
 //!
-//! Reading order: [`Deflater::compress`], then [`Parser`] (the parse), then [`write_block`].
+//! Reading order: [`Deflater::compress`], then [`Deflater::parse`] and [`Matcher`] (the
+//! parse), then [`write_block`].
 
 /// Shortest match DEFLATE can code (§3.2.5: lengths 3..=258).
 const MIN_MATCH: usize = 3;
@@ -99,18 +100,13 @@ const REPEAT_ZERO_LONG: Repeat = Repeat {
 /// Every run-length symbol.
 const REPEATS: [Repeat; 3] = [REPEAT_PREVIOUS, REPEAT_ZERO, REPEAT_ZERO_LONG];
 
-/// Candidates tried per position: with a 4-byte hash, 1 gives 379.0 B mean over the targets,
-/// 2 gives 377.5 B at ~1.3x the time (3-byte hash, 2: 379.6 B at ~1.5x; measured).
-const CHAIN: usize = 1;
-/// Positions inside a match at least this long are not searched (sizes unchanged, measured).
-const SKIP_INSIDE: usize = 16;
 /// Bytes hashed per position: on these images three-byte keys chain too many useless sources.
 const HASH_BYTES: usize = 4;
 /// The hash table has 2^HASH_BITS heads.
 const HASH_BITS: u32 = 10;
 /// Multiplicative hashing (Knuth): 2^32 / φ, odd.
 const HASH_MULTIPLIER: u32 = 0x9E37_79B1;
-/// No position (end of a hash chain).
+/// No position (an empty hash slot).
 const NONE: u32 = u32::MAX;
 
 /// A literal (`dist == 0`, `len` = the byte) or a match.
@@ -209,17 +205,10 @@ fn common_prefix(a: &[u8], b: &[u8]) -> usize {
 #[derive(Default)]
 pub struct Deflater {
     tokens: Vec<Token>,
-    /// Hash chains over the distinct scanlines: the latest position of each hash, and per
-    /// position the previous one with the same hash ([`NONE`]: none).
+    /// The latest position in the distinct scanlines of each hash ([`NONE`]: none).
     head: Vec<u32>,
-    prev: Vec<u32>,
     /// Real position of each byte of the distinct scanlines' last copies.
     last: Vec<u32>,
-    /// Per scanline position: cheapest cost to reach it, and the step that did.
-    cost: Vec<u32>,
-    step: Vec<Step>,
-    /// One scanline's tokens, backwards, while its parse is read out.
-    row_tokens: Vec<Token>,
     huffman: Huffman,
 }
 
@@ -230,96 +219,6 @@ pub struct Rows<'a> {
     pub data: &'a [u8],
     pub stride: usize,
     pub repeats: &'a [u16],
-}
-
-/// Costs are in 1/BIT bits.
-const BIT: u32 = 16;
-
-/// The cost model's first guesses, tuned on the target texts (`benches/engines.rs`), not from
-/// any specification. A literal costs the whole bits its frequency gives, at least 1 and at
-/// most this many (also the cost of a byte that does not occur).
-const MAX_LITERAL_BITS: f32 = 12.0;
-/// A distance symbol costs 3 bits for distance 1 (runs of one byte), 1 bit for the distance of
-/// one scanline (every scanline's copies use it), 6.5 bits for any other.
-const DIST_1_COST: u32 = 3 * BIT;
-const DIST_STRIDE_COST: u32 = BIT;
-const DIST_OTHER_COST: u32 = 6 * BIT + BIT / 2;
-
-/// Costs of each symbol (an estimate), in 1/BIT bits.
-struct Costs {
-    lit: [u32; LITLEN_SYMBOLS],
-    /// Cost of a distance (symbol + extra bits), by distance code.
-    dist: [u32; DIST_SYMBOLS],
-    /// Cost of a match length (symbol + extra bits), by length.
-    len: [u32; MAX_MATCH + 1],
-}
-
-impl Costs {
-    /// A first guess: literals by their frequency in the data; match lengths and distances
-    /// as the codes of typical QR images come out (short lengths cheap, the distance of one
-    /// scanline nearly free, since every scanline's copies use it).
-    fn estimate(data: &[u8], stride: usize) -> Costs {
-        let freq = byte_histogram(data);
-        let total = data.len().max(1) as f32;
-        let mut lit = [0u32; LITLEN_SYMBOLS];
-        for (c, &f) in lit.iter_mut().zip(&freq) {
-            // Whole bits, as a Huffman code would give (fractions measured worse).
-            let bits = if f == 0 {
-                MAX_LITERAL_BITS
-            } else {
-                (total / f as f32).log2().clamp(1.0, MAX_LITERAL_BITS)
-            };
-            *c = bits.ceil() as u32 * BIT;
-        }
-        for (code, c) in lit[FIRST_LENGTH_SYMBOL..].iter_mut().enumerate() {
-            *c = length_symbol_cost(code);
-        }
-        let mut dist = [DIST_OTHER_COST; DIST_SYMBOLS];
-        dist[0] = DIST_1_COST;
-        dist[dist_code(stride)] = DIST_STRIDE_COST;
-        Costs::new(lit, dist)
-    }
-
-    fn new(lit: [u32; LITLEN_SYMBOLS], dist: [u32; DIST_SYMBOLS]) -> Costs {
-        let mut len = [0u32; MAX_MATCH + 1];
-        for (l, c) in len.iter_mut().enumerate().skip(MIN_MATCH) {
-            let lc = len_code(l);
-            *c = lit[FIRST_LENGTH_SYMBOL + lc] + u32::from(LEN_EXTRA[lc]) * BIT;
-        }
-        let dist = std::array::from_fn(|c| dist[c] + u32::from(DIST_EXTRA[c]) * BIT);
-        Costs { lit, dist, len }
-    }
-}
-
-/// The guessed cost of the symbol of length code `code` (tuned like [`MAX_LITERAL_BITS`]): 5
-/// bits for lengths 3..=7 (codes 0..=4), 8 bits for 8..=12 (codes 5..=8), 9 bits for longer.
-fn length_symbol_cost(code: usize) -> u32 {
-    match code {
-        0..=4 => 5 * BIT,
-        5..=8 => 8 * BIT,
-        _ => 9 * BIT,
-    }
-}
-
-/// How often each byte value occurs in `data`.
-fn byte_histogram(data: &[u8]) -> [u32; 256] {
-    // Four tables: these images repeat a few byte values, and with one table each
-    // increment would wait for the one before.
-    let mut tables = [[0u32; 256]; 4];
-    let mut quads = data.chunks_exact(4);
-    for q in &mut quads {
-        for (table, &b) in tables.iter_mut().zip(q) {
-            table[b as usize] += 1;
-        }
-    }
-    for &b in quads.remainder() {
-        tables[0][b as usize] += 1;
-    }
-    let [mut freq, t1, t2, t3] = tables;
-    for (i, f) in freq.iter_mut().enumerate() {
-        *f += t1[i] + t2[i] + t3[i];
-    }
-    freq
 }
 
 impl Deflater {
@@ -341,8 +240,7 @@ impl Deflater {
         };
         self.tokens.clear();
         if stride >= MIN_MATCH {
-            let costs = Costs::estimate(rows.data, stride);
-            self.parse(&rows, &costs);
+            self.parse(&rows);
         } else {
             for (row, &reps) in rows.data.chunks_exact(stride.max(1)).zip(rows.repeats) {
                 for _ in 0..copies(reps) {
@@ -356,22 +254,21 @@ impl Deflater {
         write_block(&mut self.huffman, &self.tokens, out);
     }
 
-    /// Replaces the tokens with the cheapest parse under `costs`, scanline by scanline, finding
-    /// matches by hash chains as it goes. Sources are earlier scanlines' last copies (or
-    /// earlier in the same scanline); a match never runs past its own scanline's end. Each
-    /// scanline's copies are one long match at distance `stride`, which runs on into the next
-    /// scanline for as long as it starts like this one (filter byte, quiet zone, ...).
-    fn parse(&mut self, rows: &Rows<'_>, costs: &Costs) {
+    /// Replaces the tokens with a lazy greedy parse, scanline by scanline. Each scanline's
+    /// copies are one long match at distance `stride`, which runs on into the next scanline
+    /// for as long as it starts like this one (filter byte, quiet zone, ...). Then at each
+    /// position the longest match [`Matcher::find`] offers is taken, unless the next position
+    /// offers a longer one (then a literal goes first); else a literal. A match never runs
+    /// past its own scanline's end.
+    fn parse(&mut self, rows: &Rows<'_>) {
         let Rows {
             data,
             stride,
             repeats,
         } = *rows;
-        self.tokens.clear();
+        let tokens = &mut self.tokens;
         self.head.clear();
         self.head.resize(1 << HASH_BITS, NONE);
-        self.prev.clear();
-        self.prev.resize(data.len(), NONE);
         self.last.clear();
         let mut at = 0;
         for &reps in repeats {
@@ -379,210 +276,164 @@ impl Deflater {
             self.last.extend((last..last + stride).map(|r| r as u32));
             at += copies(reps) * stride;
         }
-        self.cost.clear();
-        self.cost.resize(stride + 1, 0);
-        self.step.clear();
-        self.step.resize(stride + 1, Step::CONTINUE);
-        let mut parser = Parser {
+        let mut m = Matcher {
             data,
             stride,
-            costs,
             head: &mut self.head,
-            prev: &mut self.prev,
             last: &self.last,
-            cost: &mut self.cost,
-            step: &mut self.step,
+            start: 0,
+            first: 0,
         };
         // Bytes still to copy at distance `stride` (the previous scanline's other copies).
         let mut pending = 0;
-        // Real position of the current scanline's first copy.
-        let mut first = 0;
         for (j, &reps) in repeats.iter().enumerate() {
-            let row = Scanline {
-                start: j * stride,
-                first,
-            };
-            parser.price(row, pending);
-            let extend = parser.trace_back(row, &mut self.row_tokens);
-            // The previous scanline's copy-match goes before these tokens.
-            push_copy(&mut self.tokens, pending + extend, stride);
-            self.tokens.extend(self.row_tokens.iter().rev());
+            m.start = j * stride;
+            let mut i = 0;
+            if m.start > 0 {
+                let (above, row) = data[m.start - stride..m.start + stride].split_at(stride);
+                let shared = common_prefix(above, row);
+                // A new match needs MIN_MATCH bytes; one already running may grow by 1.
+                if pending > 0 || shared >= MIN_MATCH {
+                    i = shared;
+                }
+            }
+            push_copy(tokens, pending + i, stride);
+            let mut found = m.find(i);
+            while i < stride {
+                let (len, dist) = found;
+                if len < MIN_MATCH {
+                    tokens.push(m.literal(i));
+                    i += 1;
+                    found = m.find(i);
+                    continue;
+                }
+                if len < LAZY && i + 1 < stride {
+                    let next = m.find(i + 1);
+                    if next.0 > len {
+                        tokens.push(m.literal(i));
+                        i += 1;
+                        found = next;
+                        continue;
+                    }
+                    m.insert(i + 2..i + len);
+                } else {
+                    m.insert(i + 1..i + len);
+                }
+                tokens.push(Token {
+                    len: len as u16,
+                    dist: dist as u16,
+                });
+                i += len;
+                found = m.find(i);
+            }
             pending = (copies(reps) - 1) * stride;
-            first += copies(reps) * stride;
+            m.first += copies(reps) * stride;
         }
-        push_copy(&mut self.tokens, pending, stride);
+        push_copy(tokens, pending, stride);
     }
+}
+
+/// Lazy matching (§4): a match shorter than this waits while the next position offers a
+/// longer one (measured, mean PNG over the targets: 386.3 B; without lazy matching 387.3 B;
+/// 8 or 16 here, 386.4 B).
+const LAZY: usize = 5;
+/// The shortest match taken from the scanline above. On these images a literal costs about
+/// 3 bits (few byte values occur), so shorter matches do not pay (measured: 4 gives 387.2 B,
+/// 3 gives 391.5 B, 5 gives 388.6 B).
+const MIN_ABOVE_MATCH: usize = 4;
+/// The shortest match taken from farther back is this plus its distance's extra bits: such a
+/// match costs a length symbol, a distance symbol and those bits (measured: 2, 3 and 4 give
+/// 387.2, 386.4 and 386.9 B; 3 without the extra bits, 407 B).
+const MIN_FAR_MATCH: usize = 3;
+
+/// Finds matches for the scanline being parsed, over the deflater's buffers.
+struct Matcher<'a> {
+    data: &'a [u8],
+    stride: usize,
+    /// The latest position of each hash.
+    head: &'a mut [u32],
+    /// Real position of each byte of the distinct scanlines' last copies.
+    last: &'a [u32],
+    /// Where the scanline starts in `data`, and the real position of its first copy.
+    start: usize,
+    first: usize,
+}
+
+impl Matcher<'_> {
+    /// The longest match worth taking at position `i` of the scanline, as (length, distance)
+    /// (length 0: none), and records `i` in the hash table. The candidates: the scanline above
+    /// (distance `stride`, the cheapest distance, so it wins ties) and the latest earlier
+    /// position with the same hash (an earlier scanline's last copy, or earlier in this
+    /// scanline).
+    #[inline(always)]
+    fn find(&mut self, i: usize) -> (usize, usize) {
+        let (data, stride, start) = (self.data, self.stride, self.start);
+        if i >= stride {
+            return (0, 0);
+        }
+        let p = start + i;
+        let max = (stride - i).min(MAX_MATCH);
+        let (mut len, mut dist) = (0, stride);
+        if start > 0 {
+            len = match_len(data, p - stride, p, max);
+            if len < MIN_ABOVE_MATCH {
+                len = 0;
+            }
+        }
+        if p + HASH_BYTES <= data.len() {
+            let h = hash(data, p);
+            let c = self.head[h] as usize;
+            self.head[h] = p as u32;
+            if c != NONE as usize {
+                // Earlier in this scanline: its first copy; else the last copy.
+                let real_c = if c >= start {
+                    self.first + (c - start)
+                } else {
+                    self.last[c] as usize
+                };
+                let real_p = self.first + i;
+                let l = match_len(data, c, p, max);
+                if l > len
+                    && l >= MIN_FAR_MATCH
+                    && real_p - real_c <= WINDOW
+                    && l >= MIN_FAR_MATCH + usize::from(DIST_EXTRA[dist_code(real_p - real_c)])
+                {
+                    (len, dist) = (l, real_p - real_c);
+                }
+            }
+        }
+        (len, dist)
+    }
+
+    /// Records positions `range` of the scanline (inside a match) in the hash table.
+    #[inline(always)]
+    fn insert(&mut self, range: std::ops::Range<usize>) {
+        let end = (self.start + range.end).min(self.data.len().saturating_sub(HASH_BYTES - 1));
+        for p in self.start + range.start..end {
+            self.head[hash(self.data, p)] = p as u32;
+        }
+    }
+
+    /// The literal of byte `i` of the scanline.
+    fn literal(&self, i: usize) -> Token {
+        Token {
+            len: u16::from(self.data[self.start + i]),
+            dist: 0,
+        }
+    }
+}
+
+/// The hash of the [`HASH_BYTES`] bytes at `p` in `data`.
+#[inline(always)]
+fn hash(data: &[u8], p: usize) -> usize {
+    let bytes = data.get(p..p + HASH_BYTES).unwrap_or_default();
+    let v = u32::from_le_bytes(bytes.try_into().unwrap_or_default());
+    (v.wrapping_mul(HASH_MULTIPLIER) >> (32 - HASH_BITS)) as usize
 }
 
 /// How many times a scanline with repeat count `reps` appears (0 counts as 1).
 fn copies(reps: u16) -> usize {
     usize::from(reps).max(1)
-}
-
-/// One step of a scanline's cheapest path: the token that ends at a position.
-#[derive(Clone, Copy)]
-struct Step {
-    len: u16,
-    dist: u16,
-}
-
-impl Step {
-    /// The previous scanline's copy-match running on (free: its length only grows).
-    const CONTINUE: Step = Step { len: 0, dist: 0 };
-    /// A literal, the byte before the position.
-    const LITERAL: Step = Step { len: 1, dist: 0 };
-}
-
-/// A distinct scanline being parsed: where it starts in the distinct scanlines, and the real
-/// position (in the expanded image) of its first copy.
-#[derive(Clone, Copy)]
-struct Scanline {
-    start: usize,
-    first: usize,
-}
-
-/// The state of one [`Deflater::parse`], over the deflater's buffers: the hash chains and the
-/// current scanline's shortest-path table ("trellis").
-struct Parser<'a> {
-    data: &'a [u8],
-    stride: usize,
-    costs: &'a Costs,
-    head: &'a mut [u32],
-    prev: &'a mut [u32],
-    last: &'a [u32],
-    /// `cost[i]`: the cheapest cost found to code the scanline's first `i` bytes; `step[i]`:
-    /// the last step of that path.
-    cost: &'a mut [u32],
-    step: &'a mut [Step],
-}
-
-impl Parser<'_> {
-    /// The forward pass over `row`: the cheapest way to code each of its prefixes, by
-    /// literals, matches from the hash chains, or running on the previous scanline's
-    /// copy-match while the rows agree (`pending` bytes of it are still to come).
-    fn price(&mut self, row: Scanline, pending: usize) {
-        let (data, stride) = (self.data, self.stride);
-        let bytes = &data[row.start..row.start + stride];
-        self.cost.fill(u32::MAX);
-        self.cost[0] = 0;
-        if row.start > 0 {
-            let shared = common_prefix(&data[row.start - stride..row.start], bytes);
-            // A new match needs MIN_MATCH bytes; one already running may grow by 1.
-            let min = if pending == 0 { MIN_MATCH } else { 1 };
-            for l in min..=shared {
-                self.cost[l] = 0;
-                self.step[l] = Step::CONTINUE;
-            }
-        }
-        let mut skip_to = row.start;
-        // The range drives the loop, so the compiler knows `i < stride` (measured: 3% fewer
-        // instructions than `bytes.iter().enumerate()`).
-        for (i, &byte) in (0..stride).zip(bytes) {
-            let p = row.start + i;
-            let here = self.cost[i];
-            let literal = here.saturating_add(self.costs.lit[byte as usize]);
-            self.relax(i + 1, literal, Step::LITERAL);
-            if p + HASH_BYTES > data.len() {
-                continue;
-            }
-            let h = self.hash(p);
-            let max_len = (stride - i).min(MAX_MATCH);
-            if p >= skip_to && max_len >= MIN_MATCH && here != u32::MAX {
-                let longest = self.relax_matches(row, i, h, max_len);
-                if longest >= SKIP_INSIDE {
-                    skip_to = p + longest;
-                }
-            }
-            self.prev[p] = self.head[h];
-            self.head[h] = p as u32;
-        }
-    }
-
-    /// The hash of the [`HASH_BYTES`] bytes at `p`.
-    #[inline(always)]
-    fn hash(&self, p: usize) -> usize {
-        let d = self.data;
-        let v = u32::from_le_bytes([d[p], d[p + 1], d[p + 2], d[p + 3]]);
-        (v.wrapping_mul(HASH_MULTIPLIER) >> (32 - HASH_BITS)) as usize
-    }
-
-    /// Records `step` reaching position `at` at `cost` if that is the cheapest yet.
-    #[inline(always)]
-    fn relax(&mut self, at: usize, cost: u32, step: Step) {
-        if cost < self.cost[at] {
-            self.cost[at] = cost;
-            self.step[at] = step;
-        }
-    }
-
-    /// Tries the candidates of hash chain `h` as sources for a match at position `i` of `row`
-    /// (at most `max_len` long), relaxing the positions they reach. Returns the longest
-    /// length found (2 if none).
-    #[inline(always)]
-    fn relax_matches(&mut self, row: Scanline, i: usize, h: usize, max_len: usize) -> usize {
-        let (p, real_p) = (row.start + i, row.first + i);
-        let here = self.cost[i];
-        let mut cand = self.head[h];
-        let mut tries = CHAIN;
-        let mut shorter = MIN_MATCH - 1;
-        while cand != NONE && tries > 0 {
-            let c = cand as usize;
-            tries -= 1;
-            // Earlier in this scanline: its first copy; else the last copy.
-            let real_c = if c >= row.start {
-                row.first + (c - row.start)
-            } else {
-                self.last.get(c).map_or(usize::MAX, |&r| r as usize)
-            };
-            if real_c >= real_p || real_p - real_c > WINDOW {
-                break;
-            }
-            let len = match_len(self.data, c, p, max_len);
-            if len > shorter {
-                // Only the shortest new length and the whole match: on these images the
-                // lengths between never win (measured: same sizes).
-                let dist = real_p - real_c;
-                let base = here + self.costs.dist[dist_code(dist)];
-                for l in [shorter + 1, len] {
-                    let step = Step {
-                        len: l as u16,
-                        dist: dist as u16,
-                    };
-                    self.relax(i + l, base + self.costs.len[l], step);
-                }
-                shorter = len;
-                if len == max_len {
-                    break;
-                }
-            }
-            cand = self.prev[c];
-        }
-        shorter
-    }
-
-    /// Reads `row`'s cheapest path back from its end into `tokens` (last first), stopping
-    /// where the previous scanline's copy-match runs on; returns how far it runs (0: not).
-    fn trace_back(&self, row: Scanline, tokens: &mut Vec<Token>) -> usize {
-        let bytes = &self.data[row.start..row.start + self.stride];
-        tokens.clear();
-        let mut i = self.stride;
-        while i > 0 {
-            let Step { len, dist } = self.step[i];
-            if len == 0 {
-                return i;
-            }
-            tokens.push(if dist == 0 {
-                Token {
-                    len: u16::from(bytes[i - 1]),
-                    dist: 0,
-                }
-            } else {
-                Token { len, dist }
-            });
-            i -= usize::from(len).min(i);
-        }
-        0
-    }
 }
 
 /// Matches copying `total` bytes from `dist` back, at most 258 each and none shorter than 3.
@@ -923,6 +774,60 @@ fn write_tokens(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fast::testkit::Rng;
+
+    /// The image `rows` stands for: each scanline as many times as it appears.
+    fn expanded(rows: &Rows<'_>) -> Vec<u8> {
+        let scanlines = rows.data.chunks_exact(rows.stride);
+        scanlines
+            .zip(rows.repeats)
+            .flat_map(|(row, &reps)| row.repeat(copies(reps)))
+            .collect()
+    }
+
+    /// Random scanlines like a QR code's, though less regular: few byte values, and each
+    /// scanline the one above, the one above with a few bytes changed, or new.
+    fn random_rows(rng: &mut Rng) -> (Vec<u8>, usize, Vec<u16>) {
+        let stride = 1 + rng.below(48) as usize;
+        let n = 1 + rng.below(64) as usize;
+        let values = [0x00, 0xFF, 0x0F, 0xF0, 0x3F, 0xC0, rng.next() as u8];
+        let mut data: Vec<u8> = Vec::with_capacity(n * stride);
+        for j in 0..n {
+            let kind = if j == 0 { 2 } else { rng.below(3) };
+            for _ in 0..stride {
+                let byte = match kind {
+                    0 => data[data.len() - stride],
+                    1 if rng.below(6) > 0 => data[data.len() - stride],
+                    _ => values[rng.below(values.len() as u64) as usize],
+                };
+                data.push(byte);
+            }
+        }
+        let repeats = (0..n).map(|_| rng.below(9) as u16).collect();
+        (data, stride, repeats)
+    }
+
+    #[test]
+    fn random_rows_inflate_to_their_image() {
+        // An independent inflater (miniz_oxide) reads every stream back.
+        let mut rng = Rng(0xDEF1_A7E5);
+        let mut deflater = Deflater::default();
+        for _ in 0..2000 {
+            let (data, stride, repeats) = random_rows(&mut rng);
+            let rows = Rows {
+                data: &data,
+                stride,
+                repeats: &repeats,
+            };
+            let mut out = Vec::new();
+            deflater.compress(&rows, &mut out);
+            let inflated = miniz_oxide::inflate::decompress_to_vec(&out).expect("inflates");
+            assert!(
+                inflated == expanded(&rows),
+                "stride {stride}, repeats {repeats:?}, data {data:?}"
+            );
+        }
+    }
 
     #[test]
     fn code_tables_match_the_base_tables() {
