@@ -1,0 +1,258 @@
+// Tier 1, sidecar: each Node process keeps ONE long-lived `qr-cli [--engine E] --serve` child per engine and talks
+// to it over its stdin/stdout in length-prefixed frames with request ids (node/tiers/sidecar/protocol.js; the
+// protocol is in crates/qr-cli/README.md), so many requests are in flight at once and answers come in any order.
+// Loaded by node/server.js (`node server.js --tier tier-1-sidecar`); tested by node/test/tier-1-sidecar.test.js.
+// The binary: env RUSTY_QR_CLI, else <repo>/target/release/qr-cli, as tier-1.
+//
+// Failures: past `maxInFlight` requests in flight -> BUSY (503). A request not answered within `timeoutMs` fails
+// (500) and its late answer is dropped; if the sidecar answered nothing at all in that time it is hung: killed. A
+// sidecar that dies, or sends a malformed frame or an answer to an id it was never asked (then it is killed with
+// SIGKILL), fails its in-flight requests (500); the next request starts a new one, at once after one death, but
+// after repeated quick deaths (each within STABLE_AFTER_MS of its start) only after a backoff (100 ms, doubling to
+// 10 s), during which requests fail at once with the last death's message (500: the tier is broken, not busy).
+'use strict';
+
+const { spawn } = require('node:child_process');
+const { CLI, TIMEOUT_MS } = require('./tier-1');
+const { encodeRequest, ResponseDecoder, STATUS, MAX_ID } = require('./sidecar/protocol');
+
+/** Requests one sidecar may have in flight (answered or timed out but still being worked on); past it: BUSY. */
+const MAX_IN_FLIGHT = 256;
+/** Restart delays after repeated quick deaths: 100 ms, doubling up to 10 s (as node/cluster.js for workers). */
+const BACKOFF_BASE_MS = 100;
+const BACKOFF_MAX_MS = 10_000;
+/** A sidecar that dies sooner than this after its start died quickly. */
+const STABLE_AFTER_MS = 10_000;
+/** Spawn failures that mean "out of processes or file descriptors right now": 503, not 500. */
+const BUSY_CODES = new Set(['EAGAIN', 'EMFILE', 'ENFILE']);
+/** A stderr line longer than this is forwarded in pieces. */
+const MAX_STDERR_LINE = 4096;
+
+/** An Error with `code: 'BUSY'` (the server answers 503 `server is busy`). */
+function busy(message) {
+  return Object.assign(new Error(message), { code: 'BUSY' });
+}
+
+/** One `qr-cli --serve` child: sends requests, matches answers to them by id, fails them all when it dies. */
+class Sidecar {
+  constructor(cli, engine, { timeoutMs, maxInFlight, onDeath }) {
+    this.timeoutMs = timeoutMs;
+    this.maxInFlight = maxInFlight;
+    this.onDeath = onDeath;
+    this.pending = new Map(); // id -> { resolve, reject, timer, sentAt }
+    this.abandoned = new Set(); // ids that timed out: their late answers are dropped
+    this.nextId = 0;
+    this.decoder = new ResponseDecoder();
+    this.lastAnswerAt = -Infinity;
+    this.startedAt = Date.now();
+    this.firstStderrLine = '';
+    this.dead = null; // the Error its requests failed with, once dead
+    const args = engine === undefined ? ['--serve'] : ['--engine', engine, '--serve'];
+    // `detached`: its own process group, so a terminal's Ctrl-C (SIGINT to the server's group) lets a graceful
+    // shutdown finish. It still never outlives Node: when Node exits its stdin closes, and it exits.
+    this.child = spawn(cli, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    this.pid = this.child.pid;
+    this.child.on('error', (err) => this.die(spawnError(err, cli)));
+    // After EMFILE/ENFILE Node gives up before creating the pipes; the 'error' above still comes.
+    if (!this.child.stdin || !this.child.stdout || !this.child.stderr) return;
+    this.child.stdin.on('error', () => {}); // EPIPE once it died: 'close' tells why
+    this.child.stdout.on('data', (chunk) => this.receive(chunk));
+    this.forwardStderr();
+    this.child.on('close', (code, signal) => {
+      const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
+      this.die(new Error(`qr-cli --serve ${how}${this.firstStderrLine ? `: ${this.firstStderrLine}` : ''}`));
+    });
+    this.setRef(false);
+  }
+
+  /** Sends `text` (a Buffer); resolves with the PNG, rejects with the core's message, BUSY, a timeout or a death. */
+  request(text) {
+    if (this.pending.size + this.abandoned.size >= this.maxInFlight) {
+      return Promise.reject(busy(`qr-cli --serve has ${this.maxInFlight} requests in flight`));
+    }
+    let frame;
+    const id = this.takeId();
+    try {
+      frame = encodeRequest(id, text);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => this.timeOut(id), this.timeoutMs);
+      this.pending.set(id, { resolve, reject, timer, sentAt: performance.now() });
+      if (this.pending.size === 1) this.setRef(true);
+      this.child.stdin.write(frame); // one write per frame: frames never interleave
+    });
+  }
+
+  /** The next id that is neither in flight nor abandoned. */
+  takeId() {
+    for (;;) {
+      const id = this.nextId;
+      this.nextId = id === MAX_ID ? 0 : id + 1;
+      if (!this.pending.has(id) && !this.abandoned.has(id)) return id;
+    }
+  }
+
+  /** Request `id` was not answered in time: it fails; if nothing at all was answered since it was sent, it is hung. */
+  timeOut(id) {
+    const entry = this.pending.get(id);
+    this.pending.delete(id);
+    this.abandoned.add(id);
+    entry.reject(new Error(`qr-cli --serve did not answer within ${this.timeoutMs} ms`));
+    if (this.lastAnswerAt < entry.sentAt) this.kill(`qr-cli --serve answered nothing for ${this.timeoutMs} ms`);
+    else if (this.pending.size === 0) this.setRef(false);
+  }
+
+  /** Decodes the answers in a chunk of stdout; a broken frame or an unknown id kills the sidecar. */
+  receive(chunk) {
+    if (this.dead) return;
+    this.decoder.push(chunk);
+    for (;;) {
+      let frame;
+      try {
+        frame = this.decoder.next();
+      } catch (err) {
+        this.kill(`qr-cli --serve sent a malformed frame (${err.message})`);
+        return;
+      }
+      if (frame === null) break;
+      this.lastAnswerAt = performance.now();
+      const entry = this.pending.get(frame.id);
+      if (entry === undefined) {
+        if (this.abandoned.delete(frame.id)) continue; // the late answer to a timed-out request
+        this.kill(`qr-cli --serve answered request ${frame.id}, which is not in flight`);
+        return;
+      }
+      this.pending.delete(frame.id);
+      clearTimeout(entry.timer);
+      if (frame.status === STATUS.PNG) entry.resolve(frame.body);
+      else entry.reject(new Error(frame.body.toString('utf8')));
+    }
+    if (this.pending.size === 0) this.setRef(false);
+  }
+
+  /** Forwards each stderr line to ours with a prefix, and keeps the first one for the death message. */
+  forwardStderr() {
+    let partial = '';
+    const forward = (line) => {
+      if (!this.firstStderrLine && line.trim()) this.firstStderrLine = line.trim();
+      process.stderr.write(`[qr-cli --serve ${this.pid}] ${line}\n`);
+    };
+    this.child.stderr.setEncoding('utf8');
+    this.child.stderr.on('data', (text) => {
+      const lines = (partial + text).split('\n');
+      partial = lines.pop();
+      lines.forEach(forward);
+      if (partial.length > MAX_STDERR_LINE) {
+        forward(partial);
+        partial = '';
+      }
+    });
+    this.child.stderr.on('end', () => partial && forward(partial));
+  }
+
+  /** Kills it with SIGKILL: its stream cannot be trusted (or it hangs). */
+  kill(reason) {
+    if (this.dead) return;
+    this.child.kill('SIGKILL');
+    this.die(new Error(`${reason}: killed`));
+  }
+
+  /** Fails every request in flight with `err`, once, logs it, and tells the owner. */
+  die(err) {
+    if (this.dead) return;
+    this.dead = err;
+    if (this.pid !== undefined) {
+      process.stderr.write(`[qr-cli --serve ${this.pid}] died: ${err.message} (${this.pending.size} request(s) in flight failed)\n`);
+    }
+    for (const { reject, timer } of this.pending.values()) {
+      clearTimeout(timer);
+      reject(err);
+    }
+    this.pending.clear();
+    this.abandoned.clear();
+    this.setRef(false);
+    this.onDeath(this, err);
+  }
+
+  /** Only a sidecar with requests in flight keeps Node's event loop alive (a graceful shutdown is never held up). */
+  setRef(on) {
+    for (const handle of [this.child, this.child.stdin, this.child.stdout, this.child.stderr]) {
+      if (handle) on ? handle.ref() : handle.unref();
+    }
+  }
+}
+
+/** The sidecar of one engine: started on the first request, replaced after a death, with backoff. */
+class Slot {
+  constructor(cli, engine, options) {
+    this.cli = cli;
+    this.engine = engine;
+    this.options = options;
+    this.sidecar = null;
+    this.quickDeaths = 0; // deaths in a row, each within STABLE_AFTER_MS of its start
+    this.retryAt = 0;
+    this.lastDeath = null;
+  }
+
+  request(text) {
+    if (this.sidecar === null) {
+      const wait = this.retryAt - Date.now();
+      if (wait > 0) {
+        const last = this.lastDeath.message;
+        return Promise.reject(new Error(`qr-cli --serve died ${this.quickDeaths} times in a row (last: ${last}); next start in ${wait} ms`));
+      }
+      try {
+        this.sidecar = new Sidecar(this.cli, this.engine, { ...this.options, onDeath: (s, err) => this.died(s, err) });
+      } catch (err) {
+        return Promise.reject(spawnError(err, this.cli)); // spawn throws synchronously for some errors
+      }
+    }
+    return this.sidecar.request(text);
+  }
+
+  died(sidecar, err) {
+    if (this.sidecar === sidecar) this.sidecar = null;
+    this.quickDeaths = Date.now() - sidecar.startedAt < STABLE_AFTER_MS ? this.quickDeaths + 1 : 1;
+    // The first death restarts at once (the next request); repeated quick ones back off.
+    const delay = this.quickDeaths < 2 ? 0 : Math.min(BACKOFF_BASE_MS * 2 ** (this.quickDeaths - 2), BACKOFF_MAX_MS);
+    this.retryAt = Date.now() + delay;
+    this.lastDeath = err;
+  }
+
+  pid() {
+    return this.sidecar?.pid;
+  }
+}
+
+/** Turns a spawn failure into the error the server maps: BUSY -> 503, anything else -> 500. */
+function spawnError(err, cli) {
+  if (BUSY_CODES.has(err.code)) return busy(`cannot spawn qr-cli right now: ${err.code}`);
+  if (err.code === 'ENOENT') return new Error(`qr-cli not found at ${cli}: run \`cargo xtask build\` or set RUSTY_QR_CLI`);
+  return new Error(`cannot spawn ${cli}: ${err.message}`);
+}
+
+/**
+ * Makes a `(text, engine) -> Promise<Buffer>` with its own sidecars (one per engine name; undefined and null are the
+ * core's default). `pids()` lists the live sidecars' pids. Tests pass other options.
+ */
+function createGenerator({ cli = CLI, timeoutMs = TIMEOUT_MS, maxInFlight = MAX_IN_FLIGHT } = {}) {
+  const slots = new Map(); // engine -> Slot
+  const generate = (text, engine) => {
+    const key = engine ?? undefined;
+    let slot = slots.get(key);
+    if (slot === undefined) {
+      slot = new Slot(cli, key, { timeoutMs, maxInFlight });
+      slots.set(key, slot);
+    }
+    return slot.request(Buffer.from(text, 'utf8'));
+  };
+  generate.pids = () => [...slots.values()].map((slot) => slot.pid()).filter((pid) => pid !== undefined);
+  return generate;
+}
+
+/** The generator of this tier: the configured binary, the default timeout and bound. */
+const generateQrCode = createGenerator();
+
+module.exports = { generateQrCode, createGenerator, MAX_IN_FLIGHT };
