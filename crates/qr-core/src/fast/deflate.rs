@@ -1,10 +1,10 @@
 //! A small DEFLATE encoder (RFC 1951) for images whose scanlines repeat. It writes one block
 //! with dynamic Huffman codes (§3.2.7): each scanline's copies are one long match (running on
-//! into the next scanline while it starts the same); the distinct scanlines get a lazy greedy
-//! parse (§4) whose candidates are the scanline above and one hash-table entry; then a Huffman
-//! code of the result (§3.2.2) is built and written LSB first (§3.1.1).
+//! into the next scanline while it starts the same); the distinct scanlines get a greedy parse
+//! (§4) with two candidates, the scanline above and a run of one byte; then a Huffman code of
+//! the result (§3.2.2) is built and written LSB first (§3.1.1).
 //!
-//! Reading order: [`Deflater::compress`], then [`Deflater::parse`] and [`Matcher`] (the
+//! Reading order: [`Deflater::compress`], then [`Deflater::parse`] and [`match_at`] (the
 //! parse), then [`write_block`].
 
 /// Shortest match DEFLATE can code (§3.2.5: lengths 3..=258).
@@ -99,15 +99,6 @@ const REPEAT_ZERO_LONG: Repeat = Repeat {
 
 /// Every run-length symbol.
 const REPEATS: [Repeat; 3] = [REPEAT_PREVIOUS, REPEAT_ZERO, REPEAT_ZERO_LONG];
-
-/// Bytes hashed per position: on these images three-byte keys chain too many useless sources.
-const HASH_BYTES: usize = 4;
-/// The hash table has 2^HASH_BITS heads.
-const HASH_BITS: u32 = 10;
-/// Multiplicative hashing (Knuth): 2^32 / φ, odd.
-const HASH_MULTIPLIER: u32 = 0x9E37_79B1;
-/// No position (an empty hash slot).
-const NONE: u32 = u32::MAX;
 
 /// A literal (`dist == 0`, `len` = the byte) or a match.
 #[derive(Clone, Copy)]
@@ -205,10 +196,6 @@ fn common_prefix(a: &[u8], b: &[u8]) -> usize {
 #[derive(Default)]
 pub struct Deflater {
     tokens: Vec<Token>,
-    /// The latest position in the distinct scanlines of each hash ([`NONE`]: none).
-    head: Vec<u32>,
-    /// Real position of each byte of the distinct scanlines' last copies.
-    last: Vec<u32>,
     huffman: Huffman,
 }
 
@@ -239,7 +226,8 @@ impl Deflater {
             repeats: &repeats[..n_rows],
         };
         self.tokens.clear();
-        if stride >= MIN_MATCH {
+        // Copies of narrower scanlines may be shorter than a match; wider ones, out of reach.
+        if (MIN_MATCH..=WINDOW).contains(&stride) {
             self.parse(&rows);
         } else {
             for (row, &reps) in rows.data.chunks_exact(stride.max(1)).zip(rows.repeats) {
@@ -254,12 +242,11 @@ impl Deflater {
         write_block(&mut self.huffman, &self.tokens, out);
     }
 
-    /// Replaces the tokens with a lazy greedy parse, scanline by scanline. Each scanline's
-    /// copies are one long match at distance `stride`, which runs on into the next scanline
-    /// for as long as it starts like this one (filter byte, quiet zone, ...). Then at each
-    /// position the longest match [`Matcher::find`] offers is taken, unless the next position
-    /// offers a longer one (then a literal goes first); else a literal. A match never runs
-    /// past its own scanline's end.
+    /// Replaces the tokens with a greedy parse, scanline by scanline. Each scanline's copies
+    /// are one long match at distance `stride`, which runs on into the next scanline for as
+    /// long as it starts like this one (filter byte, quiet zone, ...). Then at each position
+    /// the match [`match_at`] finds is taken, else a literal. A match never runs past its own
+    /// scanline's end.
     fn parse(&mut self, rows: &Rows<'_>) {
         let Rows {
             data,
@@ -267,30 +254,13 @@ impl Deflater {
             repeats,
         } = *rows;
         let tokens = &mut self.tokens;
-        self.head.clear();
-        self.head.resize(1 << HASH_BITS, NONE);
-        self.last.clear();
-        let mut at = 0;
-        for &reps in repeats {
-            let last = at + (copies(reps) - 1) * stride;
-            self.last.extend((last..last + stride).map(|r| r as u32));
-            at += copies(reps) * stride;
-        }
-        let mut m = Matcher {
-            data,
-            stride,
-            head: &mut self.head,
-            last: &self.last,
-            start: 0,
-            first: 0,
-        };
         // Bytes still to copy at distance `stride` (the previous scanline's other copies).
         let mut pending = 0;
         for (j, &reps) in repeats.iter().enumerate() {
-            m.start = j * stride;
+            let start = j * stride;
+            let row = &data[start..start + stride];
             let mut i = 0;
-            if m.start > 0 {
-                let (above, row) = data[m.start - stride..m.start + stride].split_at(stride);
+            if let Some(above) = data.get(start.wrapping_sub(stride)..start) {
                 let shared = common_prefix(above, row);
                 // A new match needs MIN_MATCH bytes; one already running may grow by 1.
                 if pending > 0 || shared >= MIN_MATCH {
@@ -298,137 +268,61 @@ impl Deflater {
                 }
             }
             push_copy(tokens, pending + i, stride);
-            let mut found = m.find(i);
             while i < stride {
-                let (len, dist) = found;
-                if len < MIN_MATCH {
-                    tokens.push(m.literal(i));
-                    i += 1;
-                    found = m.find(i);
-                    continue;
-                }
-                if len < LAZY && i + 1 < stride {
-                    let next = m.find(i + 1);
-                    if next.0 > len {
-                        tokens.push(m.literal(i));
-                        i += 1;
-                        found = next;
-                        continue;
-                    }
-                    m.insert(i + 2..i + len);
+                let (len, dist) = match_at(data, start, i, stride);
+                if len > 0 {
+                    tokens.push(Token {
+                        len: len as u16,
+                        dist: dist as u16,
+                    });
+                    i += len;
                 } else {
-                    m.insert(i + 1..i + len);
+                    tokens.push(Token {
+                        len: u16::from(row[i]),
+                        dist: 0,
+                    });
+                    i += 1;
                 }
-                tokens.push(Token {
-                    len: len as u16,
-                    dist: dist as u16,
-                });
-                i += len;
-                found = m.find(i);
             }
             pending = (copies(reps) - 1) * stride;
-            m.first += copies(reps) * stride;
         }
         push_copy(tokens, pending, stride);
     }
 }
 
-/// Lazy matching (§4): a match shorter than this waits while the next position offers a
-/// longer one (measured, mean PNG over the targets: 386.3 B; without lazy matching 387.3 B;
-/// 8 or 16 here, 386.4 B).
-const LAZY: usize = 5;
-/// The shortest match taken from the scanline above. On these images a literal costs about
-/// 3 bits (few byte values occur), so shorter matches do not pay (measured: 4 gives 387.2 B,
-/// 3 gives 391.5 B, 5 gives 388.6 B).
-const MIN_ABOVE_MATCH: usize = 4;
-/// The shortest match taken from farther back is this plus its distance's extra bits: such a
-/// match costs a length symbol, a distance symbol and those bits (measured: 2, 3 and 4 give
-/// 387.2, 386.4 and 386.9 B; 3 without the extra bits, 407 B).
-const MIN_FAR_MATCH: usize = 3;
+/// The shortest match [`match_at`] takes. On these images a literal costs about 3 bits (few
+/// byte values occur), so shorter matches do not pay (measured, mean PNG over the targets: 4
+/// gives 387.0 B; 3 from the scanline above, 393.4 B, or for runs, 390.1 B; 5 from above,
+/// 387.6 B, or for runs, 388.9 B). Other candidates did not pay for their time: the latest
+/// position with the same 4-byte hash saved 0.7 B, the scanline two up cost 1 B, and lazy
+/// matching changed nothing.
+const MIN_TAKEN: usize = 4;
 
-/// Finds matches for the scanline being parsed, over the deflater's buffers.
-struct Matcher<'a> {
-    data: &'a [u8],
-    stride: usize,
-    /// The latest position of each hash.
-    head: &'a mut [u32],
-    /// Real position of each byte of the distinct scanlines' last copies.
-    last: &'a [u32],
-    /// Where the scanline starts in `data`, and the real position of its first copy.
-    start: usize,
-    first: usize,
-}
-
-impl Matcher<'_> {
-    /// The longest match worth taking at position `i` of the scanline, as (length, distance)
-    /// (length 0: none), and records `i` in the hash table. The candidates: the scanline above
-    /// (distance `stride`, the cheapest distance, so it wins ties) and the latest earlier
-    /// position with the same hash (an earlier scanline's last copy, or earlier in this
-    /// scanline).
-    #[inline(always)]
-    fn find(&mut self, i: usize) -> (usize, usize) {
-        let (data, stride, start) = (self.data, self.stride, self.start);
-        if i >= stride {
-            return (0, 0);
-        }
-        let p = start + i;
-        let max = (stride - i).min(MAX_MATCH);
-        let (mut len, mut dist) = (0, stride);
-        if start > 0 {
-            len = match_len(data, p - stride, p, max);
-            if len < MIN_ABOVE_MATCH {
-                len = 0;
-            }
-        }
-        if p + HASH_BYTES <= data.len() {
-            let h = hash(data, p);
-            let c = self.head[h] as usize;
-            self.head[h] = p as u32;
-            if c != NONE as usize {
-                // Earlier in this scanline: its first copy; else the last copy.
-                let real_c = if c >= start {
-                    self.first + (c - start)
-                } else {
-                    self.last[c] as usize
-                };
-                let real_p = self.first + i;
-                let l = match_len(data, c, p, max);
-                if l > len
-                    && l >= MIN_FAR_MATCH
-                    && real_p - real_c <= WINDOW
-                    && l >= MIN_FAR_MATCH + usize::from(DIST_EXTRA[dist_code(real_p - real_c)])
-                {
-                    (len, dist) = (l, real_p - real_c);
-                }
-            }
-        }
-        (len, dist)
-    }
-
-    /// Records positions `range` of the scanline (inside a match) in the hash table.
-    #[inline(always)]
-    fn insert(&mut self, range: std::ops::Range<usize>) {
-        let end = (self.start + range.end).min(self.data.len().saturating_sub(HASH_BYTES - 1));
-        for p in self.start + range.start..end {
-            self.head[hash(self.data, p)] = p as u32;
-        }
-    }
-
-    /// The literal of byte `i` of the scanline.
-    fn literal(&self, i: usize) -> Token {
-        Token {
-            len: u16::from(self.data[self.start + i]),
-            dist: 0,
-        }
-    }
-}
-
-/// The hash of the [`HASH_BYTES`] bytes at `p` in `data`.
+/// The match to take at byte `i` of the scanline at `start` in `data`, as (length, distance);
+/// length 0: none. The longer of two candidates, each at least [`MIN_TAKEN`] long: the
+/// scanline above (distance `stride`: the copies' distance, so the cheapest, and it wins
+/// ties) and a run of the byte before (distance 1).
 #[inline(always)]
-fn hash(data: &[u8], p: usize) -> usize {
-    let bytes = data.get(p..p + HASH_BYTES).unwrap_or_default();
-    let v = u32::from_le_bytes(bytes.try_into().unwrap_or_default());
-    (v.wrapping_mul(HASH_MULTIPLIER) >> (32 - HASH_BITS)) as usize
+fn match_at(data: &[u8], start: usize, i: usize, stride: usize) -> (usize, usize) {
+    let p = start + i;
+    let max = (stride - i).min(MAX_MATCH);
+    let above = if start >= stride {
+        match_len(data, p - stride, p, max)
+    } else {
+        0
+    };
+    let run = if i > 0 {
+        match_len(data, p - 1, p, max)
+    } else {
+        0
+    };
+    if above >= MIN_TAKEN && above >= run {
+        (above, stride)
+    } else if run >= MIN_TAKEN {
+        (run, 1)
+    } else {
+        (0, 0)
+    }
 }
 
 /// How many times a scanline with repeat count `reps` appears (0 counts as 1).
@@ -827,6 +721,20 @@ mod tests {
                 "stride {stride}, repeats {repeats:?}, data {data:?}"
             );
         }
+    }
+
+    #[test]
+    fn scanlines_wider_than_the_window_inflate_to_their_image() {
+        let data: Vec<u8> = (0..WINDOW + 5).map(|i| (i % 7) as u8).collect();
+        let rows = Rows {
+            data: &data,
+            stride: data.len(),
+            repeats: &[2],
+        };
+        let mut out = Vec::new();
+        Deflater::default().compress(&rows, &mut out);
+        let inflated = miniz_oxide::inflate::decompress_to_vec(&out).expect("inflates");
+        assert!(inflated == expanded(&rows));
     }
 
     #[test]
