@@ -391,13 +391,15 @@ impl BitWriter<'_> {
     }
 }
 
-/// Buffers for building Huffman codes, reused between calls.
+/// Buffers for building Huffman codes, and the header's code-length symbols (`runs`, from
+/// [`run_length_code`]), reused between calls.
 #[derive(Default)]
 struct Huffman {
     syms: Vec<(u32, u16)>,
     weight: Vec<u32>,
     parent: Vec<usize>,
     depth: Vec<u32>,
+    runs: Vec<(u8, u8)>,
 }
 
 /// Huffman code lengths for `freq`, none longer than `limit` (zero for unused symbols),
@@ -572,10 +574,10 @@ fn write_code_lengths(
     let mut all = [0u8; LITLEN_SYMBOLS + DIST_SYMBOLS];
     all[..hlit].copy_from_slice(&lit_len[..hlit]);
     all[hlit..hlit + hdist].copy_from_slice(&dist_len[..hdist]);
-    let cl_syms = run_length_code(&all[..hlit + hdist]);
+    run_length_code(&all[..hlit + hdist], &mut h.runs);
 
     let mut cl_freq = [0u32; CL_SYMBOLS];
-    for &(s, _) in &cl_syms {
+    for &(s, _) in &h.runs {
         cl_freq[s as usize] += 1;
     }
     let mut cl_len = [0u8; CL_SYMBOLS];
@@ -596,7 +598,7 @@ fn write_code_lengths(
     for &s in &CL_ORDER[..hclen] {
         w.put(u32::from(cl.lengths[s]), CL_LENGTH_BITS);
     }
-    for &(s, extra) in &cl_syms {
+    for &(s, extra) in &h.runs {
         cl.put(w, s as usize);
         if let Some(repeat) = REPEATS.iter().find(|r| r.symbol == s) {
             w.put(u32::from(extra), repeat.extra_bits);
@@ -604,10 +606,10 @@ fn write_code_lengths(
     }
 }
 
-/// `lengths` as code-length symbols (§3.2.7): (symbol, extra bits' value) pairs, with runs
-/// of zeros and of repeated lengths coded by [`Repeat`] symbols.
-fn run_length_code(lengths: &[u8]) -> Vec<(u8, u8)> {
-    let mut out = Vec::with_capacity(lengths.len());
+/// `lengths` as code-length symbols (§3.2.7) into `out`: (symbol, extra bits' value) pairs,
+/// with runs of zeros and of repeated lengths coded by [`Repeat`] symbols.
+fn run_length_code(lengths: &[u8], out: &mut Vec<(u8, u8)>) {
+    out.clear();
     let mut i = 0;
     while i < lengths.len() {
         let l = lengths[i];
@@ -632,7 +634,6 @@ fn run_length_code(lengths: &[u8]) -> Vec<(u8, u8)> {
             i += 1;
         }
     }
-    out
 }
 
 /// The tokens' codes (§3.2.5): a literal's, or a length's symbol and extra bits then its
