@@ -266,7 +266,11 @@ mod tests {
         assert_eq!(connection_bound(1024, 1_048_576), 1024);
         assert_eq!(connection_bound(1024, 1024), 1024 - RESERVED_FDS as usize);
         assert_eq!(connection_bound(10, 3), 1, "at least one connection");
-        assert_eq!(connection_bound(1_000_000, u64::MAX), 1_000_000, "RLIM_INFINITY");
+        assert_eq!(
+            connection_bound(1_000_000, u64::MAX),
+            1_000_000,
+            "RLIM_INFINITY"
+        );
         // The limit is raised where it can be, and never lowered.
         let raised = raise_open_file_limit();
         assert!(raised >= 1024, "{raised}");
