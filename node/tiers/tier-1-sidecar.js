@@ -13,7 +13,7 @@
 'use strict';
 
 const { spawn } = require('node:child_process');
-const { CLI, TIMEOUT_MS } = require('./tier-1');
+const { CLI, TIMEOUT_MS, spawnError } = require('./tier-1');
 const { encodeRequest, ResponseDecoder, STATUS, MAX_ID } = require('./sidecar/protocol');
 
 /** Requests one sidecar may have in flight (answered or timed out but still being worked on); past it: BUSY. */
@@ -23,8 +23,6 @@ const BACKOFF_BASE_MS = 100;
 const BACKOFF_MAX_MS = 10_000;
 /** A sidecar that dies sooner than this after its start died quickly. */
 const STABLE_AFTER_MS = 10_000;
-/** Spawn failures that mean "out of processes or file descriptors right now": 503, not 500. */
-const BUSY_CODES = new Set(['EAGAIN', 'EMFILE', 'ENFILE']);
 /** A stderr line longer than this is forwarded in pieces. */
 const MAX_STDERR_LINE = 4096;
 
@@ -224,13 +222,6 @@ class Slot {
   pid() {
     return this.sidecar?.pid;
   }
-}
-
-/** Turns a spawn failure into the error the server maps: BUSY -> 503, anything else -> 500. */
-function spawnError(err, cli) {
-  if (BUSY_CODES.has(err.code)) return busy(`cannot spawn qr-cli right now: ${err.code}`);
-  if (err.code === 'ENOENT') return new Error(`qr-cli not found at ${cli}: run \`cargo xtask build\` or set RUSTY_QR_CLI`);
-  return new Error(`cannot spawn ${cli}: ${err.message}`);
 }
 
 /**

@@ -102,4 +102,4 @@ function firstLine(text) {
   return text.split('\n').map((line) => line.trim()).find(Boolean) ?? '';
 }
 
-module.exports = { generateQrCode, createGenerator, CLI, TIMEOUT_MS };
+module.exports = { generateQrCode, createGenerator, spawnError, CLI, TIMEOUT_MS };

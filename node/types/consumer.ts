@@ -1,7 +1,7 @@
 // node/types/consumer.ts: a TypeScript consumer of rusty-qr's Rust-backed Node modules, never run, only
 // type-checked (node/test/types.test.js runs `tsc -p types/tsconfig.json`). It calls every export of the
 // napi addon (crates/qr-napi/index.d.ts), of both Wasm glues (node/tiers/tier-2.d.ts for the hand-written
-// one, node/build/bindgen/qr_wasm_bindgen.d.ts as generated) and of tiers 2, 2-bindgen, 3, 3-async and the
+// one, node/build/bindgen/qr_wasm_bindgen.d.ts as generated) and of tiers 1-sidecar, 2, 2-bindgen, 3, 3-async and the
 // Node ceiling, with the
 // declared types. Each deliberately wrong use sits under `// @ts-expect-error`: tsc fails if it stops
 // being an error (a declaration got looser), and any other error fails it too.
@@ -10,6 +10,7 @@ import type * as QrNapi from '../../crates/qr-napi/index';
 import bindgenGlue = require('../build/bindgen/qr_wasm_bindgen');
 import tier2 = require('../tiers/tier-2');
 import tier2Bindgen = require('../tiers/tier-2-bindgen');
+import tier1Sidecar = require('../tiers/tier-1-sidecar');
 import tier3 = require('../tiers/tier-3');
 import tier3Async = require('../tiers/tier-3-async');
 import nodeCeiling = require('../tiers/node-ceiling');
@@ -69,6 +70,17 @@ function nativeTier(): Buffer {
   return png;
 }
 
+async function sidecarTier(): Promise<Buffer> {
+  const own = tier1Sidecar.createGenerator({ timeoutMs: 1000, maxInFlight: 8 });
+  const pids: number[] = own.pids();
+  const png: Buffer = await tier1Sidecar.generateQrCode('hello', 'fast');
+  // @ts-expect-error the in-flight bound is a number
+  tier1Sidecar.createGenerator({ maxInFlight: 'many' });
+  // @ts-expect-error the generator returns a Promise, not a Buffer
+  const notYet: Buffer = own('hello');
+  return pids.length + tier1Sidecar.MAX_IN_FLIGHT > 0 ? png : notYet;
+}
+
 async function nativeTierOnThePool(): Promise<Buffer> {
   const later: Promise<Buffer> = tier3Async.generateQrCode('hello', 'fast');
   // @ts-expect-error the async tier returns a Promise, not a Buffer
@@ -83,4 +95,4 @@ function ceiling(): Buffer {
   return nodeCeiling.generateQrCode(text, null);
 }
 
-export const uses = [napiAddon, handWrittenWasmGlue, wasmBindgenGlue, nativeTier, nativeTierOnThePool, ceiling];
+export const uses = [napiAddon, handWrittenWasmGlue, wasmBindgenGlue, sidecarTier, nativeTier, nativeTierOnThePool, ceiling];
