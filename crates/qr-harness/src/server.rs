@@ -1,6 +1,6 @@
 //! A server as a real process: started in its own process group, ready when it prints its
 //! `listening on http://ADDR` line, stopped with SIGTERM (and checked to leave nothing behind),
-//! killed with its whole group if dropped.
+//! killed with its whole group if dropped, sent SIGTERM if its launcher dies.
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read};
@@ -53,6 +53,17 @@ impl Server {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
+        // Its own group keeps a terminal's Ctrl-C from reaching it; so that it still ends when
+        // the launcher dies without stopping it (SIGKILLed, say), it gets SIGTERM then. Linux
+        // sends it when the thread that spawned it exits: every launcher starts and stops a
+        // server on one thread.
+        // SAFETY: the closure makes one async-signal-safe system call (prctl) and allocates nothing.
+        unsafe {
+            command.pre_exec(|| {
+                rustix::process::set_parent_process_death_signal(Some(Signal::TERM))
+                    .map_err(std::io::Error::from)
+            });
+        }
         let mut child = command
             .spawn()
             .with_context(|| format!("cannot start {label}: {command:?}"))?;

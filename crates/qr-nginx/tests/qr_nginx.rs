@@ -230,6 +230,33 @@ fn a_killed_qr_server_stops_nginx_and_node_and_exits_1() {
 
 #[test]
 #[ignore = "needs `cargo xtask build`; run by `cargo xtask test`"]
+fn a_sigkilled_qr_nginx_leaves_no_process_behind() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let server = start();
+    let pid = server.pid();
+    let processes = descendants(pid);
+    assert!(
+        processes.len() >= 4,
+        "qr-server, node, nginx and its workers: {processes:?}"
+    );
+    // No chance to stop anything: its children learn it from their parent-death signal.
+    std::process::Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while processes
+        .iter()
+        .any(|&p| state(p).is_some_and(|state| state != 'Z'))
+    {
+        assert!(Instant::now() < deadline, "left behind: {processes:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(server);
+}
+
+#[test]
+#[ignore = "needs `cargo xtask build`; run by `cargo xtask test`"]
 fn nginx_failing_to_listen_is_shown_and_exits_1() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
