@@ -1,9 +1,10 @@
 //! rusty-qr's front door: every multi-step job, with nothing to install by hand (Linux only: the
 //! launcher and the benchmark read /proc and signal process groups).
 //!
-//! Run with `cargo xtask <build | serve TIER [...] | test | bench [...]>`; `cargo xtask --help` lists them.
+//! Run with `cargo xtask <build | serve TIER [...] | test | bench [...] | fuzz [...]>`; `cargo xtask --help` lists them.
 
 mod cmd;
+mod fuzz;
 mod node_build;
 
 use std::path::Path;
@@ -35,7 +36,7 @@ enum Task {
     Build,
     /// Build what one tier needs, then run it in the foreground (Ctrl-C stops it gracefully).
     Serve(ServeArgs),
-    /// fmt, clippy, build, and every test: what CI runs.
+    /// fmt, clippy, build, every test, and a few seconds of each fuzz target: what CI runs.
     Test,
     /// Build every tier, then benchmark them under load (`cargo xtask bench --help` lists its options).
     #[command(disable_help_flag = true)]
@@ -43,6 +44,17 @@ enum Task {
         /// Options for the benchmark driver, qr-bench.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
+    },
+    /// Build the libFuzzer targets of fuzz/ (stable toolchain) and fuzz each for a bounded time.
+    Fuzz {
+        /// Seconds per target.
+        #[arg(long, default_value_t = 60)]
+        time: u64,
+        /// Only run each target on its regression inputs (fuzz/regressions/<target>/).
+        #[arg(long)]
+        replay: bool,
+        /// Targets to run [default: all of fuzz/Cargo.toml's].
+        targets: Vec<String>,
     },
 }
 
@@ -82,6 +94,11 @@ fn main() {
         Task::Serve(args) => serve(&args.spec()),
         Task::Test => test(),
         Task::Bench { args } => bench(&args),
+        Task::Fuzz {
+            time,
+            replay,
+            targets,
+        } => fuzz::fuzz(repo_root(), &targets, time, replay),
     };
     if let Err(error) = result {
         eprintln!("error: {error:#}");
@@ -234,7 +251,8 @@ fn test() -> Result<()> {
         .env("RUSTY_QR_CLI", paths::qr_cli())
         .current_dir(root.join("node")))?;
     step.done();
-    Ok(())
+
+    fuzz::test(root)
 }
 
 /// ARCHITECTURE.md's invariants on dependencies: qr-core depends on nothing host-, async- or

@@ -6,7 +6,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The top-level folders whose paths are checked wherever they are cited.
-const TOP_LEVEL: &[&str] = &["crates/", "node/", "xtask/", "bench/", "contract/", ".ci/"];
+const TOP_LEVEL: &[&str] = &[
+    "crates/",
+    "node/",
+    "xtask/",
+    "bench/",
+    "contract/",
+    ".ci/",
+    "fuzz/",
+];
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
