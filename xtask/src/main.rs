@@ -71,7 +71,7 @@ struct ServeArgs {
     /// The port on 127.0.0.1.
     #[arg(long, default_value_t = 42069)]
     port: u16,
-    /// The Rust engine, tiers 1 to 4 [default: fast].
+    /// The Rust engine, every tier but tier-0 [default: fast].
     #[arg(long)]
     engine: Option<Engine>,
 }
