@@ -316,7 +316,7 @@ fn an_address_in_use_is_exit_1() {
 }
 
 /// Under a hard open-file limit too low for the bound, the server says so and serves a lower
-/// bound instead of failing later with EMFILE; it still serves, and says how many it turned away.
+/// bound instead of failing later with EMFILE.
 #[cfg(unix)]
 #[test]
 fn a_low_open_file_limit_lowers_the_bound_with_one_line() {
@@ -359,5 +359,21 @@ fn a_low_open_file_limit_lowers_the_bound_with_one_line() {
             "--max-connections 1024 needs more open files than the limit (400) allows: serving at most 80 connections"
         ),
         "{stderr}"
+    );
+}
+
+/// A `--ceiling` the contract refuses is a start-up error: no ready line, exit 1.
+#[test]
+fn a_ceiling_text_the_contract_refuses_fails_before_the_ready_line() {
+    let output = Command::new(env!("CARGO_BIN_EXE_qr-server"))
+        .args(["--addr", "127.0.0.1:0", "--ceiling", ""])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "qr-server: --ceiling \"\": missing \"text\" query param\n"
     );
 }
