@@ -106,8 +106,8 @@ async function runWorker({ tier, engine, port, maxConnections, log, onListening,
     }
     app(req, res);
   });
-  // Past `maxConnections` open connections a new one is read, answered 503 and closed (as in tier-4), so an
-  // overload cannot queue without limit.
+  // Past `maxConnections` open connections a new one is read, answered 503 and closed, so an overload cannot
+  // queue without limit. (Tier-4 writes its 503 before reading anything and closes within 1 s.)
   server.on('connection', (socket) => {
     open.add(socket);
     socket.once('close', () => open.delete(socket));

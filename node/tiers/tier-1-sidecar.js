@@ -43,7 +43,7 @@ class Sidecar {
     this.decoder = new ResponseDecoder();
     this.lastAnswerAt = -Infinity;
     this.startedAt = Date.now();
-    this.firstStderrLine = '';
+    this.reason = ''; // the first stderr line since the last answer: why it is dying, once it dies
     this.dead = null; // the Error its requests failed with, once dead
     const args = engine === undefined ? ['--serve'] : ['--engine', engine, '--serve'];
     // `detached`: its own process group, so a terminal's Ctrl-C (SIGINT to the server's group) lets a graceful
@@ -58,7 +58,7 @@ class Sidecar {
     this.forwardStderr();
     this.child.on('close', (code, signal) => {
       const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
-      this.die(new Error(`qr-cli --serve ${how}${this.firstStderrLine ? `: ${this.firstStderrLine}` : ''}`));
+      this.die(new Error(`qr-cli --serve ${how}${this.reason ? `: ${this.reason}` : ''}`));
     });
     this.setRef(false);
   }
@@ -75,6 +75,8 @@ class Sidecar {
     } catch (err) {
       return Promise.reject(err);
     }
+    // Out of descriptors at spawn (EMFILE, ENFILE): no pipes, and the 'error' that says so comes later.
+    if (!this.child.stdin) return Promise.reject(this.dead ?? busy('cannot start qr-cli --serve right now'));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => this.timeOut(id), this.timeoutMs);
       this.pending.set(id, { resolve, reject, timer, sentAt: performance.now() });
@@ -116,6 +118,7 @@ class Sidecar {
       }
       if (frame === null) break;
       this.lastAnswerAt = performance.now();
+      this.reason = ''; // it still answers: what it wrote before is not why it will die
       const entry = this.pending.get(frame.id);
       if (entry === undefined) {
         if (this.abandoned.delete(frame.id)) continue; // the late answer to a timed-out request
@@ -130,11 +133,12 @@ class Sidecar {
     if (this.pending.size === 0) this.setRef(false);
   }
 
-  /** Forwards each stderr line to ours with a prefix, and keeps the first one for the death message. */
+  /** Forwards each stderr line to ours with a prefix, and keeps the first one since the last answer for the
+   * death message (clap's usage error at start; the reason it stops; not a panic it survived long ago). */
   forwardStderr() {
     let partial = '';
     const forward = (line) => {
-      if (!this.firstStderrLine && line.trim()) this.firstStderrLine = line.trim();
+      if (!this.reason && line.trim()) this.reason = line.trim();
       process.stderr.write(`[qr-cli --serve ${this.pid}] ${line}\n`);
     };
     this.child.stderr.setEncoding('utf8');
@@ -212,7 +216,7 @@ class Slot {
 
   died(sidecar, err) {
     if (this.sidecar === sidecar) this.sidecar = null;
-    this.quickDeaths = Date.now() - sidecar.startedAt < STABLE_AFTER_MS ? this.quickDeaths + 1 : 1;
+    this.quickDeaths = Date.now() - sidecar.startedAt < STABLE_AFTER_MS ? this.quickDeaths + 1 : 0;
     // The first death restarts at once (the next request); repeated quick ones back off.
     const delay = this.quickDeaths < 2 ? 0 : Math.min(BACKOFF_BASE_MS * 2 ** (this.quickDeaths - 2), BACKOFF_MAX_MS);
     this.retryAt = Date.now() + delay;

@@ -120,6 +120,7 @@ fn run(engine: Engine, source: Source) -> Result<(), String> {
             bytes
         }
         Source::Serve => {
+            end_with_parent();
             let threads = thread::available_parallelism().map_or(1, usize::from);
             return serve(engine, threads, io::stdin(), io::stdout())
                 .map_err(|err| err.to_string());
@@ -138,6 +139,20 @@ fn run(engine: Engine, source: Source) -> Result<(), String> {
 fn report(message: &str) {
     let _ = writeln!(io::stderr().lock(), "{message}");
 }
+
+/// The sidecar never outlives the process that started it: Node runs it in its own process group
+/// (so a terminal's Ctrl-C does not reach it), and stdin's end stops it only between calls, so
+/// Linux kills it when its parent exits. Had the parent exited already, stdin is closed.
+#[cfg(target_os = "linux")]
+fn end_with_parent() {
+    use rustix::process::{Signal, set_parent_process_death_signal};
+    if let Err(err) = set_parent_process_death_signal(Some(Signal::KILL)) {
+        eprintln!("qr-cli: cannot ask to end with the parent process: {err}");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn end_with_parent() {}
 
 fn main() -> ExitCode {
     let cli: Cli = match qr_contract::cli::parse() {
