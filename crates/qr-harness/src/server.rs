@@ -38,7 +38,8 @@ pub struct Server {
 }
 
 impl Server {
-    /// Spawns the server and waits (at most a minute) for its ready line.
+    /// Spawns the server and waits (at most a minute) for its ready line. The server gets SIGTERM
+    /// when the calling thread exits: start and stop it on one thread.
     pub fn start(spec: &ServerSpec) -> Result<Server> {
         spec.check()?;
         Server::start_command(spec.command(), spec.label(), READY_TIMEOUT)
@@ -56,12 +57,19 @@ impl Server {
         // Its own group keeps a terminal's Ctrl-C from reaching it; so that it still ends when
         // the launcher dies without stopping it (SIGKILLed, say), it gets SIGTERM then. Linux
         // sends it when the thread that spawned it exits: every launcher starts and stops a
-        // server on one thread.
-        // SAFETY: the closure makes one async-signal-safe system call (prctl) and allocates nothing.
+        // server on one thread. A launcher that died before the prctl is caught by the check
+        // that follows it (the child's parent is no longer the launcher).
+        let launcher = rustix::process::getpid();
+        // SAFETY: the closure makes async-signal-safe system calls (prctl, getppid) and
+        // allocates nothing.
         unsafe {
-            command.pre_exec(|| {
-                rustix::process::set_parent_process_death_signal(Some(Signal::TERM))
-                    .map_err(std::io::Error::from)
+            command.pre_exec(move || {
+                rustix::process::set_parent_process_death_signal(Some(Signal::TERM))?;
+                if rustix::process::getppid() != Some(launcher) {
+                    // The launcher has exited (an errno, not a message: no allocation here).
+                    return Err(rustix::io::Errno::SRCH.into());
+                }
+                Ok(())
             });
         }
         let mut child = command

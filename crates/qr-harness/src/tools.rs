@@ -93,8 +93,9 @@ fn is_executable(path: &Path) -> bool {
 /// `sudo -n`; fails with one line saying what to install if that cannot be done.
 ///
 /// Only the binary is used: qr-nginx runs it in the foreground with its own configuration. The
-/// package's own service is not wanted; where a `policy-rc.d` forbids starting services (as in
-/// containers) the package does not start it, elsewhere it starts Debian's default site on port 80.
+/// package's own service is not wanted: unless the machine has a `policy-rc.d` already, one that
+/// forbids starting services is in place for the install (else Debian would start its default
+/// site on port 80).
 pub fn nginx() -> Result<PathBuf> {
     if let Some(path) = find_nginx() {
         return Ok(path);
@@ -108,17 +109,26 @@ pub fn nginx() -> Result<PathBuf> {
         "==> installing nginx with apt-get (Debian's `{NGINX_PACKAGE}` package, once{})",
         if root { "" } else { ", through sudo -n" }
     );
+    // One shell as root (sudo strips the environment, so it is set inside): no prompt, and no
+    // service started by the package (Debian's default site on port 80) unless a policy-rc.d
+    // already decides; the one written here is removed afterwards.
     let apt_get = |args: &[&str]| -> Result<()> {
+        let script = format!(
+            "policy=/usr/sbin/policy-rc.d; written=; \
+             if [ ! -e $policy ]; then printf '#!/bin/sh\\nexit 101\\n' > $policy && chmod 755 $policy && written=1; fi; \
+             DEBIAN_FRONTEND=noninteractive apt-get {}; status=$?; \
+             if [ -n \"$written\" ]; then rm -f $policy; fi; exit $status",
+            args.join(" ")
+        );
         let mut command = if root {
-            Command::new("apt-get")
+            Command::new("sh")
         } else {
             let mut sudo = Command::new("sudo");
-            sudo.args(["-n", "apt-get"]);
+            sudo.args(["-n", "sh"]);
             sudo
         };
         command
-            .args(args)
-            .env("DEBIAN_FRONTEND", "noninteractive")
+            .args(["-c", &script])
             // apt-get's progress on stderr, like every other step: stdout stays for results.
             .stdout(std::io::stderr());
         let shown = format!("apt-get {}", args.join(" "));
