@@ -71,7 +71,8 @@ impl Serialize for Configuration {
 
 /// Expands tiers x modes x engines. Tier-0 runs once per mode with no engine ("js"); the Rust
 /// host's tiers are one multi-threaded process, so they run once per engine (reported as mode
-/// "single"), and so does tier-3-async, whose point is one Node process on every core.
+/// "single"), and so does tier-3-async, whose point is one Node process on every core (with it,
+/// the Node ceiling runs in single mode too).
 /// Node clusters get `workers` workers.
 pub fn configurations(
     tiers: &[Tier],
@@ -81,17 +82,21 @@ pub fn configurations(
 ) -> Vec<Configuration> {
     let mut out: Vec<Configuration> = Vec::new();
     for &tier in tiers {
-        let tier_modes = if tier.is_node() && tier != Tier::Tier3Async {
-            modes
+        let mut tier_modes = if tier.is_node() && tier != Tier::Tier3Async {
+            modes.to_vec()
         } else {
-            &[Mode::Single]
+            vec![Mode::Single]
         };
+        // tier-3-async is one process: its share of the ceiling is against one process too.
+        if tier == Tier::NodeCeiling && tiers.contains(&Tier::Tier3Async) {
+            tier_modes.push(Mode::Single);
+        }
         let tier_engines: Vec<Option<Engine>> = if tier == Tier::Tier0 {
             vec![None]
         } else {
             engines.iter().copied().map(Some).collect()
         };
-        for &mode in tier_modes {
+        for &mode in &tier_modes {
             for &engine in &tier_engines {
                 let cluster = tier.is_node() && mode == Mode::Cluster;
                 let configuration =
@@ -473,6 +478,7 @@ pub(crate) mod tests {
                 "tier-4 single article",
                 "tier-4-nginx single article",
                 "node-ceiling cluster article",
+                "node-ceiling single article",
                 "rust-ceiling single article",
             ]
         );

@@ -306,21 +306,10 @@ fn variant_table(rows: &[Row]) -> Option<Table> {
     ]);
     for r in rows {
         let c = &r.configuration;
-        let Some(base_tier) = c.tier.variant_of() else {
-            continue;
-        };
-        let candidates = || {
-            rows.iter().filter(move |o| {
-                o.configuration.tier == base_tier
-                    && o.configuration.engine == c.engine
-                    && o.error.is_none()
-            })
-        };
-        let Some(base) = candidates()
-            .find(|o| o.configuration.mode == c.mode)
-            .or_else(|| {
-                candidates().max_by(|a, b| a.m.requests_per_sec.total_cmp(&b.m.requests_per_sec))
-            })
+        let Some(base) = c
+            .tier
+            .variant_of()
+            .and_then(|tier| counterpart(rows, r, tier, c.engine))
         else {
             continue;
         };
@@ -368,23 +357,36 @@ fn fixed_rate_table(rows: &[Row]) -> Option<Table> {
     (!t.rows.is_empty()).then_some(t)
 }
 
-/// The ceiling `r` is measured against: its host's ceiling with the same engine (tier-0, pure
-/// JS, against `article`, the nearer in PNG size), in the same mode if one ran, else the fastest.
-pub(crate) fn ceiling_of<'a>(rows: &'a [Row], r: &Row) -> Option<&'a Row> {
-    let c = &r.configuration;
-    let engine = c.engine.unwrap_or(Engine::Article);
+/// The row of `tier` with `engine` that `r` is compared with: in `r`'s mode if that ran, else the
+/// fastest; rows that failed are never used.
+fn counterpart<'a>(
+    rows: &'a [Row],
+    r: &Row,
+    tier: Tier,
+    engine: Option<Engine>,
+) -> Option<&'a Row> {
     let candidates = || {
         rows.iter().filter(move |o| {
-            o.configuration.tier == c.tier.ceiling()
-                && o.configuration.engine == Some(engine)
-                && o.error.is_none()
+            o.configuration.tier == tier && o.configuration.engine == engine && o.error.is_none()
         })
     };
     candidates()
-        .find(|o| o.configuration.mode == c.mode)
+        .find(|o| o.configuration.mode == r.configuration.mode)
         .or_else(|| {
             candidates().max_by(|a, b| a.m.requests_per_sec.total_cmp(&b.m.requests_per_sec))
         })
+}
+
+/// The ceiling `r` is measured against: its host's ceiling with the same engine (tier-0, pure
+/// JS, against `article`, the nearer in PNG size).
+pub(crate) fn ceiling_of<'a>(rows: &'a [Row], r: &Row) -> Option<&'a Row> {
+    let c = &r.configuration;
+    counterpart(
+        rows,
+        r,
+        c.tier.ceiling(),
+        Some(c.engine.unwrap_or(Engine::Article)),
+    )
 }
 
 /// Where one request's server CPU goes, in µs: the host (its ceiling's CPU per request), the
