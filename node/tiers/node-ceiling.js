@@ -4,9 +4,7 @@
 // Loaded by node/server.js (`node server.js --tier node-ceiling [--engine E]`); tested by node/test/tier-3.test.js.
 'use strict';
 
-const path = require('node:path');
-
-const addon = require(path.join(__dirname, '..', 'build', 'qr_napi.node'));
+const { addon } = require('./tier-3');
 
 /** The text of every image: its PNG is the median size of the benchmark's targets (qr_harness::CEILING_TEXT). */
 const CEILING_TEXT = 'https://www.reddit.com/r/rust/top/?t=month';

@@ -5,9 +5,7 @@
 // the launcher (`cargo xtask serve`, qr_harness::ServerSpec) sets it to the CPU count.
 'use strict';
 
-const path = require('node:path');
-
-const addon = require(path.join(__dirname, '..', 'build', 'qr_napi.node'));
+const { addon } = require('./tier-3');
 
 /**
  * `text -> Promise<Buffer>`: the PNG of `text` with the named engine (undefined = the core's default),

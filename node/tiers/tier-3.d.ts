@@ -8,3 +8,6 @@
  * message (a Rust panic too).
  */
 export declare function generateQrCode(text: string, engine?: string | null): Buffer;
+
+/** The addon itself (crates/qr-napi/index.d.ts), for the modules built on it. */
+export declare const addon: typeof import('../../crates/qr-napi/index');

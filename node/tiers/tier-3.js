@@ -1,6 +1,7 @@
 // Tier 3: the hot function as a native addon (napi-rs), loaded into this process with require().
 // Loaded by node/server.js (`node server.js --tier tier-3`); tested by node/test/tier-3.test.js.
-// The addon: node/build/qr_napi.node (crates/qr-napi, built by `cargo xtask build`).
+// The addon: node/build/qr_napi.node (crates/qr-napi, built by `cargo xtask build`), loaded here once and
+// exported for the modules built on it (tier-3-async, node-ceiling).
 'use strict';
 
 const path = require('node:path');
@@ -17,4 +18,4 @@ function generateQrCode(text, engine) {
   return addon.generate(text, engine);
 }
 
-module.exports = { generateQrCode };
+module.exports = { generateQrCode, addon };

@@ -250,78 +250,60 @@ fn relative_table(rows: &[Row]) -> Table {
     t
 }
 
+/// A table of [`factors`]: each row's `labels` cells, then its x-factors against its base row.
+fn factor_table<'a>(
+    labels: [&str; 4],
+    pairs: impl Iterator<Item = ([String; 4], &'a Row, &'a Row)>,
+) -> Option<Table> {
+    let headers: Vec<&str> = labels
+        .into_iter()
+        .chain([
+            "x req/s",
+            "x avg latency",
+            "x p99 latency",
+            "x avg response",
+            "x RSS max",
+            "x PSS max",
+            "x CPU/req",
+        ])
+        .collect();
+    let mut t = Table::new(&headers);
+    for (cells, r, base) in pairs {
+        t.rows
+            .push(cells.into_iter().chain(factors(r, base)).collect());
+    }
+    (!t.rows.is_empty()).then_some(t)
+}
+
 /// (c) Each engine against the `article` engine in the same tier and mode; `None` when no
 /// tier ran with more than one Rust engine.
 fn engine_table(rows: &[Row]) -> Option<Table> {
-    let mut t = Table::new(&[
-        "tier",
-        "mode",
-        "engine",
-        "req/s",
-        "x req/s",
-        "x avg latency",
-        "x p99 latency",
-        "x avg response",
-        "x RSS max",
-        "x PSS max",
-        "x CPU/req",
-    ]);
-    for r in rows {
+    let pairs = rows.iter().filter_map(|r| {
         let c = &r.configuration;
         if c.engine.is_none_or(|e| e == Engine::Article) {
-            continue;
+            return None;
         }
-        let Some(a) = rows.iter().find(|a| {
+        let a = rows.iter().find(|a| {
             let o = &a.configuration;
             o.tier == c.tier && o.mode == c.mode && o.engine == Some(Engine::Article)
-        }) else {
-            continue;
-        };
+        })?;
         let [tier, mode, engine] = label_cells(r);
-        t.rows
-            .push(vec![tier, mode, engine, num(r.m.requests_per_sec)]);
-        t.rows
-            .last_mut()
-            .expect("just pushed")
-            .extend(factors(r, a));
-    }
-    (!t.rows.is_empty()).then_some(t)
+        Some(([tier, mode, engine, num(r.m.requests_per_sec)], r, a))
+    });
+    factor_table(["tier", "mode", "engine", "req/s"], pairs)
 }
 
 /// (f) Each variant against the article's tier it improves on, same engine; in the same mode
 /// if that ran, else in the faster one (tier-3-async is one process against tier-3's cluster).
 fn variant_table(rows: &[Row]) -> Option<Table> {
-    let mut t = Table::new(&[
-        "variant",
-        "mode",
-        "engine",
-        "against",
-        "x req/s",
-        "x avg latency",
-        "x p99 latency",
-        "x avg response",
-        "x RSS max",
-        "x PSS max",
-        "x CPU/req",
-    ]);
-    for r in rows {
+    let pairs = rows.iter().filter_map(|r| {
         let c = &r.configuration;
-        let Some(base) = c
-            .tier
-            .variant_of()
-            .and_then(|tier| counterpart(rows, r, tier, c.engine))
-        else {
-            continue;
-        };
+        let base = counterpart(rows, r, c.tier.variant_of()?, c.engine)?;
         let [tier, mode, engine] = label_cells(r);
         let against = format!("{} {}", base.configuration.tier, base.configuration.mode);
-        t.rows.push(vec![tier, mode, engine, against]);
-        t.rows
-            .last_mut()
-            .expect("just pushed")
-            .extend(factors(r, base));
-    }
-    (!t.rows.is_empty()).then_some(t)
+        Some(([tier, mode, engine, against], r, base))
+    });
+    factor_table(["variant", "mode", "engine", "against"], pairs)
 }
 
 /// (d) Fixed-rate latency percentiles; `None` without `--rate` or `--latency`.

@@ -293,7 +293,7 @@ fn fixed(target: f64, r: &LoadResult) -> FixedRate {
 /// Runs the whole HTTP benchmark over `targets`, oha's raw output going to `out/raw/`.
 pub fn run_http(args: &Args, targets: Vec<String>, out: &Path) -> Result<Results> {
     let oha = qr_harness::tools::oha()?;
-    let workers = args.workers.unwrap_or_else(machine::cpu_count);
+    let workers = args.workers.unwrap_or_else(qr_harness::cpus);
     let tiers = args.tiers();
     let engines = args.engines();
     let planned = configurations(&tiers, &args.modes, &engines, workers);

@@ -14,6 +14,6 @@ mod tier;
 pub mod tools;
 
 pub use paths::repo_root;
-pub use server::Server;
+pub use server::{Server, end_with_launcher};
 pub use spec::{ServerSpec, cpus};
 pub use tier::{CEILING_TEXT, Host, Mode, Tier, UnknownName};

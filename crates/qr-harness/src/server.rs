@@ -24,6 +24,26 @@ const READY_PREFIX: &str = "listening on http://";
 /// How many of a server's last stderr lines an error quotes.
 const STDERR_TAIL_LINES: usize = 20;
 
+/// Makes the process `command` starts get `signal` when the thread that starts it exits (Linux's
+/// parent-death signal): start and stop it on one thread. A launcher that dies before the signal
+/// is set makes the spawn fail instead (the child's parent is no longer the launcher).
+pub fn end_with_launcher(command: &mut Command, signal: Signal) {
+    use std::os::unix::process::CommandExt;
+    let launcher = rustix::process::getpid();
+    // SAFETY: the closure runs in the forked child before exec, makes async-signal-safe system
+    // calls (prctl, getppid) and allocates nothing.
+    unsafe {
+        command.pre_exec(move || {
+            rustix::process::set_parent_process_death_signal(Some(signal))?;
+            if rustix::process::getppid() != Some(launcher) {
+                // The launcher has exited (an errno, not a message: no allocation here).
+                return Err(rustix::io::Errno::SRCH.into());
+            }
+            Ok(())
+        });
+    }
+}
+
 /// A running server, in its own process group. Dropping it kills the group, so a failing
 /// test never leaks a process; [`Server::stop`] shuts it down gracefully instead.
 #[derive(Debug)]
@@ -55,23 +75,8 @@ impl Server {
             .stderr(Stdio::piped())
             .process_group(0);
         // Its own group keeps a terminal's Ctrl-C from reaching it; so that it still ends when
-        // the launcher dies without stopping it (SIGKILLed, say), it gets SIGTERM then. Linux
-        // sends it when the thread that spawned it exits: every launcher starts and stops a
-        // server on one thread. A launcher that died before the prctl is caught by the check
-        // that follows it (the child's parent is no longer the launcher).
-        let launcher = rustix::process::getpid();
-        // SAFETY: the closure makes async-signal-safe system calls (prctl, getppid) and
-        // allocates nothing.
-        unsafe {
-            command.pre_exec(move || {
-                rustix::process::set_parent_process_death_signal(Some(Signal::TERM))?;
-                if rustix::process::getppid() != Some(launcher) {
-                    // The launcher has exited (an errno, not a message: no allocation here).
-                    return Err(rustix::io::Errno::SRCH.into());
-                }
-                Ok(())
-            });
-        }
+        // the launcher dies without stopping it (SIGKILLed, say), it gets SIGTERM then.
+        end_with_launcher(&mut command, Signal::TERM);
         let mut child = command
             .spawn()
             .with_context(|| format!("cannot start {label}: {command:?}"))?;

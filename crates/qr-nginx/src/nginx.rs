@@ -137,20 +137,9 @@ impl Nginx {
             // Its own group: a terminal's Ctrl-C reaches qr-nginx only, which stops nginx
             // gracefully, and what the master leaves behind can be killed with the group.
             .process_group(0);
-        let parent = rustix::process::getpid();
-        // SAFETY: the closure runs in the forked child before exec and makes only two system
-        // calls (prctl, getppid), both async-signal-safe; it allocates nothing.
-        unsafe {
-            command.pre_exec(move || {
-                // If qr-nginx dies without stopping nginx (SIGKILL), nginx stops gracefully too.
-                // The signal follows the thread that spawned nginx: this is the main thread.
-                rustix::process::set_parent_process_death_signal(Some(Signal::QUIT))?;
-                if rustix::process::getppid() != Some(parent) {
-                    return Err(io::Error::other("qr-nginx exited while starting nginx"));
-                }
-                Ok(())
-            });
-        }
+        // If qr-nginx dies without stopping nginx (SIGKILL), nginx stops gracefully too; it is
+        // started on the main thread.
+        qr_harness::end_with_launcher(&mut command, Signal::QUIT);
         // A pid file from an earlier attempt must not pass for this one's.
         match fs::remove_file(&pid_file) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => {

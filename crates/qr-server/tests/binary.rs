@@ -26,6 +26,12 @@ fn start(extra: &[&str]) -> (Child, SocketAddr) {
     let mut args = vec!["--addr", "127.0.0.1:0"];
     args.extend_from_slice(extra);
     let mut child = spawn(&args);
+    let addr = ready_addr(&mut child);
+    (child, addr)
+}
+
+/// The address of the server's ready line, its first line on stdout.
+fn ready_addr(child: &mut Child) -> SocketAddr {
     let mut line = String::new();
     BufReader::new(child.stdout.as_mut().unwrap())
         .read_line(&mut line)
@@ -37,7 +43,7 @@ fn start(extra: &[&str]) -> (Child, SocketAddr) {
     let addr: SocketAddr = addr.parse().unwrap();
     assert_eq!(addr.ip().to_string(), "127.0.0.1");
     assert_ne!(addr.port(), 0, "the real port");
-    (child, addr)
+    addr
 }
 
 #[cfg(unix)]
@@ -331,16 +337,7 @@ fn a_low_open_file_limit_lowers_the_bound_with_one_line() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr: SocketAddr = line
-        .trim_end()
-        .strip_prefix("listening on http://")
-        .unwrap()
-        .parse()
-        .unwrap();
+    let addr = ready_addr(&mut child);
     assert_eq!(
         decode(&send(addr, &request("GET", "/qrcode?text=hi")).body),
         b"hi"

@@ -26,11 +26,6 @@ fn tool_version(program: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// Logical CPUs available to us.
-pub fn cpu_count() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
 /// Looks everything up; fields that cannot be read say "unknown". `oha` is the load
 /// generator's binary, if the run used one.
 pub fn detect(oha: Option<&Path>) -> Machine {
@@ -45,7 +40,7 @@ pub fn detect(oha: Option<&Path>) -> Machine {
     );
     Machine {
         cpu_model,
-        cores: cpu_count(),
+        cores: qr_harness::cpus(),
         memory_mb,
         kernel,
         rustc: tool_version("rustc", &["--version"]),
