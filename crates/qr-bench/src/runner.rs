@@ -5,7 +5,6 @@
 
 mod calls;
 mod machine;
-mod monitor;
 mod oha;
 
 use std::fs::File;
@@ -23,12 +22,12 @@ pub use self::calls::run_calls;
 
 /// Rounds over the targets when an HTTP run times the core per call (capped at a few seconds).
 const CORE_ROUNDS: u32 = 200;
-use self::monitor::{Monitor, own_children_cpu_ticks, ticks_to_secs};
 use self::oha::{LoadResult, LoadSpec};
 use crate::cli::Args;
 use crate::model::{
     Config, Configuration, FixedRate, Measured, Results, Row, RunSample, configurations, utc_stamp,
 };
+use qr_harness::procs::{self, Monitor, own_children_cpu_ticks, ticks_to_secs};
 
 static INTERRUPTED: OnceLock<Arc<AtomicBool>> = OnceLock::new();
 
@@ -331,7 +330,7 @@ pub fn run_http(args: &Args, targets: Vec<String>, out: &Path) -> Result<Results
         targets: targets.clone(),
         started_utc: utc_stamp(SystemTime::now()),
         command_line: std::env::args().collect::<Vec<_>>().join(" "),
-        monitor_interval_ms: monitor::SAMPLE_INTERVAL.as_millis() as u64,
+        monitor_interval_ms: procs::SAMPLE_INTERVAL.as_millis() as u64,
         load_generator: format!("oha {} (closed loop unless --rate)", oha::OHA_VERSION),
     };
     let ctx = Ctx {

@@ -1,4 +1,5 @@
-//! The process-tree monitor: memory peaks and CPU time of a server and all its descendants.
+//! A server's process tree from /proc: memory (RSS, PSS) and CPU time of it and all its
+//! descendants, in one sample or as peaks over a window (the bench, the fault tests, the soak).
 //!
 //! Everything comes from procfs (`/proc/<pid>/stat` and `/proc/<pid>/smaps_rollup`) through
 //! the `procfs` crate. The tree is re-scanned on every sample, so tier-1's spawned CLI
