@@ -56,9 +56,10 @@ pub fn request_bytes(
     request.into_bytes()
 }
 
-/// Connects with read and write timeouts set.
+/// Connects within [`IO_TIMEOUT`], with read and write timeouts set.
 pub fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
-    let stream = TcpStream::connect(addr)?;
+    // A server whose accept queue is full drops SYNs: without a bound, connect waits minutes.
+    let stream = TcpStream::connect_timeout(&addr, IO_TIMEOUT)?;
     stream.set_read_timeout(Some(IO_TIMEOUT))?;
     stream.set_write_timeout(Some(IO_TIMEOUT))?;
     stream.set_nodelay(true)?;

@@ -1,0 +1,392 @@
+//! Load with every answer accounted for: keep-alive connections, each a thread sending a cycle
+//! of contract cases one after another and sorting every answer into a [`Tally`]. The fault
+//! tests (`tests/faults.rs`) and `cargo xtask soak` drive servers with it; the benchmark's
+//! throughput figures come from oha instead.
+//!
+//! A PNG answer is right when it is a complete 200 `image/png` response whose body starts with
+//! the PNG signature and equals, byte for byte, the first body this load got for the same case
+//! (the conformance suite decodes them; here the point is that none differs, under any load or
+//! fault). An error answer is right when its status and body are the contract's.
+
+use std::io::{self, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::contract::{Case, ErrorReply, Expect};
+use crate::http::{self, Response};
+
+const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+/// How many failed answers a tally describes in words (the rest are only counted), and how
+/// many of them may be `dropped` or `refused` ones, so that rarer failures still show.
+const EXAMPLES: usize = 12;
+const DROPPED_EXAMPLES: usize = 4;
+/// A client thread's stack: it holds one response and a few buffers.
+const STACK_BYTES: usize = 256 * 1024;
+/// How long a client waits before it connects again after a connection was refused, turned
+/// away or lost, as real clients back off (a closed port or a 503 is not spun on).
+const RETRY_PAUSE: Duration = Duration::from_millis(100);
+
+/// Every answer of a load, sorted.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Tally {
+    /// The contract's answer, complete.
+    pub ok: u64,
+    /// 503 `server is busy`: the connection was turned away.
+    pub busy: u64,
+    /// The connection could not be opened (nothing listens, or not within the I/O timeout), or a
+    /// new one closed or reset before any byte of its first answer (a closing port resets the
+    /// connections it had not accepted yet; a server past its bound may reset instead of a 503).
+    pub refused: u64,
+    /// A kept-alive connection closed or reset before any byte of the answer: the request is
+    /// lost (when the server closed the connection as idle, the race HTTP/1.1 lets a client
+    /// retry, RFC 9112 section 9.3.1).
+    pub dropped: u64,
+    /// The answer began but did not complete.
+    pub truncated: u64,
+    /// A complete answer that is not the contract's.
+    pub wrong: u64,
+    /// No answer (or no connection) within [`http::IO_TIMEOUT`].
+    pub stalled: u64,
+    /// The longest wait for a 503, and for a right answer, request written to answer read.
+    pub slowest_busy: Duration,
+    pub slowest_ok: Duration,
+    /// What went wrong, for the first few `dropped`, `truncated` and `wrong` answers.
+    pub examples: Vec<String>,
+}
+
+impl Tally {
+    /// Requests that got no answer or part of one.
+    pub fn lost(&self) -> u64 {
+        self.dropped + self.truncated
+    }
+
+    /// The counts added since `earlier` (a snapshot of the same load); the slowest times and
+    /// examples are this tally's.
+    pub fn since(&self, earlier: &Tally) -> Tally {
+        Tally {
+            ok: self.ok - earlier.ok,
+            busy: self.busy - earlier.busy,
+            refused: self.refused - earlier.refused,
+            dropped: self.dropped - earlier.dropped,
+            truncated: self.truncated - earlier.truncated,
+            wrong: self.wrong - earlier.wrong,
+            stalled: self.stalled - earlier.stalled,
+            ..self.clone()
+        }
+    }
+
+    fn failed(&mut self, kind: Failure, what: String) {
+        let (count, cap) = match kind {
+            Failure::Dropped => (&mut self.dropped, DROPPED_EXAMPLES),
+            Failure::Refused => (&mut self.refused, DROPPED_EXAMPLES),
+            Failure::Truncated => (&mut self.truncated, EXAMPLES),
+            Failure::Wrong => (&mut self.wrong, EXAMPLES),
+            Failure::Stalled => (&mut self.stalled, EXAMPLES),
+        };
+        *count += 1;
+        if self.examples.len() < cap {
+            self.examples.push(what);
+        }
+    }
+}
+
+impl std::fmt::Display for Tally {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} ok, {} busy (503), {} refused, {} dropped, {} truncated, {} wrong, {} stalled; slowest ok {:?}, slowest 503 {:?}",
+            self.ok,
+            self.busy,
+            self.refused,
+            self.dropped,
+            self.truncated,
+            self.wrong,
+            self.stalled,
+            self.slowest_ok,
+            self.slowest_busy
+        )?;
+        for example in &self.examples {
+            write!(f, "\n  {example}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The ways an answer can fail.
+#[derive(Clone, Copy)]
+enum Failure {
+    Refused,
+    Dropped,
+    Truncated,
+    Wrong,
+    Stalled,
+}
+
+/// What a client does after an exchange.
+enum Next {
+    /// Sends its next request on the same connection.
+    Keep,
+    /// Opens a new connection at once (the server closed this one after a normal answer).
+    Reconnect,
+    /// Waits [`RETRY_PAUSE`], then opens a new connection.
+    BackOff,
+}
+
+/// Load running against one server until [`Load::finish`].
+pub struct Load {
+    stop: Arc<AtomicBool>,
+    tally: Arc<Mutex<Tally>>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+/// What every client thread shares.
+struct Shared {
+    addr: SocketAddr,
+    cases: Vec<Case>,
+    /// The first PNG answered for each case: every later one must equal it.
+    pngs: Vec<OnceLock<Vec<u8>>>,
+    busy: ErrorReply,
+    stop: Arc<AtomicBool>,
+    tally: Arc<Mutex<Tally>>,
+}
+
+impl Load {
+    /// Opens `connections` client threads against `addr`, each cycling through `cases` from its
+    /// own offset (so they mix). `busy` is the contract's 503.
+    pub fn start(
+        addr: SocketAddr,
+        connections: usize,
+        cases: Vec<Case>,
+        busy: ErrorReply,
+    ) -> io::Result<Load> {
+        assert!(!cases.is_empty(), "a load needs at least one case");
+        let stop = Arc::new(AtomicBool::new(false));
+        let tally = Arc::new(Mutex::new(Tally::default()));
+        let shared = Arc::new(Shared {
+            addr,
+            pngs: cases.iter().map(|_| OnceLock::new()).collect(),
+            cases,
+            busy,
+            stop: stop.clone(),
+            tally: tally.clone(),
+        });
+        let mut threads = Vec::with_capacity(connections);
+        for client in 0..connections {
+            let shared = shared.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("load-{client}"))
+                .stack_size(STACK_BYTES)
+                .spawn(move || shared.client(client));
+            match spawned {
+                Ok(thread) => threads.push(thread),
+                Err(error) => {
+                    // Stop the threads already started before reporting.
+                    Load {
+                        stop,
+                        tally,
+                        threads,
+                    }
+                    .finish();
+                    return Err(error);
+                }
+            }
+        }
+        Ok(Load {
+            stop,
+            tally,
+            threads,
+        })
+    }
+
+    /// The tally so far.
+    pub fn tally(&self) -> Tally {
+        self.tally.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Lets every client finish the request it is on, then returns the tally.
+    pub fn finish(mut self) -> Tally {
+        self.stop.store(true, Ordering::Relaxed);
+        for thread in std::mem::take(&mut self.threads) {
+            // A panicking client thread is a bug in this module; its tally is kept.
+            let _ = thread.join();
+        }
+        self.tally()
+    }
+}
+
+impl Shared {
+    /// One client: a connection kept alive while the server keeps it, reopened when it closes.
+    fn client(&self, client: usize) {
+        let mut connection: Option<(BufReader<Counting>, bool)> = None;
+        let mut next = client % self.cases.len();
+        while !self.stop.load(Ordering::Relaxed) {
+            let (reader, reused) = match connection.as_mut() {
+                Some(open) => open,
+                None => match http::connect(self.addr) {
+                    Ok(stream) => connection.insert((BufReader::new(Counting::new(stream)), false)),
+                    Err(_) => {
+                        self.record(|t| t.refused += 1);
+                        std::thread::sleep(RETRY_PAUSE);
+                        continue;
+                    }
+                },
+            };
+            let index = next;
+            next = (next + 1) % self.cases.len();
+            let next_step = self.exchange(index, reader, *reused);
+            *reused = true;
+            match next_step {
+                Next::Keep => {}
+                Next::Reconnect => connection = None,
+                Next::BackOff => {
+                    connection = None;
+                    std::thread::sleep(RETRY_PAUSE);
+                }
+            }
+        }
+    }
+
+    /// Sends case `index` on the connection and sorts the answer; returns what the client does next.
+    fn exchange(&self, index: usize, reader: &mut BufReader<Counting>, reused: bool) -> Next {
+        let case = &self.cases[index];
+        let connection = if reused { "kept-alive" } else { "new" };
+        let request =
+            http::request_bytes(&case.method, &case.target, &case.headers, self.addr, false);
+        let started = Instant::now();
+        let unanswered = if reused {
+            Failure::Dropped
+        } else {
+            Failure::Refused
+        };
+        if let Err(error) = reader.get_mut().stream.write_all(&request) {
+            self.record(|t| {
+                t.failed(
+                    unanswered,
+                    format!("{}: {connection} connection: write: {error}", case.name),
+                )
+            });
+            return Next::BackOff;
+        }
+        let before = reader.get_ref().read;
+        let result = http::read_response(reader, case.method == "HEAD");
+        let elapsed = started.elapsed();
+        let response = match result {
+            Ok(response) => response,
+            Err(error) => {
+                let got = reader.get_ref().read - before;
+                let timed_out = matches!(
+                    error.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                );
+                let (kind, what) = match (got, timed_out) {
+                    (_, true) => (Failure::Stalled, "no answer within the I/O timeout"),
+                    (0, false) => (unanswered, "closed before any byte"),
+                    (_, false) => (Failure::Truncated, "answer cut short"),
+                };
+                self.record(|t| {
+                    t.failed(
+                        kind,
+                        format!(
+                            "{}: {connection} connection: {what} after {elapsed:?} ({got} bytes): {error}",
+                            case.name
+                        ),
+                    )
+                });
+                return Next::BackOff;
+            }
+        };
+        let closes = response
+            .header("connection")
+            .is_some_and(|v| v.eq_ignore_ascii_case("close"));
+        if response.status == self.busy.status && response.body == self.busy.body.as_bytes() {
+            self.record(|t| {
+                t.busy += 1;
+                t.slowest_busy = t.slowest_busy.max(elapsed);
+            });
+            return Next::BackOff;
+        }
+        match self.mismatch(index, &response) {
+            None => self.record(|t| {
+                t.ok += 1;
+                t.slowest_ok = t.slowest_ok.max(elapsed);
+            }),
+            Some(why) => {
+                self.record(|t| t.failed(Failure::Wrong, format!("{}: {why}", case.name)));
+            }
+        }
+        // An error the HTTP layer answers (a 400, a 431) may close without saying so.
+        if closes || matches!(case.expect, Expect::Status(_)) {
+            Next::Reconnect
+        } else {
+            Next::Keep
+        }
+    }
+
+    /// Why `response` is not case `index`'s answer, if it is not.
+    fn mismatch(&self, index: usize, response: &Response) -> Option<String> {
+        let status = response.status;
+        match &self.cases[index].expect {
+            Expect::Png(_) => {
+                if status != 200 || response.header("content-type").as_deref() != Some("image/png")
+                {
+                    return Some(format!(
+                        "status {status}, {:?}, body {:?}",
+                        response.header("content-type"),
+                        String::from_utf8_lossy(&response.body[..response.body.len().min(80)])
+                    ));
+                }
+                if !response.body.starts_with(PNG_SIGNATURE) {
+                    return Some("a 200 whose body is not a PNG".into());
+                }
+                let first = self.pngs[index].get_or_init(|| response.body.clone());
+                (*first != response.body).then(|| {
+                    format!(
+                        "a PNG of {} bytes that differs from the first answer's {} bytes",
+                        response.body.len(),
+                        first.len()
+                    )
+                })
+            }
+            Expect::Error(reply) => {
+                (status != reply.status || response.body != reply.body.as_bytes()).then(|| {
+                    format!(
+                        "status {status} {:?}, want {} {:?}",
+                        String::from_utf8_lossy(&response.body),
+                        reply.status,
+                        reply.body
+                    )
+                })
+            }
+            Expect::Status(want) => {
+                (status != *want).then(|| format!("status {status}, want {want}"))
+            }
+        }
+    }
+
+    fn record(&self, update: impl FnOnce(&mut Tally)) {
+        update(&mut self.tally.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+}
+
+/// A stream that counts the bytes read from it, to tell a dropped request from a cut answer.
+struct Counting {
+    stream: TcpStream,
+    read: u64,
+}
+
+impl Counting {
+    fn new(stream: TcpStream) -> Counting {
+        Counting { stream, read: 0 }
+    }
+}
+
+impl Read for Counting {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.stream.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
