@@ -2,6 +2,7 @@
 //!
 //! Run with `cargo run --release -p qr-server -- [--addr 127.0.0.1:42069] [--engine fast|article]` (fast is the default).
 
+mod drain;
 mod query;
 
 use std::future::Future;
@@ -16,13 +17,14 @@ use axum::http::{StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
+use hyper_util::rt::TokioTimer;
 use qr_core::{Engine, Options, QrError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
+use tokio_util::task::TaskTracker;
+
+use crate::drain::Drain;
 
 pub use query::{TextError, text_param};
 
@@ -233,7 +235,8 @@ pub struct Served {
 }
 
 /// Serves `router` on `listener` over HTTP/1.1 until `shutdown` resolves, then stops accepting and
-/// waits for the connections in flight (at most `config.shutdown_grace`).
+/// drains the open connections: each request already sent is answered with `connection: close`,
+/// each connection with none closes (see `drain.rs`), all within `config.shutdown_grace`.
 ///
 /// Not `axum::serve`: it has no header-read timeout and no head size limit.
 pub async fn serve(
@@ -251,8 +254,8 @@ pub async fn serve(
     let open = Arc::new(Semaphore::new(
         config.max_connections.clamp(1, MAX_CONNECTIONS),
     ));
-    let graceful = GracefulShutdown::new();
-    let service = TowerToHyperService::new(router);
+    let drain = Drain::default();
+    let connections = TaskTracker::new();
     tokio::pin!(shutdown);
     loop {
         let stream = tokio::select! {
@@ -268,12 +271,12 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let io = TokioIo::new(stream);
         // A connection's errors (client gone, header timeout, bad request) are the client's.
         match open.clone().try_acquire_owned() {
             Ok(permit) => {
-                let connection = graceful.watch(http.serve_connection(io, service.clone()));
-                tokio::spawn(async move {
+                let (io, service) = drain.connection(stream, router.clone());
+                let connection = http.serve_connection(io, service);
+                connections.spawn(async move {
                     let _ = connection.await;
                     drop(permit);
                 });
@@ -283,7 +286,7 @@ pub async fn serve(
                 // Past MAX_TURNING_AWAY the stream is dropped here: closed without an answer.
                 if let Ok(permit) = turning_away.clone().try_acquire_owned() {
                     tokio::spawn(async move {
-                        turn_away(io.into_inner()).await;
+                        turn_away(stream).await;
                         drop(permit);
                     });
                 }
@@ -291,7 +294,9 @@ pub async fn serve(
         }
     }
     drop(listener);
-    match tokio::time::timeout(config.shutdown_grace, graceful.shutdown()).await {
+    drain.start();
+    connections.close();
+    match tokio::time::timeout(config.shutdown_grace, connections.wait()).await {
         Ok(()) => Ok(served),
         Err(_) => Err(io::Error::new(
             io::ErrorKind::TimedOut,

@@ -175,7 +175,9 @@ fn graceful_shutdown_lets_an_in_flight_request_finish() {
     let slow_app = default_app().layer(middleware::from_fn(slow_down));
     let server = TestServer::start(slow_app, ServeConfig::default());
     let addr = server.addr;
-    let client = std::thread::spawn(move || send(addr, &request("GET", "/qrcode?text=in+flight")));
+    // Kept alive: the client does not ask for the close.
+    let keep_alive = b"GET /qrcode?text=in+flight HTTP/1.1\r\nHost: t\r\n\r\n";
+    let client = std::thread::spawn(move || send(addr, keep_alive));
     std::thread::sleep(Duration::from_millis(200));
 
     let started = Instant::now();
@@ -187,6 +189,8 @@ fn graceful_shutdown_lets_an_in_flight_request_finish() {
     let reply = client.join().unwrap();
     assert_eq!(reply.status, 200);
     assert_eq!(decode(&reply.body), b"in flight");
+    // Made while draining: its connection closes after it.
+    assert_eq!(reply.header("connection").as_deref(), Some("close"));
     // Nothing listens any more.
     assert!(TcpStream::connect(addr).is_err(), "the listener is closed");
 }
@@ -205,6 +209,33 @@ fn idle_keep_alive_connections_do_not_delay_shutdown() {
     let started = Instant::now();
     server.stop().unwrap();
     assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn silent_and_half_head_connections_do_not_delay_shutdown() {
+    let server = TestServer::start(default_app(), ServeConfig::default());
+    let silent = TcpStream::connect(server.addr).unwrap();
+    let mut half_head = TcpStream::connect(server.addr).unwrap();
+    half_head.write_all(b"GET /qrcode?te").unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    // Neither has a request in flight: shutdown closes both at once, not at the 10 s header timeout.
+    let started = Instant::now();
+    server.stop().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    for mut stream in [silent, half_head] {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut rest = Vec::new();
+        // Closed: end of stream, or a reset for the half head the server did not read to the end.
+        if let Ok(read) = stream.read_to_end(&mut rest) {
+            assert_eq!(read, 0, "{:?}", String::from_utf8_lossy(&rest));
+        }
+    }
 }
 
 #[test]

@@ -1,0 +1,197 @@
+//! Graceful shutdown that answers every request a client has already sent. Once it starts:
+//!
+//! - every response made from then on says `connection: close`, so its client sends no more;
+//! - a connection with no request in flight ends as soon as a read would wait: a silent one, one
+//!   with half a head and an idle kept-alive one close at once, while a request whose bytes have
+//!   arrived is still read and answered (with `close`) first.
+//!
+//! Not hyper-util's `GracefulShutdown`: it closes an idle kept-alive connection without reading
+//! what its client has already sent (the client gets a reset instead of an answer), and waits for a
+//! connection that has not sent a whole head until the header timeout ends it.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderValue, Request, Response, header};
+use hyper::body::{Frame, Incoming, SizeHint};
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
+use tower_service::Service;
+
+/// The switch every connection watches.
+#[derive(Debug, Default)]
+pub(crate) struct Drain {
+    stopping: CancellationToken,
+}
+
+impl Drain {
+    /// Starts draining every connection made by [`Drain::connection`].
+    pub(crate) fn start(&self) {
+        self.stopping.cancel();
+    }
+
+    /// The socket and the service of one connection, both watching this drain.
+    pub(crate) fn connection(
+        &self,
+        stream: TcpStream,
+        router: Router,
+    ) -> (TokioIo<DrainingStream>, DrainingService) {
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let stream = DrainingStream {
+            stream,
+            stopping: Box::pin(self.stopping.clone().cancelled_owned()),
+            stopped: false,
+            in_flight: in_flight.clone(),
+        };
+        let service = DrainingService {
+            router,
+            stopping: self.stopping.clone(),
+            in_flight,
+        };
+        (TokioIo::new(stream), service)
+    }
+}
+
+/// A connection's socket: once draining, a read that would wait ends the stream instead, unless
+/// a request is in flight (hyper reads during a response to notice a client that went away, and an
+/// end of stream there would cancel the response).
+pub(crate) struct DrainingStream {
+    stream: TcpStream,
+    /// Resolves when draining starts, and wakes a read that waits.
+    stopping: Pin<Box<WaitForCancellationFutureOwned>>,
+    stopped: bool,
+    in_flight: Arc<AtomicUsize>,
+}
+
+impl AsyncRead for DrainingStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if let Poll::Ready(read) = Pin::new(&mut this.stream).poll_read(cx, buf) {
+            return Poll::Ready(read);
+        }
+        if !this.stopped {
+            this.stopped = this.stopping.as_mut().poll(cx).is_ready();
+        }
+        if this.stopped && this.in_flight.load(Ordering::Acquire) == 0 {
+            return Poll::Ready(Ok(())); // nothing read: the end of the stream
+        }
+        Poll::Pending
+    }
+}
+
+impl AsyncWrite for DrainingStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+    }
+}
+
+/// The router for one connection, counting its requests in flight until their response body is
+/// written, and closing the connection after a response made while draining.
+pub(crate) struct DrainingService {
+    router: Router,
+    stopping: CancellationToken,
+    in_flight: Arc<AtomicUsize>,
+}
+
+impl hyper::service::Service<Request<Incoming>> for DrainingService {
+    type Response = Response<InFlightBody>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn call(&self, request: Request<Incoming>) -> Self::Future {
+        let in_flight = InFlight::enter(&self.in_flight);
+        // A Router is always ready: no `poll_ready` needed.
+        let response = self.router.clone().call(request);
+        let stopping = self.stopping.clone();
+        Box::pin(async move {
+            let mut response = response.await?;
+            if stopping.is_cancelled() {
+                let close = HeaderValue::from_static("close");
+                response.headers_mut().insert(header::CONNECTION, close);
+            }
+            Ok(response.map(|body| InFlightBody {
+                body,
+                _in_flight: in_flight,
+            }))
+        })
+    }
+}
+
+/// One request in flight on a connection, from its head until hyper drops its response body.
+struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    fn enter(count: &Arc<AtomicUsize>) -> InFlight {
+        count.fetch_add(1, Ordering::AcqRel);
+        InFlight(count.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A response body that keeps its request counted as in flight until hyper is done with it.
+pub(crate) struct InFlightBody {
+    body: Body,
+    _in_flight: InFlight,
+}
+
+impl hyper::body::Body for InFlightBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        Pin::new(&mut self.get_mut().body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
