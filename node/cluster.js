@@ -13,6 +13,13 @@ const PORT_ENV = 'RUSTY_QR_WORKER_PORT';
 
 /** Runs the primary; the workers run server.js again and see `cluster.isWorker`. */
 function runPrimary({ workers: count, port: requestedPort, log, onReady }) {
+  // The workers accept from the shared socket themselves (SCHED_NONE) instead of the primary accepting
+  // and handing each connection over (Node's default on Linux, round-robin): a worker killed while a
+  // connection is on its way to it leaves that connection open in the primary, unanswered until the
+  // primary exits (nodejs/node-v0.x-archive#7928; round_robin_handle.js waits for a reply that never
+  // comes). Measured side by side on this project's box: the same req/s, tier-0 and tier-3, and the CPU
+  // evenly split between two workers under the benchmark's 100 keep-alive connections.
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
   const alive = new Map(); // worker.id -> { worker, startedAt, listening }
   const timers = new Set(); // pending replacements
   let ready = false;

@@ -53,12 +53,18 @@ async function runWorker({ tier, engine, port, maxConnections, log, onListening,
     closing = true;
     if (server === null) process.exit(0); // still starting: nothing to finish
     log(`${signal}: finishing ${inFlight.size} in-flight request(s)`);
-    // Finished responses close their connection. A connection with no request in flight closes now, whether it
-    // is kept alive or has sent nothing or half a head (Node's closeIdleConnections() skips those, and
-    // server.close() stops the header-timeout checker that would have cut them).
+    // Every response from now on closes its connection. Requests that clients have already sent are read and
+    // answered first: one more turn of the event loop (a poll phase between two check phases) reads every
+    // socket with data. Then the port closes and a connection with no request in flight closes at once, whether
+    // kept alive or sent nothing or half a head. (server.close() alone destroys idle kept-alive connections
+    // unread, so their clients get a reset, and leaves the others to the header timeout, whose checker it stops.)
     for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
-    server.close(() => process.exit(0));
-    for (const socket of open) if (!busy(socket)) socket.destroy();
+    setImmediate(() =>
+      setImmediate(() => {
+        server.close(() => process.exit(0));
+        for (const socket of open) if (!busy(socket)) socket.destroy();
+      }),
+    );
     setTimeout(() => {
       log(`requests still running after ${SHUTDOWN_GRACE_MS} ms: cutting their connections`);
       server.closeAllConnections();
