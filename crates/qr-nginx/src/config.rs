@@ -62,6 +62,8 @@ http {{
     uwsgi_temp_path {uwsgi};
     scgi_temp_path {scgi};
 
+    # As both apps: a client that has not sent its whole request head within 10 s is cut off.
+    client_header_timeout 10s;
     # A request line or a header line up to 64 KiB reaches the apps (a 20 KB URL gets their
     # "text must be <= 512 bytes"); a longer one gets the apps' own answer, 431, below.
     large_client_header_buffers 4 64k;
