@@ -225,6 +225,47 @@ test('SIGTERM or SIGINT lets an in-flight request finish (tier-1 with a slow bin
   }
 });
 
+test('tier-1 over HTTP: a binary gone or not executable is a 500 and one log line; a hung child is killed at the timeout', BOUNDED, async () => {
+  assert.ok(fs.existsSync(tier1.CLI), `needs qr-cli at ${tier1.CLI}: run \`cargo xtask build\``);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rusty-qr-faulty-'));
+  const cli = path.join(dir, 'qr-cli');
+  const hungPid = path.join(dir, 'hung.pid');
+  // The real binary, except that the text "hang" hangs (writing its pid first).
+  const wrapper = `#!/bin/sh\ntext=$(cat)\n[ "$text" = hang ] && echo $$ > "${hungPid}" && exec sleep 60\nprintf %s "$text" | exec "${tier1.CLI}" "$@"\n`;
+  fs.writeFileSync(cli, wrapper, { mode: 0o755 });
+  const server = await startServer(['--tier', 'tier-1'], { env: { RUSTY_QR_CLI: cli } });
+  /** One request that must get the contract's 500 and add exactly one stderr line matching `line`. */
+  const expectFailure = async (text, line) => {
+    const before = server.stderr();
+    await expectError(server.port, qrPath(text), 'failed');
+    const added = server.stderr().slice(before.length).split('\n').filter(Boolean);
+    assert.equal(added.length, 1, added.join('\n'));
+    assert.match(added[0], line);
+  };
+  try {
+    await expectQr(server.port, 'before');
+    fs.chmodSync(cli, 0o644);
+    await expectFailure('not executable', /^\[tier-1\] generating a qr code failed: cannot spawn .*qr-cli: spawn .* EACCES$/);
+    fs.chmodSync(cli, 0o755);
+    await expectQr(server.port, 'executable again');
+    fs.renameSync(cli, `${cli}.away`);
+    await expectFailure('missing', /^\[tier-1\] generating a qr code failed: qr-cli not found at .*qr-cli: run `cargo xtask build`/);
+    fs.renameSync(`${cli}.away`, cli);
+    await expectQr(server.port, 'back');
+
+    const started = Date.now();
+    await expectFailure('hang', new RegExp(`did not finish within ${tier1.TIMEOUT_MS} ms and was killed`));
+    const took = Date.now() - started;
+    assert.ok(took >= tier1.TIMEOUT_MS && took < tier1.TIMEOUT_MS + 3_000, `answered after ${took} ms`);
+    const pid = Number(fs.readFileSync(hungPid, 'utf8'));
+    assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, 'the hung child is gone');
+    await expectQr(server.port, 'after the hang');
+  } finally {
+    assert.equal(await server.stop('SIGTERM'), 0, server.stderr());
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('start-up failures: bad flags exit 2 with one line; a tier that cannot start exits 1', BOUNDED, async () => {
   for (const args of [
     ['--tier', 'tier-0', '--bogus'],
