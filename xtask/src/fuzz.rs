@@ -19,6 +19,33 @@ use crate::cmd::{self, Step, cargo, run};
 /// Seconds per target in `cargo xtask test`.
 pub const TEST_SECONDS: u64 = 5;
 
+/// How long each target runs.
+#[derive(Clone, Copy, Debug)]
+pub enum Budget {
+    /// Seconds of fuzzing (libFuzzer's `-max_total_time`).
+    Seconds(u64),
+    /// Executions (libFuzzer's `-runs`), however long they take.
+    Runs(u64),
+}
+
+impl Budget {
+    fn flag(self) -> String {
+        match self {
+            Budget::Seconds(seconds) => format!("-max_total_time={seconds}"),
+            Budget::Runs(runs) => format!("-runs={runs}"),
+        }
+    }
+}
+
+impl std::fmt::Display for Budget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Budget::Seconds(seconds) => write!(f, "for {seconds} s"),
+            Budget::Runs(runs) => write!(f, "for {runs} executions"),
+        }
+    }
+}
+
 /// What `cargo fuzz build --sanitizer none` gives rustc (cargo-fuzz's `src/project.rs`), all
 /// stable: SanitizerCoverage's inline 8-bit counters, PC table, compare tracing and stack depth,
 /// which libFuzzer reads; debug assertions and overflow checks, so that an overflow is a crash.
@@ -42,9 +69,9 @@ struct Stats {
     corpus_added: u64,
 }
 
-/// Builds the fuzz targets, then fuzzes each of `only` (every target when empty) for `seconds`;
+/// Builds the fuzz targets, then fuzzes each of `only` (every target when empty) within `budget`;
 /// with `replay`, only runs each target on its regression inputs.
-pub fn fuzz(root: &Path, only: &[String], seconds: u64, replay: bool) -> Result<()> {
+pub fn fuzz(root: &Path, only: &[String], budget: Budget, replay: bool) -> Result<()> {
     let fuzz_dir = root.join("fuzz");
     let all = targets(&fuzz_dir)?;
     for name in only {
@@ -65,7 +92,7 @@ pub fn fuzz(root: &Path, only: &[String], seconds: u64, replay: bool) -> Result<
         let result = if replay {
             replay_inputs(&binary, target, &regressions)
         } else {
-            fuzz_one(&fuzz_dir, &binary, target, seconds, &regressions)
+            fuzz_one(&fuzz_dir, &binary, target, budget, &regressions)
         };
         if let Err(error) = result {
             eprintln!("    {target}: FAILED: {error:#}");
@@ -93,7 +120,7 @@ pub fn test(root: &Path) -> Result<()> {
         .arg(fuzz_target_dir())
         .args(["--", "-D", "warnings"]))?;
     step.done();
-    fuzz(root, &[], TEST_SECONDS, false)
+    fuzz(root, &[], Budget::Seconds(TEST_SECONDS), false)
 }
 
 /// The `[[bin]]` names of fuzz/Cargo.toml, in its order.
@@ -193,16 +220,16 @@ fn replay_inputs(binary: &Path, target: &str, regressions: &[PathBuf]) -> Result
     Ok(())
 }
 
-/// Fuzzes one target for `seconds` (its regression inputs first), its output in a log file;
+/// Fuzzes one target within `budget` (its regression inputs first), its output in a log file;
 /// prints the executions libFuzzer reports, or fails with the crash input's path.
 fn fuzz_one(
     fuzz_dir: &Path,
     binary: &Path,
     target: &str,
-    seconds: u64,
+    budget: Budget,
     regressions: &[PathBuf],
 ) -> Result<()> {
-    eprintln!("==> fuzz {target} for {seconds} s");
+    eprintln!("==> fuzz {target} {budget}");
     let corpus = fuzz_dir.join("corpus").join(target);
     let artifacts = fuzz_dir.join("artifacts").join(target);
     for dir in [&corpus, &artifacts] {
@@ -225,7 +252,7 @@ fn fuzz_one(
     artifact_arg.push(prefix);
     command
         .arg(artifact_arg)
-        .arg(format!("-max_total_time={seconds}"))
+        .arg(budget.flag())
         // One input taking 10 s is a hang, not a slow input.
         .arg("-timeout=10")
         .arg("-print_final_stats=1")

@@ -1,14 +1,17 @@
 //! rusty-qr's front door: every multi-step job, with nothing to install by hand (Linux only: the
 //! launcher and the benchmark read /proc and signal process groups).
 //!
-//! Run with `cargo xtask <build | serve TIER [...] | test | bench [...] | fuzz [...]>`; `cargo xtask --help` lists them.
+//! Run with `cargo xtask <build | serve TIER [...] | test | bench [...] | fuzz [...] | soak [...]>`;
+//! `cargo xtask --help` lists them.
 
 mod cmd;
 mod fuzz;
 mod node_build;
+mod soak;
 
 use std::path::Path;
 use std::process::Command;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -50,12 +53,39 @@ enum Task {
         /// Seconds per target.
         #[arg(long, default_value_t = 60)]
         time: u64,
+        /// Executions per target, however long they take (instead of --time).
+        #[arg(long, conflicts_with = "time")]
+        runs: Option<u64>,
         /// Only run each target on its regression inputs (fuzz/regressions/<target>/).
         #[arg(long)]
         replay: bool,
         /// Targets to run [default: all of fuzz/Cargo.toml's].
         targets: Vec<String>,
     },
+    /// Build every tier, then run each under a long mixed load (the contract's cases), checking
+    /// every answer and sampling its memory; prints a table. Not part of `test`.
+    Soak {
+        /// Time per tier after a 30 s warm-up: seconds, or with a unit (`90s`, `10m`).
+        #[arg(long, default_value = "10m", value_parser = parse_duration)]
+        duration: Duration,
+        /// The Node tiers' mode.
+        #[arg(long, default_value = "single")]
+        mode: Mode,
+        /// Tiers to soak [default: every tier but the ceilings].
+        tiers: Vec<Tier>,
+    },
+}
+
+/// `600`, `600s` or `10m`.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let (number, unit) = match text.strip_suffix('m') {
+        Some(minutes) => (minutes, 60),
+        None => (text.strip_suffix('s').unwrap_or(text), 1),
+    };
+    match number.parse::<u64>() {
+        Ok(n) if n > 0 => Ok(Duration::from_secs(n * unit)),
+        _ => Err(format!("{text:?} is not a duration like 600, 90s or 10m")),
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -96,9 +126,18 @@ fn main() {
         Task::Bench { args } => bench(&args),
         Task::Fuzz {
             time,
+            runs,
             replay,
             targets,
-        } => fuzz::fuzz(repo_root(), &targets, time, replay),
+        } => {
+            let budget = runs.map_or(fuzz::Budget::Seconds(time), fuzz::Budget::Runs);
+            fuzz::fuzz(repo_root(), &targets, budget, replay)
+        }
+        Task::Soak {
+            duration,
+            mode,
+            tiers,
+        } => build().and_then(|()| soak::soak(&soak::configurations(&tiers, mode), duration)),
     };
     if let Err(error) = result {
         eprintln!("error: {error:#}");

@@ -1,0 +1,182 @@
+//! `cargo xtask soak`: every tier under a long, steady, mixed load (the contract's cases, valid
+//! and invalid, from a few keep-alive clients), its process tree's memory sampled from /proc at
+//! the start, every minute and at the end, every answer checked. Not a CI test: run it for
+//! minutes per tier and read the table.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use qr_harness::contract::Contract;
+use qr_harness::load::{Load, Tally};
+use qr_harness::procs::{self, TreeSample};
+use qr_harness::{Mode, Server, ServerSpec, Tier};
+
+/// Keep-alive clients per tier: enough to keep every core busy, few enough to be a soak and not
+/// an overload.
+const CLIENTS: usize = 8;
+/// Load before the first memory sample, so that warm-up (JIT, allocator pools, caches) is not
+/// counted as growth.
+const WARM_UP: Duration = Duration::from_secs(30);
+/// How often memory is sampled and a progress line printed.
+const SAMPLE_EVERY: Duration = Duration::from_secs(60);
+/// Growth of PSS from the first sample to the last that counts as growth, not noise: both.
+const GROWTH_FRACTION: f64 = 0.10;
+const GROWTH_BYTES: u64 = 8 << 20;
+
+/// What one tier's soak found.
+struct Soaked {
+    label: String,
+    tally: Tally,
+    samples: Vec<TreeSample>,
+    exit: String,
+    clean_exit: bool,
+}
+
+impl Soaked {
+    fn first(&self) -> TreeSample {
+        self.samples.first().copied().unwrap_or_default()
+    }
+
+    fn last(&self) -> TreeSample {
+        self.samples.last().copied().unwrap_or_default()
+    }
+
+    /// PSS grew past noise from the first sample to the last.
+    fn grew(&self) -> bool {
+        let (first, last) = (self.first().pss_bytes, self.last().pss_bytes);
+        let noise = ((first as f64 * GROWTH_FRACTION) as u64).max(GROWTH_BYTES);
+        last > first + noise
+    }
+
+    /// Every answer right, none lost, and a clean stop.
+    fn errors(&self) -> u64 {
+        let t = &self.tally;
+        t.busy + t.refused + t.dropped + t.truncated + t.wrong + t.stalled
+    }
+
+    fn passed(&self) -> bool {
+        self.errors() == 0 && !self.grew() && self.clean_exit && self.tally.ok > 0
+    }
+}
+
+/// The configurations soaked by default: every tier that serves QR codes, Node tiers in `mode`.
+pub fn configurations(tiers: &[Tier], mode: Mode) -> Vec<ServerSpec> {
+    let all: Vec<Tier> = Tier::ALL
+        .iter()
+        .copied()
+        .filter(|t| !t.is_ceiling())
+        .collect();
+    let chosen = if tiers.is_empty() { &all[..] } else { tiers };
+    chosen
+        .iter()
+        .map(|&tier| ServerSpec::new(tier, mode))
+        .collect()
+}
+
+/// Soaks each of `specs` for `duration`, prints the table; fails if any tier had an error, grew
+/// or did not stop cleanly.
+pub fn soak(specs: &[ServerSpec], duration: Duration) -> Result<()> {
+    let contract = Contract::load()?;
+    let busy = contract.error("busy").clone();
+    let mut results = Vec::new();
+    for spec in specs {
+        let label = spec.label();
+        eprintln!(
+            "==> soak {label} for {duration:?} ({CLIENTS} clients, {} contract cases, after {WARM_UP:?} of warm-up)",
+            contract.cases().len()
+        );
+        let server = Server::start(spec)?;
+        let root = i32::try_from(server.pid()).context("pid out of range")?;
+        let load = Load::start(server.addr(), CLIENTS, contract.cases(), busy.clone())?;
+        std::thread::sleep(WARM_UP);
+        let started = Instant::now();
+        let mut samples = vec![procs::sample_tree(root)?];
+        let warm = load.tally();
+        progress(&label, Duration::ZERO, &warm, samples[0]);
+        while started.elapsed() < duration {
+            let left = duration.saturating_sub(started.elapsed());
+            std::thread::sleep(left.min(SAMPLE_EVERY));
+            let sample = procs::sample_tree(root)?;
+            samples.push(sample);
+            progress(&label, started.elapsed(), &load.tally(), sample);
+        }
+        let tally = load.finish().since(&warm);
+        let (exit, clean_exit) = match server.stop() {
+            Ok(status) => (status.to_string(), status.code() == Some(0)),
+            Err(error) => (format!("{error:#}"), false),
+        };
+        results.push(Soaked {
+            label,
+            tally,
+            samples,
+            exit,
+            clean_exit,
+        });
+    }
+    report(&results, duration);
+    let failed: Vec<&str> = results
+        .iter()
+        .filter(|r| !r.passed())
+        .map(|r| r.label.as_str())
+        .collect();
+    if !failed.is_empty() {
+        bail!("soak failed for {}", failed.join(", "));
+    }
+    Ok(())
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1}", bytes as f64 / (1 << 20) as f64)
+}
+
+fn progress(label: &str, elapsed: Duration, tally: &Tally, sample: TreeSample) {
+    eprintln!(
+        "    {label} {:>4} s: {} answers right, {} not; RSS {} MiB, PSS {} MiB, {} processes",
+        elapsed.as_secs(),
+        tally.ok,
+        tally.busy + tally.refused + tally.lost() + tally.wrong + tally.stalled,
+        mib(sample.rss_bytes),
+        mib(sample.pss_bytes),
+        sample.processes
+    );
+}
+
+/// The table: per tier, the answers counted after warm-up, memory at the first and last samples
+/// (and the most seen), the exit.
+fn report(results: &[Soaked], duration: Duration) {
+    println!(
+        "\nsoak: {duration:?} per tier after {WARM_UP:?} of warm-up, {CLIENTS} keep-alive clients, the contract's cases in turn"
+    );
+    println!(
+        "| configuration | answers right | errors | req/s | RSS MiB first -> last (max) | PSS MiB first -> last (max) | exit | verdict |"
+    );
+    println!("| --- | ---: | ---: | ---: | --- | --- | --- | --- |");
+    for r in results {
+        let max_rss = r.samples.iter().map(|s| s.rss_bytes).max().unwrap_or(0);
+        let max_pss = r.samples.iter().map(|s| s.pss_bytes).max().unwrap_or(0);
+        let verdict = match (r.errors(), r.grew(), r.clean_exit) {
+            (0, false, true) => "pass",
+            (0, true, _) => "PSS grew",
+            (_, _, false) => "bad exit",
+            _ => "errors",
+        };
+        println!(
+            "| {} | {} | {} | {:.0} | {} -> {} ({}) | {} -> {} ({}) | {} | {} |",
+            r.label,
+            r.tally.ok,
+            r.errors(),
+            r.tally.ok as f64 / duration.as_secs_f64(),
+            mib(r.first().rss_bytes),
+            mib(r.last().rss_bytes),
+            mib(max_rss),
+            mib(r.first().pss_bytes),
+            mib(r.last().pss_bytes),
+            mib(max_pss),
+            r.exit,
+            verdict
+        );
+    }
+    for r in results.iter().filter(|r| r.errors() > 0) {
+        println!("\n{}: {}", r.label, r.tally);
+    }
+}
