@@ -10,12 +10,22 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use qr_harness::contract::{Case, Contract, ErrorReply};
 use qr_harness::load::{Load, Tally};
 use qr_harness::procs::{self, Monitor};
 use qr_harness::{Host, Mode, Server, ServerSpec, Tier, http};
+
+/// One fault test at a time: each loads the machine's cores, and their bounds (a 503 within 1 s,
+/// a cut-off at the header timeout) are about one server under one load.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn one_at_a_time() -> MutexGuard<'static, ()> {
+    // A failed test poisons the lock; the next one still runs alone.
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// Every configuration that serves real QR codes: each Node tier in both modes (two workers in
 /// a cluster), tier-4 and tier-4-nginx. The ceilings share their host's code.
@@ -95,6 +105,7 @@ fn children(pid: u32) -> Vec<i32> {
 #[test]
 #[ignore = "needs `cargo xtask build`; run by `cargo xtask test`"]
 fn a_cluster_worker_killed_under_load_costs_at_most_its_in_flight_requests() {
+    let _alone = one_at_a_time();
     const CLIENTS: usize = 16;
     let contract = contract();
     for tier in Tier::ALL.iter().filter(|t| t.is_node() && !t.is_ceiling()) {
@@ -167,6 +178,7 @@ fn idle_socket(addr: SocketAddr, bytes: &[u8]) -> TcpStream {
 #[test]
 #[ignore = "needs `cargo xtask build`; run by `cargo xtask test`"]
 fn sigterm_under_load_finishes_every_answer_it_began_and_exits_0() {
+    let _alone = one_at_a_time();
     const CLIENTS: usize = 100;
     let contract = contract();
     for spec in configurations() {
@@ -227,6 +239,7 @@ fn sigterm_under_load_finishes_every_answer_it_began_and_exits_0() {
 #[test]
 #[ignore = "needs `cargo xtask build`; run by `cargo xtask test`"]
 fn a_head_sent_a_byte_a_second_is_cut_off_at_the_header_timeout_while_others_are_served() {
+    let _alone = one_at_a_time();
     /// Both hosts' header timeout (node/worker.js, qr-server), and nginx's in tier-4-nginx.
     const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
     let specs = [
@@ -297,6 +310,7 @@ fn raise_open_file_limit() -> u64 {
 #[test]
 #[ignore = "needs `cargo xtask build`; run by `cargo xtask test`"]
 fn two_thousand_connections_against_the_1024_bound_are_shed_and_the_server_recovers() {
+    let _alone = one_at_a_time();
     const CLIENTS: usize = 2_000;
     /// How long the 2,000 clients keep asking.
     const OVERLOAD: Duration = Duration::from_secs(10);
