@@ -218,7 +218,8 @@ fn silent_and_half_head_connections_do_not_delay_shutdown() {
     let mut half_head = TcpStream::connect(server.addr).unwrap();
     half_head.write_all(b"GET /qrcode?te").unwrap();
     std::thread::sleep(Duration::from_millis(100));
-    // Neither has a request in flight: shutdown closes both at once, not at the 10 s header timeout.
+    // Neither has a request in flight: shutdown closes both within the idle grace, not at the 10 s
+    // header timeout.
     let started = Instant::now();
     server.stop().unwrap();
     assert!(
