@@ -72,13 +72,21 @@ pub const NGINX_PACKAGE: &str = "nginx";
 /// Where Debian puts nginx; often not on a non-root user's PATH.
 const NGINX_SBIN: &str = "/usr/sbin/nginx";
 
+/// The Debian package of the browser the playground's test drives (`/usr/bin/chromium`).
+pub const CHROMIUM_PACKAGE: &str = "chromium";
+
 /// The nginx binary that tier-4-nginx runs, without installing it: the first `nginx` on PATH, else
 /// `/usr/sbin/nginx`.
 pub fn find_nginx() -> Option<PathBuf> {
+    find_program("nginx", &[NGINX_SBIN])
+}
+
+/// The first `name` on PATH, else the first of `elsewhere` that is executable.
+fn find_program(name: &str, elsewhere: &[&str]) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
-        .map(|dir| dir.join("nginx"))
-        .chain([PathBuf::from(NGINX_SBIN)])
+        .map(|dir| dir.join(name))
+        .chain(elsewhere.iter().map(PathBuf::from))
         .find(|candidate| is_executable(candidate))
 }
 
@@ -89,29 +97,50 @@ fn is_executable(path: &Path) -> bool {
 }
 
 /// The nginx binary ([`find_nginx`]), installed when absent with Debian's package [`NGINX_PACKAGE`]
-/// (`apt-get update`, then `apt-get install -y --no-install-recommends nginx`), as root or through
-/// `sudo -n`; fails with one line saying what to install if that cannot be done.
+/// (see [`apt_install`]); fails with one line saying what to install if that cannot be done.
 ///
-/// Only the binary is used: qr-nginx runs it in the foreground with its own configuration. The
-/// package's own service is not wanted: unless the machine has a `policy-rc.d` already, one that
-/// forbids starting services is in place for the install (else Debian would start its default
-/// site on port 80).
+/// Only the binary is used: qr-nginx runs it in the foreground with its own configuration.
 pub fn nginx() -> Result<PathBuf> {
     if let Some(path) = find_nginx() {
         return Ok(path);
     }
+    apt_install(NGINX_PACKAGE, "put nginx on PATH")?;
+    let path = find_nginx().context("apt-get installed no nginx; put nginx on PATH")?;
+    eprintln!("    installed {}", path.display());
+    Ok(path)
+}
+
+/// The Chromium binary that the playground's test (node/test/web.test.js) drives: `chromium` on
+/// PATH, else installed with Debian's package [`CHROMIUM_PACKAGE`] (see [`apt_install`]).
+pub fn chromium() -> Result<PathBuf> {
+    if let Some(path) = find_program("chromium", &[]) {
+        return Ok(path);
+    }
+    apt_install(CHROMIUM_PACKAGE, "put chromium on PATH")?;
+    let path = find_program("chromium", &[])
+        .context("apt-get installed no chromium; put chromium on PATH")?;
+    eprintln!("    installed {}", path.display());
+    Ok(path)
+}
+
+/// Installs Debian's `package` (`apt-get update`, then `apt-get install -y
+/// --no-install-recommends PACKAGE`), as root or through `sudo -n`; fails with one line saying
+/// what to install (or `otherwise`) if that cannot be done. A package's own service is not
+/// wanted: unless the machine has a `policy-rc.d` already, one that forbids starting services is
+/// in place for the install (else Debian's nginx would start its default site on port 80).
+fn apt_install(package: &str, otherwise: &str) -> Result<()> {
     let manual = format!(
-        "nginx is not installed: install Debian's `{NGINX_PACKAGE}` package \
-         (`sudo apt-get install --no-install-recommends {NGINX_PACKAGE}`) or put nginx on PATH"
+        "{package} is not installed: install Debian's `{package}` package \
+         (`sudo apt-get install --no-install-recommends {package}`) or {otherwise}"
     );
     let root = rustix::process::geteuid().is_root();
     eprintln!(
-        "==> installing nginx with apt-get (Debian's `{NGINX_PACKAGE}` package, once{})",
+        "==> installing {package} with apt-get (Debian's `{package}` package, once{})",
         if root { "" } else { ", through sudo -n" }
     );
     // One shell as root (sudo strips the environment, so it is set inside): no prompt, and no
-    // service started by the package (Debian's default site on port 80) unless a policy-rc.d
-    // already decides; the one written here is removed afterwards.
+    // service started by the package unless a policy-rc.d already decides; the one written here
+    // is removed afterwards.
     let apt_get = |args: &[&str]| -> Result<()> {
         let script = format!(
             "policy=/usr/sbin/policy-rc.d; written=; \
@@ -142,14 +171,5 @@ pub fn nginx() -> Result<PathBuf> {
         Ok(())
     };
     apt_get(&["update", "-q"])?;
-    apt_get(&[
-        "install",
-        "-q",
-        "-y",
-        "--no-install-recommends",
-        NGINX_PACKAGE,
-    ])?;
-    let path = find_nginx().with_context(|| format!("apt-get installed no nginx; {manual}"))?;
-    eprintln!("    installed {}", path.display());
-    Ok(path)
+    apt_get(&["install", "-q", "-y", "--no-install-recommends", package])
 }
