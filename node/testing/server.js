@@ -1,4 +1,5 @@
-// Test helper: starts `node server.js ...` on an ephemeral port, talks HTTP to it, stops it.
+// Test helper: starts `node server.js ...` (or another server with its ready line) on an ephemeral port,
+// talks HTTP to it, stops it.
 // Used by node/test/*.test.js (`npm test`); not a test file itself.
 'use strict';
 
@@ -27,9 +28,14 @@ process.on('exit', () => {
  * Spawns `node server.js ...args --port 0`, resolves once the ready line is printed.
  * Returns { port, child, stdout(), stderr(), waitForStderr(regex), stop(signal) -> exit code }.
  */
-function startServer(args, { env = {}, timeoutMs = 30_000 } = {}) {
+function startServer(args, options) {
+  return startProcess(process.execPath, [SERVER_JS, ...args, '--port', '0'], options);
+}
+
+/** Spawns any server that prints the same ready line (qr-server, web/server.js); as startServer. */
+function startProcess(program, args, { env = {}, timeoutMs = 30_000 } = {}) {
   // Its own process group (detached), so `stop(signal, { group: true })` can signal it like a terminal's Ctrl-C.
-  const child = spawn(process.execPath, [SERVER_JS, ...args, '--port', '0'], {
+  const child = spawn(program, args, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
@@ -215,4 +221,4 @@ function pipeline(port, paths) {
   });
 }
 
-module.exports = { startServer, request, send, pipeline, SERVER_JS };
+module.exports = { startServer, startProcess, request, send, pipeline, SERVER_JS };

@@ -88,31 +88,58 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     }
 }
 
+/// What `serve` runs: a tier, or the playground's page (web/).
+#[derive(Debug, Clone, Copy)]
+enum Served {
+    Tier(Tier),
+    Web,
+}
+
+impl std::str::FromStr for Served {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, String> {
+        match name {
+            "web" => Ok(Served::Web),
+            _ => name
+                .parse()
+                .map(Served::Tier)
+                .map_err(|err| format!("{err}, or web")),
+        }
+    }
+}
+
+/// The playground's default port: beside a tier's.
+const WEB_PORT: u16 = 42070;
+/// A tier's default port.
+const TIER_PORT: u16 = 42069;
+
 #[derive(Debug, clap::Args)]
 struct ServeArgs {
-    /// tier-0 | tier-1 | tier-2 | tier-2-bindgen | tier-3 | tier-4
-    tier: Tier,
+    /// A tier (tier-0 ... tier-4-nginx, node-ceiling, rust-ceiling), or `web`: the playground
+    /// page, which makes QR codes in the browser and asks a running tier for the same.
+    tier: Served,
     /// Node tiers only: single | cluster.
     #[arg(long, default_value = "single")]
     mode: Mode,
     /// Cluster mode's worker count [default: the CPU count].
     #[arg(long)]
     workers: Option<usize>,
-    /// The port on 127.0.0.1.
-    #[arg(long, default_value_t = 42069)]
-    port: u16,
+    /// The port on 127.0.0.1 [default: 42069; web: 42070].
+    #[arg(long)]
+    port: Option<u16>,
     /// The Rust engine, every tier but tier-0 [default: fast].
     #[arg(long)]
     engine: Option<Engine>,
 }
 
 impl ServeArgs {
-    fn spec(&self) -> ServerSpec {
+    fn spec(&self, tier: Tier) -> ServerSpec {
         ServerSpec {
             workers: self.workers,
-            port: self.port,
+            port: self.port.unwrap_or(TIER_PORT),
             engine: self.engine,
-            ..ServerSpec::new(self.tier, self.mode)
+            ..ServerSpec::new(tier, self.mode)
         }
     }
 }
@@ -121,7 +148,14 @@ fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Task::Build => build(),
-        Task::Serve(args) => serve(&args.spec()),
+        Task::Serve(args) => match args.tier {
+            Served::Tier(tier) => serve(&args.spec(tier)),
+            Served::Web if args.engine.is_some() || args.workers.is_some() => {
+                eprintln!("error: web takes only --port (the page picks the engine)");
+                std::process::exit(2);
+            }
+            Served::Web => serve_web(args.port.unwrap_or(WEB_PORT)),
+        },
         Task::Test => test(),
         Task::Bench { args } => bench(&args),
         Task::Fuzz {
@@ -244,6 +278,23 @@ fn serve(spec: &ServerSpec) -> Result<()> {
     Err(error).context("could not start the server")
 }
 
+/// Builds the Wasm module, then replaces this process with the playground's server (web/server.js).
+fn serve_web(port: u16) -> Result<()> {
+    let root = repo_root();
+    check_node()?;
+    node_build::build_wasm(root)?;
+    let mut command = Command::new("node");
+    command
+        .arg(root.join("web/server.js"))
+        .args(["--port", &port.to_string()]);
+    eprintln!(
+        "serving the playground: open it, and start a tier (cargo xtask serve tier-4) for its right-hand side"
+    );
+    use std::os::unix::process::CommandExt;
+    let error = command.exec();
+    Err(error).context("could not start web/server.js")
+}
+
 /// Everything CI checks: formatting, lints, the build, every test (the conformance suite
 /// and the benchmark's own test included), and the core's independence from any host.
 fn test() -> Result<()> {
@@ -284,10 +335,16 @@ fn test() -> Result<()> {
     ]))?;
     step.done();
 
-    let step = Step::start("npm test (Node host and in-process tier tests)");
+    let step = Step::start("Chromium for the playground's test (Debian's package, when missing)");
+    let chromium = qr_harness::tools::chromium()?;
+    step.done();
+
+    let step = Step::start("npm test (Node host, in-process tiers, the playground in Chromium)");
     run(Command::new("npm")
         .arg("test")
         .env("RUSTY_QR_CLI", paths::qr_cli())
+        .env("RUSTY_QR_SERVER", paths::qr_server())
+        .env("RUSTY_QR_CHROMIUM", chromium)
         .current_dir(root.join("node")))?;
     step.done();
 

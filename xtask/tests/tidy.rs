@@ -14,6 +14,7 @@ const TOP_LEVEL: &[&str] = &[
     "contract/",
     ".ci/",
     "fuzz/",
+    "web/",
 ];
 
 fn root() -> PathBuf {
