@@ -19,9 +19,13 @@ const CLIENTS: usize = 8;
 const WARM_UP: Duration = Duration::from_secs(30);
 /// How often memory is sampled and a progress line printed.
 const SAMPLE_EVERY: Duration = Duration::from_secs(60);
-/// Growth of PSS from the first sample to the last that counts as growth, not noise: both.
+/// PSS growth that counts as growth, not noise (both must be exceeded): from the highest of the
+/// first [`ENDS`] samples to the lowest of the last ones, so that a moment's extra process (a
+/// tier-1 child) or garbage not yet collected is not taken for a leak, and a leak, which only
+/// grows, is.
 const GROWTH_FRACTION: f64 = 0.10;
 const GROWTH_BYTES: u64 = 8 << 20;
+const ENDS: usize = 3;
 
 /// What one tier's soak found.
 struct Soaked {
@@ -41,11 +45,18 @@ impl Soaked {
         self.samples.last().copied().unwrap_or_default()
     }
 
-    /// PSS grew past noise from the first sample to the last.
+    /// PSS grew past noise from the start to the end (see [`GROWTH_FRACTION`]).
     fn grew(&self) -> bool {
-        let (first, last) = (self.first().pss_bytes, self.last().pss_bytes);
-        let noise = ((first as f64 * GROWTH_FRACTION) as u64).max(GROWTH_BYTES);
-        last > first + noise
+        let ends = ENDS.min(self.samples.len());
+        let pss = |s: &TreeSample| s.pss_bytes;
+        let start = self.samples[..ends].iter().map(pss).max().unwrap_or(0);
+        let end = self.samples[self.samples.len() - ends..]
+            .iter()
+            .map(pss)
+            .min()
+            .unwrap_or(0);
+        let noise = ((start as f64 * GROWTH_FRACTION) as u64).max(GROWTH_BYTES);
+        end > start + noise
     }
 
     /// Every answer right, none lost, and a clean stop.
@@ -178,5 +189,38 @@ fn report(results: &[Soaked], duration: Duration) {
     }
     for r in results.iter().filter(|r| r.errors() > 0) {
         println!("\n{}: {}", r.label, r.tally);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn soaked(pss_mib: &[u64]) -> Soaked {
+        Soaked {
+            label: "t".into(),
+            tally: Tally::default(),
+            samples: pss_mib
+                .iter()
+                .map(|&mib| TreeSample {
+                    pss_bytes: mib << 20,
+                    ..TreeSample::default()
+                })
+                .collect(),
+            exit: String::new(),
+            clean_exit: true,
+        }
+    }
+
+    #[test]
+    fn growth_is_a_rise_from_start_to_end_not_a_moment_s_peak() {
+        // A moment's extra process, then back: noise.
+        assert!(!soaked(&[80, 98, 81, 90, 85, 99, 82, 97, 83]).grew());
+        // Steady or shrinking: no growth.
+        assert!(!soaked(&[115, 117, 110, 113, 112, 111]).grew());
+        // A leak: every sample higher than the last, 100 -> 130 MiB.
+        assert!(soaked(&[100, 103, 106, 109, 112, 115, 118, 121, 124, 127, 130]).grew());
+        // Too small to tell from noise: under 8 MiB.
+        assert!(!soaked(&[10, 11, 12, 13, 14, 15, 16, 17]).grew());
     }
 }
