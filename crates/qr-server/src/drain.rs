@@ -1,14 +1,15 @@
-//! Graceful shutdown that answers every request a client has already sent. Once it starts:
+//! Graceful shutdown that answers the requests clients have already sent. Once it starts:
 //!
 //! - every response made from then on says `connection: close`, so its client sends no more;
-//! - a connection with no request in flight ends once a read would wait and [`IDLE_GRACE`] has
-//!   passed: a silent one, one with half a head and an idle kept-alive one close within it, while
-//!   a request that a client had already sent (on its way, or arrived unread) is read and
-//!   answered (with `close`) first.
+//! - a connection with no request in flight and its last answer written ends once a read would
+//!   wait and [`IDLE_GRACE`] has passed: a silent one, one with half a head and an idle
+//!   kept-alive one close within it, while a request that has arrived unread, or arrives within
+//!   the grace, is read and answered (with `close`) first. (Requests pipelined behind an answer
+//!   that says `close` are not answered: HTTP/1.1 lets their client send them again.)
 //!
 //! Not hyper-util's `GracefulShutdown`: it closes an idle kept-alive connection without reading
 //! what its client has already sent (the client gets a reset instead of an answer), and waits for a
-//! connection that has not sent a whole head until the header timeout ends it.
+//! connection that has sent part of a head until the header timeout ends it.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -59,6 +60,7 @@ impl Drain {
             stopped: false,
             grace: None,
             in_flight: in_flight.clone(),
+            unflushed: false,
         };
         let service = DrainingService {
             router,
@@ -70,8 +72,9 @@ impl Drain {
 }
 
 /// A connection's socket: once draining, a read that would wait ends the stream instead after
-/// [`IDLE_GRACE`], unless a request is in flight (hyper reads during a response to notice a
-/// client that went away, and an end of stream there would cancel the response).
+/// [`IDLE_GRACE`], unless a request is in flight or an answer is not all written yet (hyper reads
+/// while it answers, to notice a client that went away, and an end of stream then would cut the
+/// answer short).
 pub(crate) struct DrainingStream {
     stream: TcpStream,
     /// Resolves when draining starts, and wakes a read that waits.
@@ -80,6 +83,9 @@ pub(crate) struct DrainingStream {
     /// The idle connection's grace, from the first read that would wait while draining.
     grace: Option<Pin<Box<Sleep>>>,
     in_flight: Arc<AtomicUsize>,
+    /// Bytes written since hyper last flushed, which it does once its own buffer is empty: the
+    /// answer is not all in the socket yet (hyper drops a response's body before that).
+    unflushed: bool,
 }
 
 impl AsyncRead for DrainingStream {
@@ -95,7 +101,7 @@ impl AsyncRead for DrainingStream {
         if !this.stopped {
             this.stopped = this.stopping.as_mut().poll(cx).is_ready();
         }
-        if !this.stopped || this.in_flight.load(Ordering::Acquire) > 0 {
+        if !this.stopped || this.unflushed || this.in_flight.load(Ordering::Acquire) > 0 {
             return Poll::Pending;
         }
         let grace = this
@@ -112,7 +118,10 @@ impl AsyncWrite for DrainingStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
+        let this = self.get_mut();
+        let written = Pin::new(&mut this.stream).poll_write(cx, buf);
+        this.unflushed |= matches!(written, Poll::Ready(Ok(n)) if n > 0);
+        written
     }
 
     fn poll_write_vectored(
@@ -120,7 +129,10 @@ impl AsyncWrite for DrainingStream {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().stream).poll_write_vectored(cx, bufs)
+        let this = self.get_mut();
+        let written = Pin::new(&mut this.stream).poll_write_vectored(cx, bufs);
+        this.unflushed |= matches!(written, Poll::Ready(Ok(n)) if n > 0);
+        written
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -128,7 +140,12 @@ impl AsyncWrite for DrainingStream {
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+        let this = self.get_mut();
+        let flushed = Pin::new(&mut this.stream).poll_flush(cx);
+        if matches!(flushed, Poll::Ready(Ok(()))) {
+            this.unflushed = false;
+        }
+        flushed
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -136,8 +153,8 @@ impl AsyncWrite for DrainingStream {
     }
 }
 
-/// The router for one connection, counting its requests in flight until their response body is
-/// written, and closing the connection after a response made while draining.
+/// The router for one connection, counting its requests in flight until hyper drops their
+/// response body, and closing the connection after a response made while draining.
 pub(crate) struct DrainingService {
     router: Router,
     stopping: CancellationToken,

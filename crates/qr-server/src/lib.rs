@@ -235,8 +235,9 @@ pub struct Served {
 }
 
 /// Serves `router` on `listener` over HTTP/1.1 until `shutdown` resolves, then stops accepting and
-/// drains the open connections: each request already sent is answered with `connection: close`,
-/// each connection with none closes (see `drain.rs`), all within `config.shutdown_grace`.
+/// drains the open connections: a request already sent is answered with `connection: close`, a
+/// connection with none closes (see `drain.rs`), a 503 being written is finished, all within
+/// `config.shutdown_grace`.
 ///
 /// Not `axum::serve`: it has no header-read timeout and no head size limit.
 pub async fn serve(
@@ -285,7 +286,7 @@ pub async fn serve(
                 served.turned_away += 1;
                 // Past MAX_TURNING_AWAY the stream is dropped here: closed without an answer.
                 if let Ok(permit) = turning_away.clone().try_acquire_owned() {
-                    tokio::spawn(async move {
+                    connections.spawn(async move {
                         turn_away(stream).await;
                         drop(permit);
                     });

@@ -2,13 +2,14 @@
 
 mod common;
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::{BufReader, ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use axum::extract::Request;
 use axum::middleware::{self, Next};
 use common::*;
+use qr_harness::http;
 use qr_server::ServeConfig;
 
 #[test]
@@ -237,6 +238,52 @@ fn silent_and_half_head_connections_do_not_delay_shutdown() {
             assert_eq!(read, 0, "{:?}", String::from_utf8_lossy(&rest));
         }
     }
+}
+
+#[test]
+fn a_request_sent_on_an_idle_kept_alive_connection_just_after_shutdown_starts_is_answered() {
+    let server = TestServer::start(default_app(), ServeConfig::default());
+    let stream = TcpStream::connect(server.addr).unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let keep_alive = |text: &str| format!("GET /qrcode?text={text} HTTP/1.1\r\nHost: t\r\n\r\n");
+    (&stream).write_all(keep_alive("first").as_bytes()).unwrap();
+    let first = http::read_response(&mut reader, false).unwrap();
+    assert_eq!(first.header("connection"), None, "kept alive");
+
+    // Shutdown starts while the connection is idle; its client, not yet told, sends one more.
+    let stopping = std::thread::spawn(move || server.stop());
+    std::thread::sleep(Duration::from_millis(50));
+    (&stream)
+        .write_all(keep_alive("second").as_bytes())
+        .unwrap();
+    let second = http::read_response(&mut reader, false).unwrap();
+    assert_eq!(second.status, 200);
+    assert_eq!(decode(&second.body), b"second");
+    assert_eq!(second.header("connection").as_deref(), Some("close"));
+    stopping.join().unwrap().unwrap();
+}
+
+/// A body far larger than the socket buffers, so most of it waits in hyper's buffer.
+async fn big() -> Vec<u8> {
+    vec![b'x'; 8 << 20]
+}
+
+#[test]
+fn an_answer_still_being_written_when_shutdown_starts_is_written_to_the_end() {
+    let app = default_app().route("/big", axum::routing::get(big));
+    let server = TestServer::start(app, ServeConfig::default());
+    let stream = TcpStream::connect(server.addr).unwrap();
+    (&stream)
+        .write_all(b"GET /big HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    // The client reads nothing yet: the answer fills the socket buffers and stays half written
+    // past the drain's idle grace.
+    std::thread::sleep(Duration::from_millis(200));
+    let stopping = std::thread::spawn(move || server.stop());
+    std::thread::sleep(Duration::from_secs(1));
+    let reply = http::read_response(&mut BufReader::new(stream), false).unwrap();
+    assert_eq!((reply.status, reply.body.len()), (200, 8 << 20));
+    stopping.join().unwrap().unwrap();
 }
 
 #[test]
