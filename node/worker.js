@@ -3,6 +3,7 @@
 'use strict';
 
 const http = require('node:http');
+const net = require('node:net');
 const path = require('node:path');
 const { createApp, sendError, clientErrorResponse, ERRORS } = require('./http/app');
 
@@ -14,6 +15,9 @@ const HEADERS_TIMEOUT_MS = 10_000;
 const CHECK_INTERVAL_MS = 1_000;
 /** How long in-flight requests get to finish after SIGINT/SIGTERM before their connections are cut. */
 const SHUTDOWN_GRACE_MS = 10_000;
+/** How long a connection with nothing in flight stays open after SIGINT/SIGTERM, for a request its client sent
+ * before it could know (tier-4 has the same grace). */
+const IDLE_GRACE_MS = 250;
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 /** Loads node/tiers/<tier>.js and binds the engine: `text -> Promise<Buffer>`. */
@@ -53,18 +57,16 @@ async function runWorker({ tier, engine, port, maxConnections, log, onListening,
     closing = true;
     if (server === null) process.exit(0); // still starting: nothing to finish
     log(`${signal}: finishing ${inFlight.size} in-flight request(s)`);
-    // Every response from now on closes its connection. Requests that clients have already sent are read and
-    // answered first: one more turn of the event loop (a poll phase between two check phases) reads every
-    // socket with data. Then the port closes and a connection with no request in flight closes at once, whether
-    // kept alive or sent nothing or half a head. (server.close() alone destroys idle kept-alive connections
-    // unread, so their clients get a reset, and leaves the others to the header timeout, whose checker it stops.)
+    // Every response from now on closes its connection, and the port closes now; but not through server.close(),
+    // which would also destroy idle kept-alive connections without reading what their clients have already sent
+    // (they would get a reset) and stop the header-timeout checker. Requests that have arrived, or arrive within
+    // the grace, are answered; then a connection with no request in flight closes, whether kept alive or silent
+    // or halfway through its head.
     for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
-    setImmediate(() =>
-      setImmediate(() => {
-        server.close(() => process.exit(0));
-        for (const socket of open) if (!busy(socket)) socket.destroy();
-      }),
-    );
+    net.Server.prototype.close.call(server, () => process.exit(0));
+    setTimeout(() => {
+      for (const socket of open) if (!busy(socket)) socket.destroy();
+    }, IDLE_GRACE_MS);
     setTimeout(() => {
       log(`requests still running after ${SHUTDOWN_GRACE_MS} ms: cutting their connections`);
       server.closeAllConnections();

@@ -19,6 +19,8 @@ const FILES = new Map([
   ['/qr_wasm.wasm', [path.join(ROOT, 'node', 'build', 'qr_wasm.wasm'), 'application/wasm']],
 ]);
 const TIER = /^\/tier\/(\d{1,5})(\/qrcode(?:\?.*)?)$/;
+/** The names this server answers to: a page elsewhere that rebinds its own name to 127.0.0.1 gets a 403. */
+const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost']);
 
 function answer(res, status, body, type = 'text/plain; charset=utf-8') {
   res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
@@ -27,13 +29,21 @@ function answer(res, status, body, type = 'text/plain; charset=utf-8') {
 
 /** Passes the request on to the tier on `port` and its answer back (status, type, body). */
 function passToTier(req, res, port, target) {
-  const upstream = http.get({ host: '127.0.0.1', port, path: target, timeout: 10_000 }, (tierRes) => {
-    const headers = { 'Content-Type': tierRes.headers['content-type'] ?? 'application/octet-stream' };
-    if (tierRes.headers['content-length'] !== undefined) headers['Content-Length'] = tierRes.headers['content-length'];
-    res.writeHead(tierRes.statusCode, headers);
-    tierRes.pipe(res);
-  });
+  if (port < 1 || port > 65535) return answer(res, 400, `${port} is not a port`);
+  let upstream;
+  try {
+    upstream = http.get({ host: '127.0.0.1', port, path: target, timeout: 10_000 }, (tierRes) => {
+      const headers = { 'Content-Type': tierRes.headers['content-type'] ?? 'application/octet-stream' };
+      if (tierRes.headers['content-length'] !== undefined) headers['Content-Length'] = tierRes.headers['content-length'];
+      res.writeHead(tierRes.statusCode, headers);
+      tierRes.pipe(res);
+    });
+  } catch (err) {
+    return answer(res, 400, `cannot pass this request on: ${err.message}`); // e.g. a raw non-ASCII byte in it
+  }
   upstream.on('timeout', () => upstream.destroy(new Error('no answer within 10 s')));
+  // The page aborts a request when the text changes: so does the tier's.
+  res.on('close', () => upstream.destroy());
   upstream.on('error', (err) => {
     if (res.headersSent) return res.destroy();
     answer(res, 502, `no tier answers on 127.0.0.1:${port} (${err.code ?? err.message}): start one, e.g. cargo xtask serve tier-4 --port ${port}`);
@@ -41,6 +51,8 @@ function passToTier(req, res, port, target) {
 }
 
 function handle(req, res) {
+  const host = (req.headers.host ?? '').replace(/:\d+$/, '');
+  if (!LOCAL_HOSTS.has(host)) return answer(res, 403, 'this server answers to 127.0.0.1 and localhost only');
   if (req.method !== 'GET' && req.method !== 'HEAD') return answer(res, 405, 'method not allowed');
   const tier = TIER.exec(req.url);
   if (tier) return passToTier(req, res, Number(tier[1]), tier[2]);

@@ -236,9 +236,11 @@ test('tier-1 over HTTP: a binary gone or not executable is a 500 and one log lin
   const server = await startServer(['--tier', 'tier-1'], { env: { RUSTY_QR_CLI: cli } });
   /** One request that must get the contract's 500 and add exactly one stderr line matching `line`. */
   const expectFailure = async (text, line) => {
-    const before = server.stderr();
+    const before = server.stderr().length;
     await expectError(server.port, qrPath(text), 'failed');
-    const added = server.stderr().slice(before.length).split('\n').filter(Boolean);
+    // The log line travels on its own pipe: it may arrive after the answer.
+    await server.waitForStderr(new RegExp(line.source, 'm'));
+    const added = server.stderr().slice(before).split('\n').filter(Boolean);
     assert.equal(added.length, 1, added.join('\n'));
     assert.match(added[0], line);
   };

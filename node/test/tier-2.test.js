@@ -42,3 +42,9 @@ test('tier-2: many calls do not grow Wasm memory (everything allocated is freed)
   assert.equal(tier2.__testing.currentInstance().exports.memory, memory, 'same instance throughout');
   assert.equal(memory.buffer.byteLength, before, 'memory did not grow');
 });
+
+test("qr-wasm-glue: countUtf8, the browser's UTF-8 length, is Buffer.byteLength's", () => {
+  const glue = require('../tiers/qr-wasm-glue');
+  const texts = ['', 'a', 'é', '漢字', '😀', 'a😀b', '\uD800', '\uDC00x', 'a\uD83D', '\uD83D\uD83D\uDE00', 'x'.repeat(512)];
+  for (const text of texts) assert.equal(glue.countUtf8(text), Buffer.byteLength(text, 'utf8'), JSON.stringify(text));
+});

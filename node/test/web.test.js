@@ -9,7 +9,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { startProcess } = require('../testing/server');
+const { startProcess, send } = require('../testing/server');
 const chromium = require('../testing/chromium');
 const contract = require('../testing/contract');
 const { decodeQrPng, scanQrPng } = require('../testing/qr-decode');
@@ -58,6 +58,18 @@ test('web: the page makes the core\'s PNGs in Chromium, shows the tier\'s beside
   }
   const tier = await startProcess(QR_SERVER, ['--addr', '127.0.0.1:0']); // tier-4, the fast engine
   const web = await startProcess(process.execPath, [WEB_SERVER, '--port', '0']);
+  // The page's server answers to its own names only, passes on only /tier/PORT/qrcode, and says why it cannot.
+  for (const [target, headers, status, body] of [
+    ['/', { Host: 'rebound.example' }, 403, /^this server answers to 127\.0\.0\.1 and localhost only$/],
+    ['/tier/99999/qrcode?text=a', {}, 400, /^99999 is not a port$/],
+    ['/tier/1/qrcode?text=a', {}, 502, /^no tier answers on 127\.0\.0\.1:1 \(ECONNREFUSED\)/],
+    ['/tier/1/other', {}, 404, /^not found$/],
+    ['/../server.js', {}, 404, /^not found$/],
+  ]) {
+    const res = await send(web.port, target, { headers });
+    assert.equal(res.status, status, target);
+    assert.match(res.body.toString(), body, target);
+  }
   const page = await chromium.launch();
   try {
     await page.open(`http://127.0.0.1:${web.port}/?port=${tier.port}`);

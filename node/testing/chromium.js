@@ -26,7 +26,17 @@ async function launch() {
   const child = spawn(findChromium(), args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)));
-  const exited = new Promise((resolve) => child.on('exit', resolve));
+  let gone = null; // why nothing can be sent any more, once Chromium has exited
+  // Exited, or never started (the binary missing: an 'error' and no 'exit').
+  const exited = new Promise((resolve) => {
+    child.on('exit', resolve);
+    child.on('error', (err) => {
+      gone = new Error(`cannot run Chromium: ${err.message}`);
+      resolve(null);
+    });
+  });
+  // A write to a Chromium that has just exited fails with EPIPE: the exit handler below reports it.
+  child.stdio[3]?.on('error', () => {});
 
   let nextId = 0;
   const waiting = new Map();
@@ -44,17 +54,33 @@ async function launch() {
     }
   });
   exited.then((code) => {
-    for (const reply of waiting.values()) reply.reject(new Error(`Chromium exited (${code}) during ${reply.method}:\n${stderr}`));
+    gone ??= new Error(`Chromium exited (${code}):\n${stderr}`);
+    for (const reply of waiting.values()) reply.reject(new Error(`${reply.method}: ${gone.message}`));
+    waiting.clear();
   });
   const send = (method, params = {}, sessionId = undefined) =>
     new Promise((resolve, reject) => {
+      if (gone) return reject(new Error(`${method}: ${gone.message}`));
       const id = ++nextId;
       waiting.set(id, { resolve, reject, method });
       child.stdio[3].write(`${JSON.stringify({ id, method, params, sessionId })}\0`);
     });
+  const end = async () => {
+    await send('Browser.close').catch(() => {});
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+    fs.rmSync(profile, { recursive: true, force: true });
+  };
 
-  const { targetId } = await send('Target.createTarget', { url: 'about:blank' });
-  const { sessionId } = await send('Target.attachToTarget', { targetId, flatten: true });
+  let sessionId;
+  try {
+    const { targetId } = await send('Target.createTarget', { url: 'about:blank' });
+    ({ sessionId } = await send('Target.attachToTarget', { targetId, flatten: true }));
+  } catch (err) {
+    await end();
+    throw err;
+  }
   const page = (method, params) => send(method, params, sessionId);
 
   /** The value of `expression` in the page (awaited if it is a promise); a thrown error rejects. */
@@ -88,13 +114,7 @@ async function launch() {
       const { data } = await page('Page.captureScreenshot', { format: 'png', captureBeyondViewport: true });
       return Buffer.from(data, 'base64');
     },
-    async close() {
-      await send('Browser.close').catch(() => {});
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(timer);
-      fs.rmSync(profile, { recursive: true, force: true });
-    },
+    close: end,
   };
 }
 

@@ -163,9 +163,11 @@ function parseResponses(data, isHead = () => false) {
   return { responses, rest: data };
 }
 
-/** The bytes of a request with a raw `target` (sent as UTF-8, exactly as given) and extra `headers`. */
+/** The bytes of a request with a raw `target` (sent as UTF-8, exactly as given) and extra `headers` (a `Host`
+ * among them replaces 127.0.0.1). */
 function requestBytes(method, target, headers = {}, close = false) {
-  const lines = [`${method} ${target} HTTP/1.1`, 'Host: 127.0.0.1'];
+  const lines = [`${method} ${target} HTTP/1.1`];
+  if (!Object.keys(headers).some((name) => name.toLowerCase() === 'host')) lines.push('Host: 127.0.0.1');
   for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
   if (close) lines.push('Connection: close');
   return Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'utf8');

@@ -21,7 +21,7 @@
   class CoreError extends Error {}
 
   /** The length of `s` in UTF-8, as TextEncoder writes it (a lone surrogate becomes U+FFFD, 3 bytes). */
-  function utf8Length(s) {
+  function countUtf8(s) {
     let len = 0;
     for (let i = 0; i < s.length; i++) {
       const unit = s.charCodeAt(i);
@@ -34,6 +34,9 @@
     }
     return len;
   }
+
+  /** countUtf8, or Node's native Buffer.byteLength where there is one (tier-2's hot path). */
+  const utf8Length = typeof Buffer === 'function' ? (s) => Buffer.byteLength(s, 'utf8') : countUtf8;
 
   /**
    * Copies `s` as UTF-8 into a fresh allocation in the instance and records it in `allocations`, so the
@@ -105,5 +108,5 @@
     };
   }
 
-  return { connect, CoreError, utf8Length };
+  return { connect, CoreError, countUtf8 };
 });

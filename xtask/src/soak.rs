@@ -47,7 +47,8 @@ impl Soaked {
 
     /// PSS grew past noise from the start to the end (see [`GROWTH_FRACTION`]).
     fn grew(&self) -> bool {
-        let ends = ENDS.min(self.samples.len());
+        // A short soak has fewer samples: the two ends never overlap.
+        let ends = ENDS.min(self.samples.len() / 2).max(1);
         let pss = |s: &TreeSample| s.pss_bytes;
         let start = self.samples[..ends].iter().map(pss).max().unwrap_or(0);
         let end = self.samples[self.samples.len() - ends..]
@@ -222,5 +223,8 @@ mod tests {
         assert!(soaked(&[100, 103, 106, 109, 112, 115, 118, 121, 124, 127, 130]).grew());
         // Too small to tell from noise: under 8 MiB.
         assert!(!soaked(&[10, 11, 12, 13, 14, 15, 16, 17]).grew());
+        // A short soak (`--duration 2m`: three samples) still sees a rise.
+        assert!(soaked(&[100, 110, 130]).grew());
+        assert!(!soaked(&[100, 130, 101]).grew());
     }
 }

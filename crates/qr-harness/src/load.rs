@@ -3,10 +3,10 @@
 //! tests (`tests/faults.rs`) and `cargo xtask soak` drive servers with it; the benchmark's
 //! throughput figures come from oha instead.
 //!
-//! A PNG answer is right when it is a complete 200 `image/png` response whose body starts with
-//! the PNG signature and equals, byte for byte, the first body this load got for the same case
-//! (the conformance suite decodes them; here the point is that none differs, under any load or
-//! fault). An error answer is right when its status and body are the contract's.
+//! An answer is right when `contract::check` passes it (status, type, exact body and length,
+//! required and absent headers; a case marked for HEAD is sent as HEAD too), and a PNG starts with
+//! the PNG signature and equals, byte for byte, the first one this load got for the same case (the
+//! conformance suite decodes them; here the point is that none differs, under any load or fault).
 
 use std::io::{self, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -15,8 +15,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::contract::{Case, ErrorReply, Expect};
-use crate::http::{self, Response};
+use crate::contract::{self, Case, ErrorReply, Expect};
+use crate::http;
 
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 /// How many failed answers a tally describes in words (the rest are only counted), and how
@@ -146,6 +146,8 @@ pub struct Load {
 struct Shared {
     addr: SocketAddr,
     cases: Vec<Case>,
+    /// What the clients send in turn: a case, and whether as HEAD.
+    requests: Vec<(usize, bool)>,
     /// The first PNG answered for each case: every later one must equal it.
     pngs: Vec<OnceLock<Vec<u8>>>,
     busy: ErrorReply,
@@ -165,8 +167,14 @@ impl Load {
         assert!(!cases.is_empty(), "a load needs at least one case");
         let stop = Arc::new(AtomicBool::new(false));
         let tally = Arc::new(Mutex::new(Tally::default()));
+        let requests = cases
+            .iter()
+            .enumerate()
+            .flat_map(|(i, case)| std::iter::once((i, false)).chain(case.head.then_some((i, true))))
+            .collect();
         let shared = Arc::new(Shared {
             addr,
+            requests,
             pngs: cases.iter().map(|_| OnceLock::new()).collect(),
             cases,
             busy,
@@ -221,7 +229,7 @@ impl Shared {
     /// One client: a connection kept alive while the server keeps it, reopened when it closes.
     fn client(&self, client: usize) {
         let mut connection: Option<(BufReader<Counting>, bool)> = None;
-        let mut next = client % self.cases.len();
+        let mut next = client % self.requests.len();
         while !self.stop.load(Ordering::Relaxed) {
             let (reader, reused) = match connection.as_mut() {
                 Some(open) => open,
@@ -234,9 +242,9 @@ impl Shared {
                     }
                 },
             };
-            let index = next;
-            next = (next + 1) % self.cases.len();
-            let next_step = self.exchange(index, reader, *reused);
+            let request = self.requests[next];
+            next = (next + 1) % self.requests.len();
+            let next_step = self.exchange(request, reader, *reused);
             *reused = true;
             match next_step {
                 Next::Keep => {}
@@ -249,12 +257,18 @@ impl Shared {
         }
     }
 
-    /// Sends case `index` on the connection and sorts the answer; returns what the client does next.
-    fn exchange(&self, index: usize, reader: &mut BufReader<Counting>, reused: bool) -> Next {
+    /// Sends case `index` (as HEAD if `head`) on the connection and sorts the answer; returns what
+    /// the client does next.
+    fn exchange(
+        &self,
+        (index, head): (usize, bool),
+        reader: &mut BufReader<Counting>,
+        reused: bool,
+    ) -> Next {
         let case = &self.cases[index];
+        let method = if head { "HEAD" } else { &case.method };
         let connection = if reused { "kept-alive" } else { "new" };
-        let request =
-            http::request_bytes(&case.method, &case.target, &case.headers, self.addr, false);
+        let request = http::request_bytes(method, &case.target, &case.headers, self.addr, false);
         let started = Instant::now();
         let unanswered = if reused {
             Failure::Dropped
@@ -271,7 +285,7 @@ impl Shared {
             return Next::BackOff;
         }
         let before = reader.get_ref().read;
-        let result = http::read_response(reader, case.method == "HEAD");
+        let result = http::read_response(reader, method == "HEAD");
         let elapsed = started.elapsed();
         let response = match result {
             Ok(response) => response,
@@ -308,13 +322,28 @@ impl Shared {
             });
             return Next::BackOff;
         }
-        match self.mismatch(index, &response) {
-            None => self.record(|t| {
+        let same_png = |png: &[u8], _text: &str| {
+            if !png.starts_with(PNG_SIGNATURE) {
+                return Err("a 200 whose body is not a PNG".to_owned());
+            }
+            let first = self.pngs[index].get_or_init(|| png.to_vec());
+            if first.as_slice() == png {
+                Ok(())
+            } else {
+                Err(format!(
+                    "a PNG of {} bytes that differs from the first answer's {} bytes",
+                    png.len(),
+                    first.len()
+                ))
+            }
+        };
+        match contract::check(case, &response, head, same_png) {
+            Ok(()) => self.record(|t| {
                 t.ok += 1;
                 t.slowest_ok = t.slowest_ok.max(elapsed);
             }),
-            Some(why) => {
-                self.record(|t| t.failed(Failure::Wrong, format!("{}: {why}", case.name)));
+            Err(why) => {
+                self.record(|t| t.failed(Failure::Wrong, format!("{method} {}: {why}", case.name)));
             }
         }
         // An error the HTTP layer answers (a 400, a 431) may close without saying so.
@@ -322,47 +351,6 @@ impl Shared {
             Next::Reconnect
         } else {
             Next::Keep
-        }
-    }
-
-    /// Why `response` is not case `index`'s answer, if it is not.
-    fn mismatch(&self, index: usize, response: &Response) -> Option<String> {
-        let status = response.status;
-        match &self.cases[index].expect {
-            Expect::Png(_) => {
-                if status != 200 || response.header("content-type").as_deref() != Some("image/png")
-                {
-                    return Some(format!(
-                        "status {status}, {:?}, body {:?}",
-                        response.header("content-type"),
-                        String::from_utf8_lossy(&response.body[..response.body.len().min(80)])
-                    ));
-                }
-                if !response.body.starts_with(PNG_SIGNATURE) {
-                    return Some("a 200 whose body is not a PNG".into());
-                }
-                let first = self.pngs[index].get_or_init(|| response.body.clone());
-                (*first != response.body).then(|| {
-                    format!(
-                        "a PNG of {} bytes that differs from the first answer's {} bytes",
-                        response.body.len(),
-                        first.len()
-                    )
-                })
-            }
-            Expect::Error(reply) => {
-                (status != reply.status || response.body != reply.body.as_bytes()).then(|| {
-                    format!(
-                        "status {status} {:?}, want {} {:?}",
-                        String::from_utf8_lossy(&response.body),
-                        reply.status,
-                        reply.body
-                    )
-                })
-            }
-            Expect::Status(want) => {
-                (status != *want).then(|| format!("status {status}, want {want}"))
-            }
         }
     }
 

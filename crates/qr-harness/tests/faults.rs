@@ -222,14 +222,15 @@ fn sigterm_under_load_finishes_every_answer_it_began_and_exits_0() {
             (0, 0, 0),
             "{label}: {total}"
         );
-        // A request already sent on a kept-alive connection is read and answered (with
-        // `connection: close`) before the connection closes: only one that crossed the close on
-        // the wire is lost, the race HTTP/1.1 lets a client retry. (Closing idle connections
-        // unread, as Node's server.close() and hyper-util's graceful shutdown do, lost one request
-        // on each of the 100.) nginx closes its idle kept-alive connections unread: reported only.
-        // After the first `close`, the clients' new connections are refused: the port is closing.
+        // A request already sent on a kept-alive connection, or sent within the hosts' 250 ms
+        // idle grace, is read and answered (with `connection: close`) before the connection
+        // closes: none here is lost but one that crossed the close on the wire, the race HTTP/1.1
+        // lets a client retry. (Closing idle connections unread, as Node's server.close() and
+        // hyper-util's graceful shutdown do, lost one request on each of the 100.) nginx closes its
+        // idle kept-alive connections unread: reported only. After the first `close`, the clients'
+        // new connections are refused: the port is closed.
         if spec.tier != Tier::Tier4Nginx {
-            assert!(total.dropped <= CLIENTS as u64 / 10, "{label}: {total}");
+            assert!(total.dropped <= CLIENTS as u64 / 20, "{label}: {total}");
         }
         // Exit 0: no connection, silent or busy, made it wait out its grace period.
         assert_eq!(status.code(), Some(0), "{label}: {status}");
@@ -298,6 +299,11 @@ fn a_head_sent_a_byte_a_second_is_cut_off_at_the_header_timeout_while_others_are
     });
 }
 
+/// How many files process `pid` has open (its sockets among them).
+fn open_files(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, Iterator::count)
+}
+
 /// Raises this process's soft open-file limit to its hard limit (2,000 client sockets).
 fn raise_open_file_limit() -> u64 {
     use rustix::process::{Resource, getrlimit, setrlimit};
@@ -312,11 +318,16 @@ fn raise_open_file_limit() -> u64 {
 fn two_thousand_connections_against_the_1024_bound_are_shed_and_the_server_recovers() {
     let _alone = one_at_a_time();
     const CLIENTS: usize = 2_000;
+    /// The default bound of both hosts (node/server.js, qr-server).
+    const BOUND: usize = 1_024;
     /// How long the 2,000 clients keep asking.
     const OVERLOAD: Duration = Duration::from_secs(10);
-    /// Memory the overload may add to the idle server's tree: 2,000 connections' buffers are a
-    /// few megabytes; a queue of requests without a bound would grow past it.
+    /// Memory the overload may add to the idle server's tree (Node's heap grows most).
     const HEADROOM_BYTES: u64 = 256 << 20;
+    /// Open files the server may hold beyond the bound: tier-4's 256 connections being turned
+    /// away at once, and the files any process has open (Node's are about 40). Without the bound
+    /// it would hold one per client, 2,000.
+    const FILES_BEYOND_BOUND: usize = 256 + 128;
     let files = raise_open_file_limit();
     assert!(
         files > CLIENTS as u64 + 200,
@@ -340,13 +351,23 @@ fn two_thousand_connections_against_the_1024_bound_are_shed_and_the_server_recov
             busy(&contract),
         )
         .unwrap();
-        std::thread::sleep(OVERLOAD);
+        let mut most_files = 0;
+        let overloaded = Instant::now();
+        while overloaded.elapsed() < OVERLOAD {
+            most_files = most_files.max(open_files(server.pid()));
+            std::thread::sleep(Duration::from_millis(100));
+        }
         let tally = load.finish();
         let peak = monitor.finish().unwrap();
         eprintln!(
-            "{label}: {CLIENTS} connections for {OVERLOAD:?}: {tally}; tree RSS {} MiB idle, {} MiB peak",
+            "{label}: {CLIENTS} connections for {OVERLOAD:?}: {tally}; tree RSS {} MiB idle, {} MiB peak; at most {most_files} open files",
             idle.rss_bytes >> 20,
             peak.rss_max_bytes >> 20
+        );
+        // The bound holds: the server never holds a connection per client.
+        assert!(
+            most_files <= BOUND + FILES_BEYOND_BOUND,
+            "{label}: {most_files} open files"
         );
         // Whatever was answered is complete and right; memory stays bounded.
         assert!(tally.ok > 0, "{label}: {tally}");
@@ -367,7 +388,7 @@ fn two_thousand_connections_against_the_1024_bound_are_shed_and_the_server_recov
             // instead (`refused` here): a flood costs a bounded number of tasks.
             assert!(tally.busy > 0, "{label}: {tally}");
             assert!(
-                tally.slowest_busy < Duration::from_secs(1),
+                tally.slowest_busy < Duration::from_secs(2),
                 "{label}: {tally}"
             );
             assert_eq!(tally.stalled, 0, "{label}: {tally}");
