@@ -5,7 +5,7 @@
 const http = require('node:http');
 const net = require('node:net');
 const path = require('node:path');
-const { createApp, sendError, clientErrorResponse, ERRORS } = require('./http/app');
+const { createApp, sendText, clientErrorResponse, ERRORS } = require('./http/app');
 
 /** Request line + headers up to 64 KiB, so a 20 KB URL reaches the app (and gets "text must be <= 512 bytes"). */
 const MAX_HEADER_SIZE = 64 * 1024;
@@ -90,7 +90,7 @@ async function runWorker({ tier, engine, port, maxConnections, log, onListening,
   }
   if (closing) process.exit(0);
 
-  const app = createApp(generate, log);
+  const app = createApp(generate, log, () => closing);
   const options = {
     maxHeaderSize: MAX_HEADER_SIZE,
     headersTimeout: HEADERS_TIMEOUT_MS,
@@ -100,7 +100,7 @@ async function runWorker({ tier, engine, port, maxConnections, log, onListening,
   server = http.createServer(options, (req, res) => {
     if (turnedAway.has(req.socket)) {
       res.setHeader('Connection', 'close');
-      sendError(res, 503, ERRORS.busy);
+      sendText(res, 503, ERRORS.busy);
       return;
     }
     inFlight.add(res);

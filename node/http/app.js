@@ -1,4 +1,5 @@
-// The express app of the HTTP contract: GET|HEAD /qrcode?text=T -> PNG, every error a one-line text/plain body.
+// The express app of the HTTP contract: GET|HEAD /qrcode?text=T -> PNG, GET|HEAD /healthz -> `ok` (503 `draining`
+// once a shutdown has begun), every other answer a one-line text/plain body.
 // Used by node/worker.js; tested over HTTP by node/test/server.test.js (`npm test`).
 'use strict';
 
@@ -11,14 +12,15 @@ const ERRORS = Object.freeze({
   notAllowed: 'method not allowed',
   failed: 'failed to generate qr code',
   busy: 'server is busy',
+  draining: 'draining',
   badTarget: 'request target must be printable ASCII (percent-encode the text)',
 });
 
 /**
- * Sends a contract error: the status, and `body` as one line of text/plain without a trailing newline.
+ * Sends a contract answer: the status, and `body` as one line of text/plain without a trailing newline.
  * Plain node:http calls, so it also serves a response that never reaches express (node/worker.js's 503).
  */
-function sendError(res, status, body) {
+function sendText(res, status, body) {
   res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
 }
@@ -26,9 +28,9 @@ function sendError(res, status, body) {
 /**
  * Builds the app around `generate(text) -> Buffer | Promise<Buffer>` (the tier, engine already bound).
  * `generate` is only called with valid text; a thrown error with `code === 'BUSY'` means 503, any other 500.
- * `log(line)` gets one line per failure (stderr by default).
+ * `log(line)` gets one line per failure (stderr by default); `draining()` says whether a shutdown has begun.
  */
-function createApp(generate, log = (line) => console.error(line)) {
+function createApp(generate, log = (line) => console.error(line), draining = () => false) {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', false); // ours is in ./query.js; express's would turn `text=a&text=b` into an array
@@ -40,7 +42,7 @@ function createApp(generate, log = (line) => console.error(line)) {
   app.get('/qrcode', async (req, res) => {
     const parsed = parseTextParam(rawQueryOf(req.url));
     if (parsed.error !== undefined) {
-      sendError(res, 400, parsed.error);
+      sendText(res, 400, parsed.error);
       return;
     }
     let png;
@@ -48,10 +50,10 @@ function createApp(generate, log = (line) => console.error(line)) {
       png = await generate(parsed.text);
     } catch (err) {
       if (err && err.code === 'BUSY') {
-        sendError(res, 503, ERRORS.busy);
+        sendText(res, 503, ERRORS.busy);
       } else {
         log(`generating a qr code failed: ${err instanceof Error ? err.message : err}`);
-        sendError(res, 500, ERRORS.failed);
+        sendText(res, 500, ERRORS.failed);
       }
       return;
     }
@@ -60,14 +62,17 @@ function createApp(generate, log = (line) => console.error(line)) {
     res.end(png);
   });
 
-  // Any other method on /qrcode (OPTIONS too, which express would otherwise answer itself).
-  app.all('/qrcode', (req, res) => {
+  // For load balancers and Kubernetes' readiness probe: not ready once the server has begun to drain.
+  app.get('/healthz', (req, res) => (draining() ? sendText(res, 503, ERRORS.draining) : sendText(res, 200, 'ok')));
+
+  // Any other method on these paths (OPTIONS too, which express would otherwise answer itself).
+  app.all(['/qrcode', '/healthz'], (req, res) => {
     res.setHeader('Allow', 'GET, HEAD');
-    sendError(res, 405, ERRORS.notAllowed);
+    sendText(res, 405, ERRORS.notAllowed);
   });
 
   // Any other path.
-  app.use((req, res) => sendError(res, 404, ERRORS.notFound));
+  app.use((req, res) => sendText(res, 404, ERRORS.notFound));
 
   // Only reached by a bug (express's own errors are not expected here): log it, answer 500.
   app.use((err, req, res, _next) => {
@@ -75,7 +80,7 @@ function createApp(generate, log = (line) => console.error(line)) {
     if (res.headersSent) {
       res.destroy();
     } else {
-      sendError(res, 500, ERRORS.failed);
+      sendText(res, 500, ERRORS.failed);
     }
   });
 
@@ -114,4 +119,4 @@ function clientErrorResponse(err) {
   return `HTTP/1.1 ${status} ${reason}\r\n${type}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }
 
-module.exports = { createApp, sendError, clientErrorResponse, ERRORS };
+module.exports = { createApp, sendText, clientErrorResponse, ERRORS };

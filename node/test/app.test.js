@@ -54,12 +54,12 @@ test('a BUSY error is 503 "server is busy"; any other failure is 500 "failed to 
     const busy = await request(port, '/qrcode?text=busy');
     assert.equal(busy.status, 503);
     assert.equal(busy.headers['content-type'], 'text/plain; charset=utf-8');
-    assert.equal(busy.body.toString(), contract.errorReply('busy').body);
+    assert.equal(busy.body.toString(), contract.answer('busy').body);
     for (const text of ['plain', 'string']) {
       const res = await request(port, `/qrcode?text=${text}`);
       assert.equal(res.status, 500);
       assert.equal(res.headers['content-type'], 'text/plain; charset=utf-8');
-      assert.equal(res.body.toString(), contract.errorReply('failed').body);
+      assert.equal(res.body.toString(), contract.answer('failed').body);
     }
   });
 });

@@ -22,7 +22,7 @@ const BOUNDED = { timeout: 120_000 };
 async function expectError(port, urlPath, key) {
   const c = { name: key, method: 'GET', target: urlPath, headers: {}, absentHeaders: [], head: false };
   const res = await send(port, urlPath);
-  await contract.check({ ...c, expect: { error: contract.errorReply(key) } }, res, false);
+  await contract.check({ ...c, expect: { answer: contract.answer(key) } }, res, false);
   return res;
 }
 
@@ -54,7 +54,7 @@ async function checkContract(port) {
   for (const [i, text] of texts.entries()) {
     await contract.check(contract.pngCase(text, text), responses[i], false, checkPng);
   }
-  const error = (key) => ({ name: key, absentHeaders: [], expect: { error: contract.errorReply(key) } });
+  const error = (key) => ({ name: key, absentHeaders: [], expect: { answer: contract.answer(key) } });
   await contract.check({ ...error('missing'), target: '/qrcode?text=' }, responses[12], false);
   await contract.check({ ...error('notFound'), target: '/nope' }, responses[13], false);
 

@@ -93,7 +93,7 @@ test('web: the page makes the core\'s PNGs in Chromium, shows the tier\'s beside
     // The contract's errors, worded as the server words them, on both sides.
     for (const [text, key] of [['a'.repeat(513), 'tooLong'], ['', 'missing']]) {
       await type(page, text);
-      const { status, body } = contract.errorReply(key);
+      const { status, body } = contract.answer(key);
       for (const [id, size] of [['tab', 'refused'], ['server', `HTTP ${status}`]]) {
         const answer = await shown(page, id, text);
         assert.deepEqual([answer.state, answer.error, answer.size], ['error', body, size], `${id}: ${key}`);

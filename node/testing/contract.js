@@ -31,10 +31,10 @@ function qrPath(text) {
   return `/qrcode?text=${percentEncode(text)}`;
 }
 
-/** The error answer named `key` (`missing`, `notOnce`, ...): { status, body, headers }. */
-function errorReply(key) {
-  const reply = DOC.errors[key];
-  assert.ok(reply, `contract/cases.json has no error ${key}`);
+/** The answer named `key` (`missing`, `notOnce`, `healthy`, ...): { status, body, headers }. */
+function answer(key) {
+  const reply = DOC.answers[key];
+  assert.ok(reply, `contract/cases.json has no answer ${key}`);
   const headers = Object.fromEntries(Object.entries(reply.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
   return { status: reply.status, body: reply.body, headers };
 }
@@ -52,9 +52,10 @@ function pngCase(name, text) {
   return { name, method: 'GET', target: qrPath(text), headers: {}, absentHeaders: [], head: false, expect: { png: text } };
 }
 
-/** Every case: the table's, then one PNG case for each text of every text set. */
+/** Every case the Node host answers: the table's (those for `hosts` with "node", or for every host), then one PNG
+ * case for each text of every text set. */
 function cases() {
-  const table = DOC.cases.map((c) => {
+  const table = DOC.cases.filter((c) => c.hosts === undefined || c.hosts.includes('node')).map((c) => {
     let target;
     let expect;
     if (c.text !== undefined) {
@@ -66,7 +67,7 @@ function cases() {
       target = parts(c.target);
     }
     if (c.png !== undefined) expect = { png: parts(c.png) };
-    if (c.error !== undefined) expect = { error: errorReply(c.error) };
+    if (c.answer !== undefined) expect = { answer: answer(c.answer) };
     if (c.status !== undefined) expect = { status: c.status };
     return {
       name: c.name,
@@ -97,8 +98,8 @@ async function check(c, res, head, checkPng) {
       assert.equal(res.headers['content-length'], String(res.body.length), what);
       await checkPng(res.body, c.expect.png, what);
     }
-  } else if (c.expect.error !== undefined) {
-    const { status, body, headers } = c.expect.error;
+  } else if (c.expect.answer !== undefined) {
+    const { status, body, headers } = c.expect.answer;
     assert.equal(res.status, status, what);
     assert.equal(res.headers['content-type'], 'text/plain; charset=utf-8', what);
     assert.equal(res.headers['content-length'], String(Buffer.byteLength(body)), what);
@@ -110,4 +111,4 @@ async function check(c, res, head, checkPng) {
   for (const name of c.absentHeaders) assert.equal(res.headers[name], undefined, `${what}: no ${name}`);
 }
 
-module.exports = { cases, check, errorReply, texts, pngCase, qrPath, percentEncode };
+module.exports = { cases, check, answer, texts, pngCase, qrPath, percentEncode };

@@ -93,17 +93,22 @@ pub fn configurations(tiers: &[Tier], mode: Mode) -> Vec<ServerSpec> {
 /// or did not stop cleanly.
 pub fn soak(specs: &[ServerSpec], duration: Duration) -> Result<()> {
     let contract = Contract::load()?;
-    let busy = contract.error("busy").clone();
+    let busy = contract.answer("busy").clone();
     let mut results = Vec::new();
     for spec in specs {
         let label = spec.label();
         eprintln!(
             "==> soak {label} for {duration:?} ({CLIENTS} clients, {} contract cases, after {WARM_UP:?} of warm-up)",
-            contract.cases().len()
+            contract.cases(spec.tier.host()).len()
         );
         let server = Server::start(spec)?;
         let root = i32::try_from(server.pid()).context("pid out of range")?;
-        let load = Load::start(server.addr(), CLIENTS, contract.cases(), busy.clone())?;
+        let load = Load::start(
+            server.addr(),
+            CLIENTS,
+            contract.cases(spec.tier.host()),
+            busy.clone(),
+        )?;
         std::thread::sleep(WARM_UP);
         let started = Instant::now();
         let mut samples = vec![procs::sample_tree(root)?];

@@ -10,13 +10,15 @@ use serde_json::Value;
 
 use crate::http::{Response, percent_encode};
 use crate::paths::repo_root;
+use crate::tier::Host;
 
-/// The Content-Type of every error body.
+/// The Content-Type of every named answer's body.
 const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
 
-/// An error answer of the contract: status, exact one-line body, required headers.
+/// A named answer of the contract (an error, or `/healthz`'s): status, exact one-line body, required
+/// headers.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ErrorReply {
+pub struct Reply {
     pub status: u16,
     pub body: String,
     /// Header names in lower case, with their exact values (`allow` on a 405).
@@ -28,8 +30,8 @@ pub struct ErrorReply {
 pub enum Expect {
     /// 200, `image/png`, a PNG of the QR code of exactly this text.
     Png(String),
-    /// This error answer.
-    Error(ErrorReply),
+    /// This named answer.
+    Answer(Reply),
     /// Only this status: the HTTP layer's answer, whose body the contract leaves open.
     Status(u16),
 }
@@ -47,6 +49,8 @@ pub struct Case {
     pub absent_headers: Vec<String>,
     /// Also send it as HEAD: same status and headers, no body.
     pub head: bool,
+    /// The hosts whose tiers answer it so (`None`: every host).
+    pub hosts: Option<Vec<Host>>,
     pub expect: Expect,
 }
 
@@ -60,6 +64,7 @@ impl Case {
             headers: Vec::new(),
             absent_headers: Vec::new(),
             head: false,
+            hosts: None,
             expect: Expect::Png(text.to_owned()),
         }
     }
@@ -68,7 +73,7 @@ impl Case {
 /// The loaded contract.
 #[derive(Debug, Clone)]
 pub struct Contract {
-    errors: BTreeMap<String, ErrorReply>,
+    answers: BTreeMap<String, Reply>,
     texts: BTreeMap<String, Vec<String>>,
     cases: Vec<Case>,
 }
@@ -85,16 +90,16 @@ impl Contract {
     /// Parses the JSON; files a text set names are read relative to `root`.
     pub fn parse(json: &str, root: &Path) -> Result<Contract> {
         let doc: Value = serde_json::from_str(json)?;
-        let mut errors = BTreeMap::new();
-        for (key, reply) in object(&doc["errors"], "errors")? {
+        let mut answers = BTreeMap::new();
+        for (key, reply) in object(&doc["answers"], "answers")? {
             let headers = headers(reply)?
                 .into_iter()
                 .map(|(name, value)| (name.to_ascii_lowercase(), value))
                 .collect();
-            let status = reply["status"].as_u64().context("an error's status")?;
-            errors.insert(
+            let status = reply["status"].as_u64().context("an answer's status")?;
+            answers.insert(
                 key.clone(),
-                ErrorReply {
+                Reply {
                     status: u16::try_from(status)?,
                     body: string(&reply["body"])?,
                     headers,
@@ -123,18 +128,26 @@ impl Contract {
         let mut cases = Vec::new();
         for case in array(&doc["cases"], "cases")? {
             let name = string(&case["name"])?;
-            cases.push(parse_case(case, &errors).with_context(|| format!("case {name:?}"))?);
+            cases.push(parse_case(case, &answers).with_context(|| format!("case {name:?}"))?);
         }
         Ok(Contract {
-            errors,
+            answers,
             texts,
             cases,
         })
     }
 
-    /// Every case: the table's, then one PNG case for each text of every text set.
-    pub fn cases(&self) -> Vec<Case> {
-        let mut cases = self.cases.clone();
+    /// Every case `host`'s tiers answer: the table's, then one PNG case for each text of every
+    /// text set.
+    pub fn cases(&self, host: Host) -> Vec<Case> {
+        let mut cases: Vec<Case> = (self.cases.iter())
+            .filter(|case| {
+                case.hosts
+                    .as_ref()
+                    .is_none_or(|hosts| hosts.contains(&host))
+            })
+            .cloned()
+            .collect();
         for (set, texts) in &self.texts {
             for (i, text) in texts.iter().enumerate() {
                 let preview: String = text.chars().take(24).collect();
@@ -154,15 +167,15 @@ impl Contract {
             .unwrap_or_else(|| panic!("contract/cases.json has no text set {set:?}"))
     }
 
-    /// The error answer named `key` (`missing`, `notOnce`, ...).
-    pub fn error(&self, key: &str) -> &ErrorReply {
-        self.errors
+    /// The answer named `key` (`missing`, `notOnce`, `healthy`, ...).
+    pub fn answer(&self, key: &str) -> &Reply {
+        self.answers
             .get(key)
-            .unwrap_or_else(|| panic!("contract/cases.json has no error {key:?}"))
+            .unwrap_or_else(|| panic!("contract/cases.json has no answer {key:?}"))
     }
 }
 
-fn parse_case(case: &Value, errors: &BTreeMap<String, ErrorReply>) -> Result<Case> {
+fn parse_case(case: &Value, answers: &BTreeMap<String, Reply>) -> Result<Case> {
     let name = string(&case["name"])?;
     let headers = headers(case)?;
     let absent_headers = match case.get("absent_headers") {
@@ -182,23 +195,23 @@ fn parse_case(case: &Value, errors: &BTreeMap<String, ErrorReply>) -> Result<Cas
         (None, None, Some(target)) => (parts(target)?, None),
         _ => bail!("needs exactly one of text, query, target"),
     };
-    for key in ["png", "error", "status"] {
+    for key in ["png", "answer", "status"] {
         let Some(value) = case.get(key) else { continue };
         let answer = match key {
             "png" => Expect::Png(parts(value)?),
-            "error" => {
+            "answer" => {
                 let name = string(value)?;
-                let reply = errors
+                let reply = answers
                     .get(&name)
-                    .ok_or_else(|| anyhow!("no error {name:?}"))?;
-                Expect::Error(reply.clone())
+                    .ok_or_else(|| anyhow!("no answer {name:?}"))?;
+                Expect::Answer(reply.clone())
             }
             _ => Expect::Status(u16::try_from(
                 value.as_u64().context("status is a number")?,
             )?),
         };
         if expect.replace(answer).is_some() {
-            bail!("needs exactly one of png, error, status (text implies png)");
+            bail!("needs exactly one of png, answer, status (text implies png)");
         }
     }
     Ok(Case {
@@ -207,9 +220,21 @@ fn parse_case(case: &Value, errors: &BTreeMap<String, ErrorReply>) -> Result<Cas
         headers,
         absent_headers,
         head: case.get("head").and_then(Value::as_bool).unwrap_or(false),
-        expect: expect.context("needs one of png, error, status")?,
+        hosts: case.get("hosts").map(parse_hosts).transpose()?,
+        expect: expect.context("needs one of png, answer, status")?,
         name,
     })
+}
+
+/// `["node", "rust"]`.
+fn parse_hosts(value: &Value) -> Result<Vec<Host>> {
+    (array(value, "hosts")?.iter())
+        .map(|host| match string(host)?.as_str() {
+            "node" => Ok(Host::Node),
+            "rust" => Ok(Host::Rust),
+            other => bail!("hosts: {other:?} is neither node nor rust"),
+        })
+        .collect()
 }
 
 /// The optional `headers` object of `value`, as (name, value) pairs.
@@ -288,7 +313,7 @@ pub fn check(
                 png(&response.body, text).map_err(|e| format!("{e}; got {}", got()))?;
             }
         }
-        Expect::Error(reply) => {
+        Expect::Answer(reply) => {
             let body: &[u8] = if head { b"" } else { reply.body.as_bytes() };
             let headers_ok = reply
                 .headers
@@ -363,24 +388,30 @@ mod tests {
     #[test]
     fn the_repositorys_contract_loads() {
         let contract = Contract::load().unwrap();
-        let cases = contract.cases();
+        let cases = contract.cases(Host::Node);
         assert!(cases.len() > 100, "{}", cases.len());
+        let named = |host, name: &str| contract.cases(host).iter().any(|case| case.name == name);
+        assert!(named(Host::Rust, "metrics (tier 4)") && !named(Host::Node, "metrics (tier 4)"));
+        assert!(named(Host::Node, "no metrics on the Node host"));
+        assert!(
+            named(Host::Node, "health while serving") && named(Host::Rust, "health while serving")
+        );
         assert_eq!(contract.texts("article").len(), 10);
         assert_eq!(
-            contract.error("missing").body,
+            contract.answer("missing").body,
             "missing \"text\" query param"
         );
         assert_eq!(
-            contract.error("missing").body,
+            contract.answer("missing").body,
             qr_contract::QrError::Missing.to_string(),
             "the data and the core word it the same"
         );
         assert_eq!(
-            contract.error("notUtf8").body,
+            contract.answer("notUtf8").body,
             qr_contract::QrError::NotUtf8.to_string()
         );
         assert_eq!(
-            contract.error("tooLong").body,
+            contract.answer("tooLong").body,
             qr_contract::QrError::TooLong.to_string()
         );
         let names: std::collections::HashSet<&str> =
@@ -391,18 +422,18 @@ mod tests {
     #[test]
     fn parts_repeats_and_shorthands_expand() {
         let json = r#"{
-            "errors": {"missing": {"status": 400, "body": "m"},
+            "answers": {"missing": {"status": 400, "body": "m"},
                        "notAllowed": {"status": 405, "body": "n", "headers": {"Allow": "GET"}}},
             "texts": {"few": ["a", [["b", 3], "c"]]},
             "cases": [
                 {"name": "q", "query": ["text=", ["%41", 2]], "png": [["A", 2]]},
                 {"name": "t", "text": "é", "head": true},
-                {"name": "e", "method": "POST", "target": "/x", "error": "notAllowed"},
+                {"name": "e", "method": "POST", "target": "/x", "answer": "notAllowed"},
                 {"name": "s", "query": "x", "status": 431, "headers": {"If-None-Match": "*"},
                  "absent_headers": ["ETag"]}
             ]}"#;
         let contract = Contract::parse(json, Path::new("/")).unwrap();
-        let cases = contract.cases();
+        let cases = contract.cases(Host::Node);
         assert_eq!(cases[0].target, "/qrcode?text=%41%41");
         assert_eq!(cases[0].expect, Expect::Png("AA".into()));
         assert_eq!(cases[1].target, "/qrcode?text=%C3%A9");
@@ -410,7 +441,7 @@ mod tests {
         assert_eq!(cases[2].method, "POST");
         assert_eq!(
             cases[2].expect,
-            Expect::Error(ErrorReply {
+            Expect::Answer(Reply {
                 status: 405,
                 body: "n".into(),
                 headers: vec![("allow".into(), "GET".into())]
@@ -425,10 +456,11 @@ mod tests {
             r#"{"name": "x", "query": "a", "target": "/b", "status": 1}"#,
             r#"{"name": "x", "query": "a"}"#,
             r#"{"name": "x", "text": "a", "status": 1}"#,
-            r#"{"name": "x", "query": "a", "error": "nope"}"#,
+            r#"{"name": "x", "query": "a", "answer": "nope"}"#,
+            r#"{"name": "x", "query": "a", "status": 1, "hosts": ["deno"]}"#,
             r#"{"name": "x", "query": [["a", "b"]], "status": 1}"#,
         ] {
-            let json = format!(r#"{{"errors": {{}}, "texts": {{}}, "cases": [{bad}]}}"#);
+            let json = format!(r#"{{"answers": {{}}, "texts": {{}}, "cases": [{bad}]}}"#);
             assert!(Contract::parse(&json, Path::new("/")).is_err(), "{bad}");
         }
     }
@@ -437,10 +469,10 @@ mod tests {
     fn the_check_can_fail() {
         let contract = Contract::load().unwrap();
         let missing = Case {
-            expect: Expect::Error(contract.error("missing").clone()),
+            expect: Expect::Answer(contract.answer("missing").clone()),
             ..Case::png("m", "x")
         };
-        let body = contract.error("missing").body.as_bytes();
+        let body = contract.answer("missing").body.as_bytes();
         let ok = |_: &[u8], _: &str| Ok(());
         assert_eq!(
             check(&missing, &response(400, TEXT_PLAIN, body), false, ok),

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::contract::{self, Case, ErrorReply, Expect};
+use crate::contract::{self, Case, Expect, Reply};
 use crate::http;
 
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
@@ -150,7 +150,7 @@ struct Shared {
     requests: Vec<(usize, bool)>,
     /// The first PNG answered for each case: every later one must equal it.
     pngs: Vec<OnceLock<Vec<u8>>>,
-    busy: ErrorReply,
+    busy: Reply,
     stop: Arc<AtomicBool>,
     tally: Arc<Mutex<Tally>>,
 }
@@ -162,7 +162,7 @@ impl Load {
         addr: SocketAddr,
         connections: usize,
         cases: Vec<Case>,
-        busy: ErrorReply,
+        busy: Reply,
     ) -> io::Result<Load> {
         assert!(!cases.is_empty(), "a load needs at least one case");
         let stop = Arc::new(AtomicBool::new(false));

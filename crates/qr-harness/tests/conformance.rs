@@ -83,12 +83,12 @@ fn run_pipelining(spec: ServerSpec, addr: SocketAddr, contract: &Contract) -> Ve
         .map(|i| match i % 10 {
             3 => Case {
                 target: format!("/qrcode?text=x{i}&text=y"),
-                expect: Expect::Error(contract.error("notOnce").clone()),
+                expect: Expect::Answer(contract.answer("notOnce").clone()),
                 ..Case::png("", "")
             },
             7 => Case {
                 target: "/qrcode?text=".to_owned(),
-                expect: Expect::Error(contract.error("missing").clone()),
+                expect: Expect::Answer(contract.answer("missing").clone()),
                 ..Case::png("", "")
             },
             1 | 5 => {
@@ -170,7 +170,7 @@ fn run_refusal_after_keep_alive(
     let good = Case::png("", "kept alive");
     let bad = Case {
         target: "/qrcode?text=caf\u{e9}".to_owned(),
-        expect: Expect::Error(contract.error("badTarget").clone()),
+        expect: Expect::Answer(contract.answer("badTarget").clone()),
         ..Case::png("", "")
     };
     let exchange = || -> Result<(), String> {
@@ -240,7 +240,7 @@ fn conformance(tier: Tier, mode: Mode, engine: Option<Engine>) {
         return;
     }
     let contract = Contract::load().unwrap_or_else(|e| panic!("{e:#}"));
-    let cases = contract.cases();
+    let cases = contract.cases(tier.host());
     let _one = ONE_SERVER_AT_A_TIME
         .lock()
         .unwrap_or_else(|e| e.into_inner());

@@ -1,6 +1,6 @@
 //! Fault tests: real servers under real load (`qr_harness::load`, every answer accounted for), hit
 //! by the faults an operator meets: a cluster worker killed with SIGKILL, SIGTERM while 100
-//! connections are busy and idle sockets are open, a client that sends its head a byte a second,
+//! connections are busy and idle sockets are open, `/healthz` turning to `draining` at SIGTERM, a client that sends its head a byte a second,
 //! and 2,000 connections against the 1,024-connection bound.
 //!
 //! Run with `cargo xtask test` (after `cargo xtask build`), or alone with
@@ -13,7 +13,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use qr_harness::contract::{Case, Contract, ErrorReply};
+use qr_harness::contract::{Case, Contract, Reply};
 use qr_harness::load::{Load, Tally};
 use qr_harness::procs::{self, Monitor};
 use qr_harness::{Host, Mode, Server, ServerSpec, Tier, http};
@@ -54,8 +54,8 @@ fn contract() -> Contract {
 }
 
 /// The contract's 503 for a connection turned away.
-fn busy(contract: &Contract) -> ErrorReply {
-    contract.error("busy").clone()
+fn busy(contract: &Contract) -> Reply {
+    contract.answer("busy").clone()
 }
 
 /// The contract's QR code requests only.
@@ -213,7 +213,13 @@ fn sigterm_under_load_finishes_every_answer_it_began_and_exits_0() {
         ];
 
         // The whole contract, bad requests included, from 100 keep-alive connections.
-        let load = Load::start(addr, CLIENTS, contract.cases(), busy(&contract)).unwrap();
+        let load = Load::start(
+            addr,
+            CLIENTS,
+            contract.cases(spec.tier.host()),
+            busy(&contract),
+        )
+        .unwrap();
         wait_for(
             &load,
             "every client answered",
@@ -249,6 +255,57 @@ fn sigterm_under_load_finishes_every_answer_it_began_and_exits_0() {
             assert!(total.dropped <= CLIENTS as u64 / 20, "{label}: {total}");
         }
         // Exit 0: no connection, silent or busy, made it wait out its grace period.
+        assert_eq!(status.code(), Some(0), "{label}: {status}");
+    }
+}
+
+/// `GET /healthz` on a kept-alive connection.
+fn health(probe: &mut TcpStream) -> std::io::Result<http::Response> {
+    probe.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")?;
+    http::read_response(&mut std::io::BufReader::new(&*probe), false)
+}
+
+#[test]
+#[ignore = "needs `cargo xtask build`; run by `cargo xtask test`"]
+fn healthz_says_draining_after_sigterm_then_the_server_exits_0() {
+    let _alone = one_at_a_time();
+    let contract = contract();
+    let answer = |reply: &http::Response| {
+        let body = String::from_utf8_lossy(&reply.body).into_owned();
+        (reply.status, body, reply.header("content-type"))
+    };
+    let expected = |key: &str| {
+        let reply = contract.answer(key);
+        let plain = Some("text/plain; charset=utf-8".to_owned());
+        (reply.status, reply.body.clone(), plain)
+    };
+    // Through tier-4-nginx the probe's connection is nginx's, which closes it on its own shutdown.
+    for spec in configurations()
+        .into_iter()
+        .filter(|spec| spec.tier != Tier::Tier4Nginx)
+    {
+        let label = spec.label();
+        let server = Server::start(&spec).unwrap();
+        let mut probe = http::connect(server.addr()).unwrap();
+        let first = health(&mut probe).unwrap();
+        assert_eq!(answer(&first), expected("healthy"), "{label}");
+        let stopping = std::thread::spawn(move || server.stop());
+        // Asked again and again, as a load balancer's probe does: `ok` until the signal is
+        // handled, then 503 `draining`, within both hosts' 250 ms grace for a connection's next
+        // request.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let last = loop {
+            let reply = health(&mut probe)
+                .unwrap_or_else(|e| panic!("{label}: closed before saying draining: {e}"));
+            if reply.status != 200 {
+                break reply;
+            }
+            assert_eq!(answer(&reply), expected("healthy"), "{label}");
+            assert!(Instant::now() < deadline, "{label}: never draining");
+        };
+        assert_eq!(answer(&last), expected("draining"), "{label}");
+        assert_eq!(last.header("connection").as_deref(), Some("close"), "{label}");
+        let status = stopping.join().unwrap().unwrap();
         assert_eq!(status.code(), Some(0), "{label}: {status}");
     }
 }

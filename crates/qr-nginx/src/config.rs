@@ -1,5 +1,5 @@
-//! The nginx configuration qr-nginx writes for one run, as text: the routing table (`/qrcode` to
-//! qr-server, every other path to the Node app), keep-alive upstreams, and the settings that keep
+//! The nginx configuration qr-nginx writes for one run, as text: the routing table (`/qrcode`,
+//! `/healthz` and `/metrics` to qr-server, every other path to the Node app), keep-alive upstreams, and the settings that keep
 //! the HTTP contract (`contract/cases.json`) byte for byte through nginx. Each choice is explained
 //! where it is written, and in the crate's README.
 
@@ -18,7 +18,7 @@ pub struct Config<'a> {
     pub dir: &'a Path,
     /// Where nginx listens.
     pub listen: SocketAddr,
-    /// qr-server, which answers `/qrcode`.
+    /// qr-server, which answers `/qrcode`, `/healthz` and `/metrics`.
     pub rust: SocketAddr,
     /// The Node app (tier-0), which answers every other path.
     pub node: SocketAddr,
@@ -108,7 +108,14 @@ http {{
         listen {listen};
 
         # The routing table. proxy_pass without a URI part: the request target goes on unchanged.
+        # The Rust service's own health and metrics go with it.
         location = /qrcode {{
+            proxy_pass http://rust;
+        }}
+        location = /healthz {{
+            proxy_pass http://rust;
+        }}
+        location = /metrics {{
             proxy_pass http://rust;
         }}
         location / {{
@@ -183,6 +190,10 @@ mod tests {
             block(&text, "location = /qrcode {"),
             ["proxy_pass http://rust;"]
         );
+        for path in ["/healthz", "/metrics"] {
+            let open = format!("location = {path} {{");
+            assert_eq!(block(&text, &open), ["proxy_pass http://rust;"]);
+        }
         assert_eq!(block(&text, "location / {"), ["proxy_pass http://node;"]);
         assert_eq!(
             block(&text, "location @trace {"),

@@ -3,6 +3,7 @@
 //! Run with `cargo run --release -p qr-server -- [--addr 127.0.0.1:42069] [--engine fast|article]` (fast is the default).
 
 mod drain;
+mod ops;
 mod query;
 
 use std::future::Future;
@@ -12,7 +13,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Request, State};
+use axum::extract::{FromRef, Request, State};
 use axum::http::{StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -26,6 +27,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::drain::Drain;
 
+pub use ops::{METRICS_CONTENT_TYPE, Ops};
 pub use query::{TextError, text_param};
 
 /// Default bound on open connections. A connection past it is answered `503 server is busy` at
@@ -42,16 +44,16 @@ pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default time in-flight connections get to finish after a shutdown signal (as in the Node host).
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
-/// The router, rendering with `engine`: `GET`/`HEAD /qrcode`, 405 for other methods there, 404
-/// everywhere else.
-pub fn app(engine: Engine) -> Router {
-    router(Render::Engine(engine))
+/// The router, rendering with `engine`: `GET`/`HEAD /qrcode`, `/healthz` and `/metrics` (from
+/// `ops`, which also records every request), 405 for other methods there, 404 everywhere else.
+pub fn app(engine: Engine, ops: &Ops) -> Router {
+    router(Render::Engine(engine), ops)
 }
 
 /// The benchmark's ceiling, never a real server: [`app`] with every valid `/qrcode` request
 /// answered with `png`, made once, so the QR work is free and what is left is the HTTP stack.
-pub fn ceiling_app(png: Vec<u8>) -> Router {
-    router(Render::Ceiling(Bytes::from(png)))
+pub fn ceiling_app(png: Vec<u8>, ops: &Ops) -> Router {
+    router(Render::Ceiling(Bytes::from(png)), ops)
 }
 
 /// What answers a `/qrcode` request whose text the contract accepts.
@@ -63,12 +65,37 @@ enum Render {
     Ceiling(Bytes),
 }
 
-fn router(render: Render) -> Router {
+/// What the handlers share.
+#[derive(Clone)]
+struct AppState {
+    render: Render,
+    ops: Ops,
+}
+
+impl FromRef<AppState> for Render {
+    fn from_ref(state: &AppState) -> Render {
+        state.render.clone()
+    }
+}
+
+impl FromRef<AppState> for Ops {
+    fn from_ref(state: &AppState) -> Ops {
+        state.ops.clone()
+    }
+}
+
+fn router(render: Render, ops: &Ops) -> Router {
     Router::new()
         .route("/qrcode", get(qrcode).fallback(method_not_allowed))
+        .route("/healthz", get(ops::healthz).fallback(method_not_allowed))
+        .route("/metrics", get(ops::metrics).fallback(method_not_allowed))
         .fallback(not_found)
         .layer(middleware::from_fn(printable_ascii_target))
-        .with_state(render)
+        .layer(middleware::from_fn_with_state(ops.clone(), ops::record))
+        .with_state(AppState {
+            render,
+            ops: ops.clone(),
+        })
 }
 
 /// Refuses a request target with a byte outside printable ASCII (raw UTF-8, say), which HTTP/1.1
@@ -235,14 +262,16 @@ pub struct Served {
 }
 
 /// Serves `router` on `listener` over HTTP/1.1 until `shutdown` resolves, then stops accepting and
-/// drains the open connections: a request already sent is answered with `connection: close`, a
-/// connection with none closes (see `drain.rs`), a 503 being written is finished, all within
-/// `config.shutdown_grace`.
+/// drains the open connections: `ops` says `draining` on `/healthz`, a request already sent is
+/// answered with `connection: close`, a connection with none closes (see `drain.rs`), a 503 being
+/// written is finished, all within `config.shutdown_grace`. `ops` also counts the connections
+/// turned away.
 ///
 /// Not `axum::serve`: it has no header-read timeout and no head size limit.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
+    ops: &Ops,
     config: ServeConfig,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<Served> {
@@ -284,6 +313,7 @@ pub async fn serve(
             }
             Err(_) => {
                 served.turned_away += 1;
+                ops.turned_away();
                 // Past MAX_TURNING_AWAY the stream is dropped here: closed without an answer.
                 if let Ok(permit) = turning_away.clone().try_acquire_owned() {
                     connections.spawn(async move {
@@ -294,6 +324,7 @@ pub async fn serve(
             }
         }
     }
+    ops.start_draining();
     drop(listener);
     drain.start();
     connections.close();
@@ -362,7 +393,7 @@ mod tests {
             (AppError::Qr(QrError::NotUtf8), "notUtf8"),
             (AppError::Text(TextError::NotOnce), "notOnce"),
         ] {
-            let reply = contract.error(key);
+            let reply = contract.answer(key);
             if key == "busy" {
                 let raw = format!(
                     "HTTP/1.1 503 Service Unavailable\r\ncontent-type: {}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{}",

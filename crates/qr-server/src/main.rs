@@ -1,7 +1,7 @@
 //! rusty-qr tier 4 server: prints `listening on http://ADDR` when ready, stops on SIGINT/SIGTERM.
 //!
 //! Run with `qr-server [--addr 127.0.0.1:42069] [--engine E] [--max-connections N] [--header-read-timeout-ms MS]
-//! [--ceiling TEXT]`;
+//! [--access-log] [--ceiling TEXT]`;
 //! `qr-server --help` lists the options with their defaults (the library's constants) and the exit
 //! statuses: 0 after a graceful shutdown, 1 when it cannot serve, 2 usage error. Arguments are
 //! parsed by clap (derive).
@@ -15,8 +15,8 @@ use anyhow::Context;
 use clap::Parser;
 use qr_core::{Engine, Options};
 use qr_server::{
-    DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_SHUTDOWN_GRACE, ServeConfig, app,
-    ceiling_app, serve,
+    DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_SHUTDOWN_GRACE, Ops, ServeConfig,
+    app, ceiling_app, serve,
 };
 
 /// Where the server listens unless `--addr` says otherwise.
@@ -64,6 +64,10 @@ struct Cli {
     )]
     header_read_timeout_ms: u64,
 
+    /// One line per request on stderr: method, target, status, body length, milliseconds
+    #[arg(long)]
+    access_log: bool,
+
     /// Benchmark ceiling, never for real use: answer every valid request with TEXT's PNG, made once
     #[arg(long, value_name = "TEXT")]
     ceiling: Option<String>,
@@ -72,9 +76,10 @@ struct Cli {
 /// The end of `--help`: what it prints, the exit statuses and an example.
 fn after_help() -> String {
     format!(
-        "When ready it prints one line to stdout, `listening on http://ADDR`. On SIGINT or SIGTERM it \
-stops accepting and gives the connections in flight {grace} s to finish; a second signal exits at \
-once with status 1.
+        "When ready it prints one line to stdout, `listening on http://ADDR`. Besides /qrcode it answers \
+/healthz (`ok`; 503 `draining` once shutting down) and /metrics (Prometheus). On SIGINT or \
+SIGTERM it stops accepting and gives the connections in flight {grace} s to finish; a second \
+signal exits at once with status 1.
 
 Exit status:
   0  stopped gracefully after SIGINT or SIGTERM
@@ -132,19 +137,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         header_read_timeout: Duration::from_millis(cli.header_read_timeout_ms),
         ..ServeConfig::default()
     };
+    let ops = Ops::new(cli.access_log);
     let router = match &cli.ceiling {
         Some(text) => ceiling_app(
             qr_core::png(text, &Options::with_engine(cli.engine))
                 .with_context(|| format!("--ceiling {text:?}"))?,
+            &ops,
         ),
-        None => app(cli.engine),
+        None => app(cli.engine, &ops),
     };
     let addr = listener.local_addr()?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "listening on http://{addr}")?;
     stdout.flush()?;
     drop(stdout);
-    let served = serve(listener, router, config, shutdown).await?;
+    let served = serve(listener, router, &ops, config, shutdown).await?;
     if served.turned_away > 0 {
         eprintln!(
             "qr-server: turned away {} connection(s) past the bound of {}",

@@ -374,3 +374,38 @@ fn a_ceiling_text_the_contract_refuses_fails_before_the_ready_line() {
         "qr-server: --ceiling \"\": missing \"text\" query param\n"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn the_access_log_is_one_line_per_request_on_stderr_and_off_by_default() {
+    for (flags, logged) in [(&["--access-log"][..], true), (&[], false)] {
+        let (mut child, addr) = start(flags);
+        send(addr, &request("GET", "/qrcode?text=logged"));
+        send(addr, &request("HEAD", "/nope"));
+        signal(&child, "TERM");
+        assert_eq!(child.wait().unwrap().code(), Some(0));
+        let mut stderr = String::new();
+        (child.stderr.take().unwrap())
+            .read_to_string(&mut stderr)
+            .unwrap();
+        let lines: Vec<&str> = stderr.lines().collect();
+        if !logged {
+            assert_eq!(lines, [] as [&str; 0], "no log without --access-log");
+            continue;
+        }
+        let png = qr_core::png("logged", &qr_core::Options::default()).unwrap();
+        let expected = [
+            format!("GET /qrcode?text=logged 200 {} ", png.len()),
+            "HEAD /nope 404 9 ".to_owned(),
+        ];
+        assert_eq!(lines.len(), 2, "{stderr}");
+        for (line, start) in lines.iter().zip(&expected) {
+            let millis = line.strip_prefix(start.as_str());
+            let millis = millis.and_then(|rest| rest.strip_suffix("ms"));
+            assert!(
+                millis.is_some_and(|ms| ms.parse::<f64>().is_ok()),
+                "{line:?} is not {start:?} and a time"
+            );
+        }
+    }
+}

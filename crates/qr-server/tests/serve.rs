@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 use axum::extract::Request;
 use axum::middleware::{self, Next};
 use common::*;
+use qr_core::Engine;
 use qr_harness::http;
-use qr_server::ServeConfig;
+use qr_server::{Ops, ServeConfig};
 
 #[test]
 fn a_connection_past_the_bound_gets_a_503_and_is_closed() {
@@ -32,7 +33,7 @@ fn a_connection_past_the_bound_gets_a_503_and_is_closed() {
         let reply = send(server.addr, &request("GET", target));
         assert_eq!(reply.status, 503, "{target}");
         let busy = qr_harness::contract::Contract::load().unwrap();
-        assert_eq!(reply.body, busy.error("busy").body.as_bytes());
+        assert_eq!(reply.body, busy.answer("busy").body.as_bytes());
         assert_eq!(
             reply.header("content-type").as_deref(),
             Some("text/plain; charset=utf-8")
@@ -328,5 +329,102 @@ fn absurd_config_values_are_clamped_not_a_panic() {
         b"one",
         "0 means 1, not a server that serves none"
     );
+    server.stop().unwrap();
+}
+
+/// Delays `/qrcode` by 500 ms, so a request for it is surely in flight; other paths are prompt.
+async fn slow_qrcode(request: Request, next: Next) -> axum::response::Response {
+    if request.uri().path() == "/qrcode" {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    next.run(request).await
+}
+
+/// `GET /healthz` on a kept-alive connection.
+fn health(stream: &mut TcpStream) -> std::io::Result<http::Response> {
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")?;
+    http::read_response(&mut BufReader::new(&*stream), false)
+}
+
+#[test]
+fn healthz_says_draining_once_shutdown_starts_while_in_flight_requests_finish() {
+    let contract = qr_harness::contract::Contract::load().unwrap();
+    let ops = Ops::default();
+    let app = qr_server::app(Engine::default(), &ops).layer(middleware::from_fn(slow_qrcode));
+    let server = TestServer::start_with(app, ops, ServeConfig::default());
+    let addr = server.addr;
+    let mut probe = TcpStream::connect(addr).unwrap();
+    let healthy = health(&mut probe).unwrap();
+    assert_eq!(
+        (healthy.status, healthy.body.as_slice()),
+        (200, contract.answer("healthy").body.as_bytes())
+    );
+    let in_flight = std::thread::spawn(move || send(addr, &request("GET", "/qrcode?text=slow")));
+    std::thread::sleep(Duration::from_millis(100));
+    let stopped = std::thread::spawn(move || server.stop());
+
+    // Asked again and again on the same connection, as a load balancer's probe does: `ok` until the
+    // shutdown starts, then 503 `draining` (and the connection closes after it).
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let draining = loop {
+        let reply = health(&mut probe).expect("an answer while a request is in flight");
+        if reply.status != 200 {
+            break reply;
+        }
+        assert!(Instant::now() < deadline, "never draining");
+    };
+    let expected = contract.answer("draining");
+    assert_eq!(
+        (draining.status, String::from_utf8_lossy(&draining.body)),
+        (expected.status, expected.body.as_str().into())
+    );
+    assert_eq!(draining.header("connection").as_deref(), Some("close"));
+    assert_eq!(decode(&in_flight.join().unwrap().body), b"slow");
+    stopped.join().unwrap().expect("a clean shutdown");
+}
+
+#[test]
+fn metrics_count_requests_by_status_and_connections_turned_away() {
+    let ops = Ops::default();
+    let config = ServeConfig {
+        max_connections: 1,
+        ..ServeConfig::default()
+    };
+    let server = TestServer::start_with(qr_server::app(Engine::default(), &ops), ops, config);
+    for target in ["/qrcode?text=a", "/qrcode?text=b", "/qrcode", "/nope"] {
+        send(server.addr, &request("GET", target));
+    }
+    // One connection held open, so the next is turned away.
+    let mut held = TcpStream::connect(server.addr).unwrap();
+    let _ = health(&mut held).unwrap();
+    assert_eq!(send(server.addr, &request("GET", "/metrics")).status, 503);
+    drop(held);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let metrics = loop {
+        let reply = send(server.addr, &request("GET", "/metrics"));
+        if reply.status == 200 {
+            break reply;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the held connection's place was never freed"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(
+        metrics.header("content-type").as_deref(),
+        Some(qr_server::METRICS_CONTENT_TYPE)
+    );
+    let text = String::from_utf8(metrics.body).unwrap();
+    for line in [
+        "qr_http_requests_total{code=\"200\"} 3",
+        "qr_http_requests_total{code=\"400\"} 1",
+        "qr_http_requests_total{code=\"404\"} 1",
+        "qr_http_request_duration_seconds_count 5",
+        "qr_http_requests_in_flight 1",
+        "qr_connections_turned_away_total 1",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line:?} not in\n{text}");
+    }
     server.stop().unwrap();
 }

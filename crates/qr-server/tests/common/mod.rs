@@ -10,11 +10,11 @@ use std::thread::JoinHandle;
 use axum::Router;
 use qr_core::{Engine, Options};
 use qr_harness::http::{self, Response};
-use qr_server::{ServeConfig, Served, app, serve};
+use qr_server::{Ops, ServeConfig, Served, app, serve};
 
-/// The router every test serves.
+/// The router every test serves, with its own metrics.
 pub fn default_app() -> Router {
-    app(Engine::default())
+    app(Engine::default(), &Ops::default())
 }
 
 /// A PNG answer must read back as `text` (rqrr, independent of the encoders) and be exactly the
@@ -60,7 +60,8 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    pub fn start(router: Router, config: ServeConfig) -> TestServer {
+    /// Serves `router`; `ops` should be the one it was built with.
+    pub fn start_with(router: Router, ops: Ops, config: ServeConfig) -> TestServer {
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -71,7 +72,7 @@ impl TestServer {
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
                 addr_tx.send(listener.local_addr()?).unwrap();
-                serve(listener, router, config, async {
+                serve(listener, router, &ops, config, async {
                     let _ = stopped.await;
                 })
                 .await
@@ -83,6 +84,11 @@ impl TestServer {
             stop: Some(stop),
             thread: Some(thread),
         }
+    }
+
+    /// Serves `router` with metrics of its own.
+    pub fn start(router: Router, config: ServeConfig) -> TestServer {
+        TestServer::start_with(router, Ops::default(), config)
     }
 
     /// Starts the graceful shutdown and returns the `serve` result once it ends.
