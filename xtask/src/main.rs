@@ -6,6 +6,7 @@
 
 mod cmd;
 mod fuzz;
+mod image;
 mod node_build;
 mod soak;
 
@@ -73,6 +74,14 @@ enum Task {
         mode: Mode,
         /// Tiers to soak [default: every tier but the ceilings].
         tiers: Vec<Tier>,
+    },
+    /// Tier 4 as a container image, written without a registry or base image to
+    /// target/image/qr-server.tar (`docker load -i` it); `test` builds and checks it too.
+    Image {
+        /// Also run it in Docker (the running engine, or a dockerd started for this) and pass the
+        /// conformance suite against it with every engine.
+        #[arg(long)]
+        check: bool,
     },
 }
 
@@ -172,6 +181,7 @@ fn main() {
             mode,
             tiers,
         } => build().and_then(|()| soak::soak(&soak::configurations(&tiers, mode), duration)),
+        Task::Image { check } => image::image(check),
     };
     if let Err(error) = result {
         eprintln!("error: {error:#}");

@@ -214,6 +214,23 @@ impl Load {
         self.tally.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    /// Waits (at most `limit`) until `done` holds for the tally; panics naming `what`, with the
+    /// tally, if it does not (for tests).
+    pub fn wait_for(&self, what: &str, limit: Duration, done: impl Fn(&Tally) -> bool) {
+        let deadline = Instant::now() + limit;
+        loop {
+            let tally = self.tally();
+            if done(&tally) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{what} not within {limit:?}: {tally}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Lets every client finish the request it is on, then returns the tally.
     pub fn finish(mut self) -> Tally {
         self.stop.store(true, Ordering::Relaxed);

@@ -3,6 +3,8 @@
 //!
 //! Run with `cargo xtask test` (after `cargo xtask build`), or a part with
 //! `RUSTY_QR_TIERS=tier-0:single,tier-4 cargo test -p qr-harness --test conformance -- --include-ignored`.
+//! `RUSTY_QR_EXTERNAL=fast@127.0.0.1:8080` runs tier-4's cases with that engine against a server
+//! already running there (the container image: `cargo xtask image --check`) and skips the rest.
 //!
 //! Each case asserts the exact status, Content-Type, body and headers the contract gives, so the
 //! same request gets the same answer from every tier by construction; every PNG is read back as its
@@ -222,6 +224,12 @@ fn selected(selection: &str, tier: Tier, mode: Mode) -> bool {
         })
 }
 
+/// `RUSTY_QR_EXTERNAL`'s `ENGINE@HOST:PORT`.
+fn external(value: &str) -> Option<(Engine, SocketAddr)> {
+    let (engine, addr) = value.split_once('@')?;
+    Some((engine.parse().ok()?, addr.parse().ok()?))
+}
+
 /// Starts the server, runs every case and the pipelining test, checks it still serves, stops it
 /// gracefully, and fails with every failure found.
 fn conformance(tier: Tier, mode: Mode, engine: Option<Engine>) {
@@ -239,14 +247,29 @@ fn conformance(tier: Tier, mode: Mode, engine: Option<Engine>) {
         eprintln!("{label}: not selected by RUSTY_QR_TIERS={selection:?}; skipped");
         return;
     }
+    let external = std::env::var("RUSTY_QR_EXTERNAL").ok().map(|value| {
+        external(&value)
+            .unwrap_or_else(|| panic!("RUSTY_QR_EXTERNAL={value:?}: not ENGINE@HOST:PORT"))
+    });
+    if external.is_some_and(|(running, _)| (tier, engine) != (Tier::Tier4, Some(running))) {
+        eprintln!("{label}: RUSTY_QR_EXTERNAL names another server; skipped");
+        return;
+    }
     let contract = Contract::load().unwrap_or_else(|e| panic!("{e:#}"));
     let cases = contract.cases(tier.host());
     let _one = ONE_SERVER_AT_A_TIME
         .lock()
         .unwrap_or_else(|e| e.into_inner());
     let started = Instant::now();
-    let server = Server::start(&spec).unwrap_or_else(|e| panic!("{e:#}"));
-    let addr = server.addr();
+    // An external server is neither started nor stopped here.
+    let (server, addr) = match external {
+        Some((_, addr)) => (None, addr),
+        None => {
+            let server = Server::start(&spec).unwrap_or_else(|e| panic!("{e:#}"));
+            let addr = server.addr();
+            (Some(server), addr)
+        }
+    };
     let mut failures = Vec::new();
     let mut record = |name: &str, result: Result<(), String>| {
         if let Err(e) = result {
@@ -273,13 +296,14 @@ fn conformance(tier: Tier, mode: Mode, engine: Option<Engine>) {
     }
 
     // A server that died or would not stop explains every other failure: report it first.
-    match server.stop() {
-        Ok(status) if status.success() => {}
-        Ok(status) => failures.insert(
+    match server.map(Server::stop) {
+        None => {}
+        Some(Ok(status)) if status.success() => {}
+        Some(Ok(status)) => failures.insert(
             0,
             format!("graceful stop: expected exit status 0, got {status}"),
         ),
-        Err(e) => failures.insert(0, format!("graceful stop: {e:#}")),
+        Some(Err(e)) => failures.insert(0, format!("graceful stop: {e:#}")),
     }
     let requests = cases.len() + PIPELINED + CONCURRENT + 4;
     eprintln!("{label}: {requests} requests in {:.1?}", started.elapsed());
@@ -389,6 +413,24 @@ fn rusty_qr_tiers_selects_configurations() {
     assert!(selected(selection, Tier::Tier2Bindgen, Mode::Cluster));
     assert!(!selected(selection, Tier::Tier2, Mode::Single));
     assert!(selected("tier-4:single", Tier::Tier4, Mode::Single));
+}
+
+#[test]
+fn rusty_qr_external_names_an_engine_and_an_address() {
+    let addr: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+    assert_eq!(external("fast@127.0.0.1:8080"), Some((Engine::Fast, addr)));
+    assert_eq!(
+        external("article@127.0.0.1:8080"),
+        Some((Engine::Article, addr))
+    );
+    for wrong in [
+        "127.0.0.1:8080",
+        "fast@localhost:8080",
+        "slow@127.0.0.1:8080",
+        "",
+    ] {
+        assert_eq!(external(wrong), None, "{wrong}");
+    }
 }
 
 #[test]

@@ -67,22 +67,6 @@ fn png_cases(contract: &Contract) -> Vec<Case> {
         .collect()
 }
 
-/// Waits (at most `limit`) until `done` holds for the load's tally; panics with the tally if not.
-fn wait_for(load: &Load, what: &str, limit: Duration, done: impl Fn(&Tally) -> bool) {
-    let deadline = Instant::now() + limit;
-    loop {
-        let tally = load.tally();
-        if done(&tally) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{what} not within {limit:?}: {tally}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// SIGTERM, then the exit status must be 0.
 fn stop_with_0(server: Server, label: &str) {
     let status = server.stop().unwrap();
@@ -121,7 +105,7 @@ fn a_cluster_worker_killed_under_load_costs_at_most_its_in_flight_requests() {
             busy(&contract),
         )
         .unwrap();
-        wait_for(&load, "50 answers", Duration::from_secs(30), |t| t.ok >= 50);
+        load.wait_for("50 answers", Duration::from_secs(30), |t| t.ok >= 50);
 
         rustix::process::kill_process(
             rustix::process::Pid::from_raw(workers[0]).unwrap(),
@@ -220,8 +204,7 @@ fn sigterm_under_load_finishes_every_answer_it_began_and_exits_0() {
             busy(&contract),
         )
         .unwrap();
-        wait_for(
-            &load,
+        load.wait_for(
             "every client answered",
             Duration::from_secs(60),
             |t| t.ok >= 2 * CLIENTS as u64,
@@ -304,7 +287,11 @@ fn healthz_says_draining_after_sigterm_then_the_server_exits_0() {
             assert!(Instant::now() < deadline, "{label}: never draining");
         };
         assert_eq!(answer(&last), expected("draining"), "{label}");
-        assert_eq!(last.header("connection").as_deref(), Some("close"), "{label}");
+        assert_eq!(
+            last.header("connection").as_deref(),
+            Some("close"),
+            "{label}"
+        );
         let status = stopping.join().unwrap().unwrap();
         assert_eq!(status.code(), Some(0), "{label}: {status}");
     }
