@@ -11,6 +11,7 @@ pub mod http;
 pub mod load;
 pub mod paths;
 pub mod procs;
+pub mod python;
 mod server;
 mod spec;
 mod tier;

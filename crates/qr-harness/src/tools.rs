@@ -128,7 +128,7 @@ pub fn chromium() -> Result<PathBuf> {
 /// what to install (or `otherwise`) if that cannot be done. A package's own service is not
 /// wanted: unless the machine has a `policy-rc.d` already, one that forbids starting services is
 /// in place for the install (else Debian's nginx would start its default site on port 80).
-fn apt_install(package: &str, otherwise: &str) -> Result<()> {
+pub(crate) fn apt_install(package: &str, otherwise: &str) -> Result<()> {
     let manual = format!(
         "{package} is not installed: install Debian's `{package}` package \
          (`sudo apt-get install --no-install-recommends {package}`) or {otherwise}"
