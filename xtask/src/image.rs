@@ -540,15 +540,17 @@ impl Docker {
             .is_ok_and(|status| status.success())
     }
 
-    /// The running engine, else a `dockerd` of Debian's `docker.io` package, started with what a
-    /// machine without systemd, iptables or overlayfs needs: no bridge network (containers use the
-    /// host's), no iptables rules, the vfs storage driver; its images under `target/docker/`.
+    /// The running engine, else a `dockerd` of Debian's `docker.io` package (installed when
+    /// missing), started with what a machine without systemd, iptables or overlayfs needs: no
+    /// bridge network (containers use the host's), no iptables rules, the vfs storage driver; its
+    /// images under `target/docker/`.
     fn running_or_start() -> Result<Docker> {
         let existing = Docker { started: None };
         if existing.answers() {
             eprintln!("==> using the running Docker engine");
             return Ok(existing);
         }
+        let dockerd = qr_harness::tools::dockerd()?;
         let step = Step::start("start dockerd (its own socket, data in target/docker/)");
         // The socket and containerd's live under a short path: a Unix socket's is at most 107 bytes.
         let runtime = std::env::temp_dir().join(format!("rusty-qr-docker-{}", std::process::id()));
@@ -557,7 +559,7 @@ impl Docker {
         std::fs::create_dir_all(&data)?;
         let host = format!("unix://{}", runtime.join("docker.sock").display());
         let log = std::fs::File::create(data.join("dockerd.log"))?;
-        let mut command = Command::new("dockerd");
+        let mut command = Command::new(dockerd);
         command
             .args(["--host", &host, "--data-root"])
             .arg(data.join("data"))
@@ -569,10 +571,7 @@ impl Docker {
             .stdout(log.try_clone()?)
             .stderr(log);
         qr_harness::end_with_launcher(&mut command, rustix::process::Signal::TERM);
-        let child = command.spawn().context(
-            "cannot start dockerd: install Debian's docker.io package \
-             (apt-get install --no-install-recommends docker.io), or start a Docker engine",
-        )?;
+        let child = command.spawn().context("cannot start dockerd")?;
         let docker = Docker {
             started: Some((child, host, runtime)),
         };

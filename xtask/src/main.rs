@@ -1,7 +1,8 @@
 //! rusty-qr's front door: every multi-step job, with nothing to install by hand (Linux only: the
 //! launcher and the benchmark read /proc and signal process groups).
 //!
-//! Run with `cargo xtask <build | serve TIER [...] | test | bench [...] | fuzz [...] | soak [...]>`;
+//! Run with `cargo xtask <build | serve TIER [...] | test | bench [...] | fuzz [...] | soak [...] |
+//! image [--check]>`;
 //! `cargo xtask --help` lists them.
 
 mod cmd;
@@ -40,7 +41,8 @@ enum Task {
     Build,
     /// Build what one tier needs, then run it in the foreground (Ctrl-C stops it gracefully).
     Serve(ServeArgs),
-    /// fmt, clippy, build, every test, and a few seconds of each fuzz target: what CI runs.
+    /// fmt, clippy, build, every test, the image in Docker, and a few seconds of each fuzz
+    /// target: what CI runs.
     Test,
     /// Build every tier, then benchmark them under load (`cargo xtask bench --help` lists its options).
     #[command(disable_help_flag = true)]
@@ -335,6 +337,11 @@ fn test() -> Result<()> {
     qr_harness::tools::oha()?;
     step.done();
 
+    let step = Step::start("kubectl and the Python venv for the manifests' test (when missing)");
+    qr_harness::python::kubectl()?;
+    qr_harness::python::venv()?;
+    step.done();
+
     let step = Step::start("cargo test (unit, integration, conformance over HTTP, bench harness)");
     run(cargo(root).args([
         "test",
@@ -357,6 +364,9 @@ fn test() -> Result<()> {
         .env("RUSTY_QR_CHROMIUM", chromium)
         .current_dir(root.join("node")))?;
     step.done();
+
+    // The image itself is built and its rules checked by cargo test (xtask's image tests).
+    image::image(true)?;
 
     fuzz::test(root)
 }

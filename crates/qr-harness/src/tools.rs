@@ -1,7 +1,8 @@
 //! The command-line tools the project runs but does not build: the load generator, pinned and
 //! installed once with `cargo install` into `~/.cache/rusty-qr/tools/<crate>-<version>/`, outside
-//! the clone (every clone and CI reuse it), and nginx, Debian's package, for tier-4-nginx. The Wasm
-//! glue comes from crates/wasm-glue, a workspace tool.
+//! the clone (every clone and CI reuse it), and Debian's packages, installed when missing: nginx
+//! for tier-4-nginx, Chromium for the playground's test, the Docker engine for the image's check.
+//! The Wasm glue comes from crates/wasm-glue, a workspace tool.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -101,24 +102,30 @@ fn is_executable(path: &Path) -> bool {
 ///
 /// Only the binary is used: qr-nginx runs it in the foreground with its own configuration.
 pub fn nginx() -> Result<PathBuf> {
-    if let Some(path) = find_nginx() {
-        return Ok(path);
-    }
-    apt_install(NGINX_PACKAGE, "put nginx on PATH")?;
-    let path = find_nginx().context("apt-get installed no nginx; put nginx on PATH")?;
-    eprintln!("    installed {}", path.display());
-    Ok(path)
+    found_or_installed("nginx", &[NGINX_SBIN], NGINX_PACKAGE)
 }
 
 /// The Chromium binary that the playground's test (node/test/web.test.js) drives: `chromium` on
 /// PATH, else installed with Debian's package [`CHROMIUM_PACKAGE`] (see [`apt_install`]).
 pub fn chromium() -> Result<PathBuf> {
-    if let Some(path) = find_program("chromium", &[]) {
+    found_or_installed("chromium", &[], CHROMIUM_PACKAGE)
+}
+
+/// The Docker engine's daemon, which `cargo xtask image --check` starts: `dockerd` on PATH, else
+/// installed with Debian's `docker.io` (which brings the `docker` client, containerd and runc).
+pub fn dockerd() -> Result<PathBuf> {
+    found_or_installed("dockerd", &[], "docker.io")
+}
+
+/// `name` on PATH (or in `elsewhere`), else installed with Debian's `package`.
+fn found_or_installed(name: &str, elsewhere: &[&str], package: &str) -> Result<PathBuf> {
+    if let Some(path) = find_program(name, elsewhere) {
         return Ok(path);
     }
-    apt_install(CHROMIUM_PACKAGE, "put chromium on PATH")?;
-    let path = find_program("chromium", &[])
-        .context("apt-get installed no chromium; put chromium on PATH")?;
+    let otherwise = format!("put {name} on PATH");
+    apt_install(package, &otherwise)?;
+    let path = find_program(name, elsewhere)
+        .with_context(|| format!("apt-get installed no {name}; {otherwise}"))?;
     eprintln!("    installed {}", path.display());
     Ok(path)
 }
