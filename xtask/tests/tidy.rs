@@ -15,6 +15,7 @@ const TOP_LEVEL: &[&str] = &[
     ".ci/",
     "fuzz/",
     "web/",
+    "deploy/",
 ];
 
 fn root() -> PathBuf {
