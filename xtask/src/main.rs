@@ -2,9 +2,10 @@
 //! launcher and the benchmark read /proc and signal process groups).
 //!
 //! Run with `cargo xtask <build | serve TIER [...] | test | bench [...] | fuzz [...] | soak [...] |
-//! image [--check]>`;
+//! image [--check] | cluster --hosts N>`;
 //! `cargo xtask --help` lists them.
 
+mod cluster;
 mod cmd;
 mod fuzz;
 mod image;
@@ -41,6 +42,9 @@ enum Task {
     Build,
     /// Build what one tier needs, then run it in the foreground (Ctrl-C stops it gracefully).
     Serve(ServeArgs),
+    /// N replicas of tier 4, each in its own network namespace, behind nginx (as root; Ctrl-C
+    /// stops them and removes the namespaces).
+    Cluster(cluster::ClusterArgs),
     /// fmt, clippy, build, every test, the image in Docker, and a few seconds of each fuzz
     /// target: what CI runs.
     Test,
@@ -167,6 +171,7 @@ fn main() {
             }
             Served::Web => serve_web(args.port.unwrap_or(WEB_PORT)),
         },
+        Task::Cluster(args) => cluster::cluster(&args),
         Task::Test => test(),
         Task::Bench { args } => bench(&args),
         Task::Fuzz {

@@ -65,6 +65,32 @@ impl Server {
         Server::start_command(spec.command(), spec.label(), READY_TIMEOUT)
     }
 
+    /// [`Server::start`] with `prefix` in front of the spec's command: the prefix's program runs,
+    /// with its own arguments, then the server's program and arguments (directory and environment
+    /// stay the spec's). For a prefix that execs the server in its place, such as `ip netns exec
+    /// NAME` (which enters a network namespace first), the process started is the server itself:
+    /// same pid and process group, ready line, SIGTERM and exit status.
+    pub fn start_with_prefix(spec: &ServerSpec, prefix: &[&str], label: String) -> Result<Server> {
+        spec.check()?;
+        let server = spec.command();
+        let (program, args) = prefix.split_first().context("an empty prefix")?;
+        let mut command = Command::new(program);
+        command
+            .args(args)
+            .arg(server.get_program())
+            .args(server.get_args());
+        if let Some(dir) = server.get_current_dir() {
+            command.current_dir(dir);
+        }
+        for (key, value) in server.get_envs() {
+            match value {
+                Some(value) => command.env(key, value),
+                None => command.env_remove(key),
+            };
+        }
+        Server::start_command(command, label, READY_TIMEOUT)
+    }
+
     /// Spawns `command` in its own process group, forwards its stderr (and any stdout line but
     /// the ready line) to ours prefixed with `[label]`, and waits for `listening on http://ADDR`.
     fn start_command(mut command: Command, label: String, timeout: Duration) -> Result<Server> {

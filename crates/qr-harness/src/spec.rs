@@ -2,6 +2,7 @@
 //! command that starts it: `cargo xtask serve`, the conformance suite and the benchmark all
 //! start servers through [`ServerSpec::command`], so they run and measure the same thing.
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -20,7 +21,10 @@ pub struct ServerSpec {
     pub mode: Mode,
     /// Cluster workers (`--workers N`); `None` leaves the host's default. Ignored by tier-4.
     pub workers: Option<usize>,
-    /// The port on 127.0.0.1; 0 picks a free one.
+    /// The address a Rust server listens on: 127.0.0.1, or one in a network namespace of its own
+    /// (`cargo xtask cluster`). The Node host always listens on 127.0.0.1.
+    pub ip: IpAddr,
+    /// The port on `ip`; 0 picks a free one.
     pub port: u16,
     /// The Rust engine (`--engine E`); `None` leaves the default. Tier-0 has none.
     pub engine: Option<Engine>,
@@ -33,6 +37,7 @@ impl ServerSpec {
             tier,
             mode,
             workers: None,
+            ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 0,
             engine: None,
         }
@@ -65,7 +70,8 @@ impl ServerSpec {
                 _ => paths::qr_server(),
             };
             command = Command::new(binary);
-            command.args(["--addr".to_owned(), format!("127.0.0.1:{}", self.port)]);
+            let addr = std::net::SocketAddr::new(self.ip, self.port);
+            command.args(["--addr".to_owned(), addr.to_string()]);
             if self.tier.is_ceiling() {
                 command.args(["--ceiling", CEILING_TEXT]);
             }
@@ -162,6 +168,9 @@ mod tests {
             ["--addr", "127.0.0.1:8080", "--engine", "article"]
         );
         assert_eq!(spec.label(), "tier-4");
+
+        spec.ip = "10.0.0.2".parse().unwrap();
+        assert_eq!(args(&spec.command())[..2], ["--addr", "10.0.0.2:8080"]);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use qr_harness::contract::{Case, Contract, Reply};
-use qr_harness::load::{Load, Tally};
+use qr_harness::load::Load;
 use qr_harness::procs::{self, Monitor};
 use qr_harness::{Host, Mode, Server, ServerSpec, Tier, http};
 
@@ -204,11 +204,9 @@ fn sigterm_under_load_finishes_every_answer_it_began_and_exits_0() {
             busy(&contract),
         )
         .unwrap();
-        load.wait_for(
-            "every client answered",
-            Duration::from_secs(60),
-            |t| t.ok >= 2 * CLIENTS as u64,
-        );
+        load.wait_for("every client answered", Duration::from_secs(60), |t| {
+            t.ok >= 2 * CLIENTS as u64
+        });
         let before = load.tally();
         let started = Instant::now();
         let status = server.stop().unwrap();

@@ -1,7 +1,8 @@
 //! The nginx configuration qr-nginx writes for one run, as text: the routing table (`/qrcode`,
 //! `/healthz` and `/metrics` to qr-server, every other path to the Node app), keep-alive upstreams, and the settings that keep
 //! the HTTP contract (`contract/cases.json`) byte for byte through nginx. Each choice is explained
-//! where it is written, and in the crate's README.
+//! where it is written, and in the crate's README. `cargo xtask cluster` (`qr-cluster`) writes the
+//! same configuration with replicas of qr-server behind one load-balanced upstream instead.
 
 use std::fmt::Write;
 use std::net::SocketAddr;
@@ -18,14 +19,23 @@ pub struct Config<'a> {
     pub dir: &'a Path,
     /// Where nginx listens.
     pub listen: SocketAddr,
-    /// qr-server, which answers `/qrcode`, `/healthz` and `/metrics`.
-    pub rust: SocketAddr,
-    /// The Node app (tier-0), which answers every other path.
-    pub node: SocketAddr,
+    /// Who answers behind nginx.
+    pub backends: Backends<'a>,
     /// nginx worker processes.
     pub workers: usize,
     /// Whether nginx runs as root (it then needs a `user` for its workers).
     pub root: bool,
+}
+
+/// Who answers behind nginx.
+#[derive(Debug, Clone)]
+pub enum Backends<'a> {
+    /// tier-4-nginx: qr-server answers `/qrcode`, `/healthz` and `/metrics`, the Node app (tier-0)
+    /// every other path.
+    Split { rust: SocketAddr, node: SocketAddr },
+    /// `qr-cluster`: replicas of qr-server answer every path, balanced round-robin, with passive
+    /// health checks and retries (see [`replicas_upstream`]).
+    Replicas(&'a [SocketAddr]),
 }
 
 impl Config<'_> {
@@ -87,20 +97,20 @@ http {{
             uwsgi = dir("uwsgi"),
             scgi = dir("scgi"),
         );
-        for (name, addr) in [("rust", self.rust), ("node", self.node)] {
-            // The idle limit is below both apps' (Node 5 s, qr-server 10 s), so nginx never sends a
-            // request on a connection the app is closing.
-            let _ = write!(
-                text,
-                r#"
-    upstream {name} {{
-        server {addr};
-        keepalive {UPSTREAM_KEEPALIVE};
-        keepalive_timeout 4s;
-    }}
-"#
-            );
-        }
+        // The upstream names the routing table below sends to.
+        let (rust, rest) = match &self.backends {
+            Backends::Split { rust, node } => {
+                for (name, addr) in [("rust", rust), ("node", node)] {
+                    let server = format!("server {addr};");
+                    text.push_str(&upstream(name, &[server]));
+                }
+                ("rust", "node")
+            }
+            Backends::Replicas(replicas) => {
+                text.push_str(&replicas_upstream("replicas", replicas));
+                ("replicas", "replicas")
+            }
+        };
         let _ = write!(
             text,
             r#"
@@ -110,23 +120,23 @@ http {{
         # The routing table. proxy_pass without a URI part: the request target goes on unchanged.
         # The Rust service's own health and metrics go with it.
         location = /qrcode {{
-            proxy_pass http://rust;
+            proxy_pass http://{rust};
         }}
         location = /healthz {{
-            proxy_pass http://rust;
+            proxy_pass http://{rust};
         }}
         location = /metrics {{
-            proxy_pass http://rust;
+            proxy_pass http://{rust};
         }}
         location / {{
-            proxy_pass http://node;
+            proxy_pass http://{rest};
         }}
 
         # nginx refuses TRACE itself, before routing, with its own 405 page: the Node app answers it
         # instead, as both apps do (405 "method not allowed" on /qrcode, 404 "not found" elsewhere).
         error_page 405 = @trace;
         location @trace {{
-            proxy_pass http://node;
+            proxy_pass http://{rest};
         }}
 
         # A request line (414) or header line (494) over the buffers above: the apps answer a head
@@ -145,6 +155,73 @@ http {{
     }
 }
 
+/// An upstream block: `servers` (each a `server ...;` line), kept alive. The idle limit is below
+/// both apps' (Node 5 s, qr-server 10 s), so in steady state nginx, not the app, closes an idle
+/// connection: nginx never sends a request on a connection the app is closing for being idle.
+fn upstream(name: &str, servers: &[String]) -> String {
+    let mut text = format!("\n    upstream {name} {{\n");
+    for server in servers {
+        let _ = writeln!(text, "        {server}");
+    }
+    let _ = write!(
+        text,
+        "        keepalive {UPSTREAM_KEEPALIVE};\n        keepalive_timeout 4s;\n    }}\n"
+    );
+    text
+}
+
+/// How long nginx leaves a replica alone after a failed request before it sends it one again: a
+/// replica that restarts is back in use within this time of listening again.
+pub const FAIL_TIMEOUT_SECONDS: u64 = 2;
+
+/// The upstream of a cluster's replicas, and how nginx retries a request that failed on one.
+fn replicas_upstream(name: &str, replicas: &[SocketAddr]) -> String {
+    // Passive health checks: one failed request (below) takes a replica out of the rotation for
+    // FAIL_TIMEOUT_SECONDS, then one request tries it again. A zone shares that state between
+    // the workers, so a dead replica is skipped by all of them at once.
+    let mut servers = vec![format!("zone {name} 64k;")];
+    servers.extend(
+        replicas
+            .iter()
+            .map(|addr| format!("server {addr} max_fails=1 fail_timeout={FAIL_TIMEOUT_SECONDS}s;")),
+    );
+    let tries = replicas.len();
+    upstream(name, &servers)
+        + &format!(
+            r#"
+    # Retries, for the requests nginx may send twice. `error` is a refused connection (a replica
+    # stopped, or restarting: its port is closed), a reset, or a connection closed before the
+    # answer's head (a replica killed with requests in flight on it, or closing a connection just
+    # as nginx sent a request on it); `timeout` a replica that does not answer; `http_502` and
+    # `http_503` a replica's own 502 or 503 (qr-server's "server is busy" past its bound).
+    # nginx resends a request it had sent already only if its method is idempotent: GET, HEAD,
+    # PUT, DELETE, OPTIONS and TRACE are; POST, LOCK and PATCH never are (`non_idempotent` is not
+    # given), so they may fail where a GET is retried.
+    #
+    # Where failures hide: a kept-alive connection the replica closes just as nginx writes a
+    # request on it. A draining qr-server (SIGTERM) answers what it reads with `connection: close`
+    # and closes a connection that has been idle for 250 ms; a request crossing that close on the
+    # wire gets a reset or an end of stream before any byte. nginx took that connection from its
+    # keep-alive cache, so it retries the request on a new connection to another replica and does
+    # not count the cached one as a try (ngx_http_upstream_next: `u->peer.cached` and an `error`
+    # give the try back): however many cached connections are closing, every replica still gets
+    # its try. The keep-alive idle limit above (4 s, below qr-server's 10 s) keeps the race out
+    # of steady state; it can only happen while a replica drains or dies.
+    #
+    # Bounds: each replica at most once per request; connecting takes microseconds on a veth, so
+    # a connect that takes a second means a replica that cannot accept (its backlog is full);
+    # answering takes milliseconds, so 10 s without one means a hung replica; and no retry starts
+    # after 10 s.
+    proxy_next_upstream error timeout http_502 http_503;
+    proxy_next_upstream_tries {tries};
+    proxy_next_upstream_timeout 10s;
+    proxy_connect_timeout 1s;
+    proxy_send_timeout 10s;
+    proxy_read_timeout 10s;
+"#
+        )
+}
+
 /// `path` as an nginx quoted string.
 fn quoted(path: &Path) -> String {
     let text = path.display().to_string();
@@ -159,8 +236,10 @@ mod tests {
         Config {
             dir: Path::new("/repo/target/nginx/42"),
             listen: "127.0.0.1:8080".parse().unwrap(),
-            rust: "127.0.0.1:1001".parse().unwrap(),
-            node: "127.0.0.1:1002".parse().unwrap(),
+            backends: Backends::Split {
+                rust: "127.0.0.1:1001".parse().unwrap(),
+                node: "127.0.0.1:1002".parse().unwrap(),
+            },
             workers: 3,
             root,
         }
@@ -235,6 +314,59 @@ mod tests {
             count += 1;
         }
         assert_eq!(count, 7, "pid, error_log and five temp paths:\n{text}");
+    }
+
+    #[test]
+    fn replicas_share_one_upstream_with_health_checks_and_retries() {
+        let replicas: Vec<SocketAddr> = ["10.0.0.2:42069", "10.0.0.6:42069"]
+            .iter()
+            .map(|addr| addr.parse().unwrap())
+            .collect();
+        let text = Config {
+            dir: Path::new("/repo/target/nginx/42-cluster-0"),
+            listen: "127.0.0.1:8080".parse().unwrap(),
+            backends: Backends::Replicas(&replicas),
+            workers: 2,
+            root: true,
+        }
+        .render();
+        assert_eq!(
+            block(&text, "upstream replicas {"),
+            [
+                "zone replicas 64k;",
+                "server 10.0.0.2:42069 max_fails=1 fail_timeout=2s;",
+                "server 10.0.0.6:42069 max_fails=1 fail_timeout=2s;",
+                "keepalive 128;",
+                "keepalive_timeout 4s;"
+            ]
+        );
+        for open in [
+            "location = /qrcode {",
+            "location = /healthz {",
+            "location / {",
+            "location @trace {",
+        ] {
+            assert_eq!(
+                block(&text, open),
+                ["proxy_pass http://replicas;"],
+                "{open}"
+            );
+        }
+        assert!(!text.contains("upstream rust") && !text.contains("upstream node"));
+        let lines = directives(&text);
+        for line in [
+            "proxy_next_upstream error timeout http_502 http_503;",
+            "proxy_next_upstream_tries 2;",
+            "proxy_next_upstream_timeout 10s;",
+            "proxy_connect_timeout 1s;",
+            "proxy_http_version 1.1;",
+            "proxy_set_header Connection \"\";",
+            "listen 127.0.0.1:8080;",
+        ] {
+            assert!(lines.contains(&line), "{line} missing from:\n{text}");
+        }
+        // tier-4-nginx keeps nginx's defaults.
+        assert!(!config(false).contains("proxy_next_upstream"));
     }
 
     #[test]

@@ -7,10 +7,6 @@
 //! connections. SIGINT or SIGTERM stops all three gracefully (exit 0 if each stopped cleanly); if
 //! one exits on its own, the others are stopped and it exits 1. `qr-nginx --help` says more.
 
-mod config;
-mod nginx;
-mod status;
-
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
@@ -23,8 +19,9 @@ use qr_harness::{Mode, Server, ServerSpec, Tier};
 use signal_hook::consts::{SIGCHLD, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
-use config::Config;
-use nginx::{Nginx, RunDir};
+use qr_nginx::config::{Backends, Config};
+use qr_nginx::nginx::{Nginx, RunDir};
+use qr_nginx::status;
 
 /// Where nginx listens unless `--addr` says otherwise: qr-server's default address.
 const DEFAULT_ADDR: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 42069);
@@ -152,8 +149,7 @@ impl Three {
         let config = Config {
             dir: dir.path(),
             listen: cli.addr,
-            rust,
-            node,
+            backends: Backends::Split { rust, node },
             workers: qr_harness::cpus(),
             root: rustix::process::geteuid().is_root(),
         };

@@ -38,9 +38,18 @@ impl RunDir {
     /// Makes the folder afresh (one left by an earlier process with the same pid is stale), and
     /// removes those of qr-nginx processes that no longer run (killed before they could).
     pub fn create() -> Result<RunDir> {
+        RunDir::create_at(std::process::id().to_string())
+    }
+
+    /// [`RunDir::create`] for one of several nginx a process runs: `<target>/nginx/<pid>-<name>/`.
+    pub fn create_named(name: &str) -> Result<RunDir> {
+        RunDir::create_at(format!("{}-{name}", std::process::id()))
+    }
+
+    fn create_at(folder: String) -> Result<RunDir> {
         let runs = qr_harness::paths::target_dir().join("nginx");
         remove_stale(&runs);
-        let path = runs.join(std::process::id().to_string());
+        let path = runs.join(folder);
         match fs::remove_dir_all(&path) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => {
                 return Err(e).with_context(|| format!("cannot remove {}", path.display()));
@@ -68,7 +77,7 @@ impl Drop for RunDir {
     }
 }
 
-/// Removes the folders in `runs` named after a pid that no longer runs.
+/// Removes the folders in `runs` named after a pid that no longer runs (`<pid>` or `<pid>-<name>`).
 fn remove_stale(runs: &Path) {
     let Ok(entries) = fs::read_dir(runs) else {
         return;
@@ -77,7 +86,7 @@ fn remove_stale(runs: &Path) {
         let pid = entry
             .file_name()
             .to_str()
-            .and_then(|name| name.parse::<u32>().ok());
+            .and_then(|name| name.split('-').next()?.parse::<u32>().ok());
         if pid.is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists()) {
             // Another qr-nginx may be removing it too.
             let _ = fs::remove_dir_all(entry.path());
@@ -253,8 +262,20 @@ mod tests {
         gone.wait().unwrap();
         let stale = qr_harness::paths::target_dir().join(format!("nginx/{}", gone.id()));
         fs::create_dir_all(&stale).unwrap();
+        let stale_named = stale.with_file_name(format!("{}-cluster-0", gone.id()));
+        fs::create_dir_all(&stale_named).unwrap();
         let dir = RunDir::create().unwrap();
         assert!(!stale.exists(), "the folder of a process that is gone");
+        assert!(
+            !stale_named.exists(),
+            "a named folder of a process that is gone"
+        );
+        let named = RunDir::create_named("cluster-7").unwrap();
+        assert!(
+            named
+                .path()
+                .ends_with(format!("nginx/{}-cluster-7", std::process::id()))
+        );
         let path = dir.path().to_path_buf();
         assert!(path.ends_with(format!("nginx/{}", std::process::id())));
         fs::write(path.join("nginx.conf"), "x").unwrap();
