@@ -10,6 +10,7 @@ mod cmd;
 mod fuzz;
 mod image;
 mod node_build;
+mod py_build;
 mod soak;
 
 use std::path::Path;
@@ -75,7 +76,7 @@ enum Task {
         /// Time per tier after a 30 s warm-up: seconds, or with a unit (`90s`, `10m`).
         #[arg(long, default_value = "10m", value_parser = parse_duration)]
         duration: Duration,
-        /// The Node tiers' mode.
+        /// The Node and Python tiers' mode.
         #[arg(long, default_value = "single")]
         mode: Mode,
         /// Tiers to soak [default: every tier but the ceilings].
@@ -131,10 +132,11 @@ const TIER_PORT: u16 = 42069;
 
 #[derive(Debug, clap::Args)]
 struct ServeArgs {
-    /// A tier (tier-0 ... tier-4-nginx, node-ceiling, rust-ceiling), or `web`: the playground
-    /// page, which makes QR codes in the browser and asks a running tier for the same.
+    /// A tier (tier-0 ... tier-4-nginx, py-tier-0 ... py-tier-3, node-ceiling, rust-ceiling,
+    /// py-ceiling), or `web`: the playground page, which makes QR codes in the browser and asks a
+    /// running tier for the same.
     tier: Served,
-    /// Node tiers only: single | cluster.
+    /// Node and Python tiers only: single | cluster.
     #[arg(long, default_value = "single")]
     mode: Mode,
     /// Cluster mode's worker count [default: the CPU count].
@@ -203,7 +205,15 @@ fn build() -> Result<()> {
     release_build(root, &["qr-cli", "qr-server", "qr-nginx"])?;
     qr_harness::tools::nginx()?;
     npm_ci_if_stale(root)?;
-    node_build::build_all(root)
+    node_build::build_all(root)?;
+    build_python(root)
+}
+
+/// The Python host's venv (from `requirements.lock`) with the py-tier-3 extension's wheel in it.
+fn build_python(root: &Path) -> Result<()> {
+    qr_harness::python::venv()?;
+    py_build::build_wheel(root)?;
+    Ok(())
 }
 
 /// Release builds of only what `tier` runs, for `serve`.
@@ -223,6 +233,16 @@ fn build_tier(tier: Tier) -> Result<()> {
             qr_harness::tools::nginx()?;
             release_build(root, &["qr-server", "qr-nginx"])
         }
+        Tier::PyTier0 => qr_harness::python::venv().map(drop),
+        Tier::PyTier1 => {
+            qr_harness::python::venv()?;
+            release_build(root, &["qr-cli"])
+        }
+        Tier::PyTier2 => {
+            qr_harness::python::venv()?;
+            node_build::build_wasm(root)
+        }
+        Tier::PyTier3 | Tier::PyCeiling => build_python(root),
     }
 }
 
@@ -368,6 +388,16 @@ fn test() -> Result<()> {
         .env("RUSTY_QR_SERVER", paths::qr_server())
         .env("RUSTY_QR_CHROMIUM", chromium)
         .current_dir(root.join("node")))?;
+    step.done();
+
+    let step = Step::start("pytest (Python host: parsing, the app, each tier, the launcher)");
+    run(qr_harness::python::venv()?
+        .module("pytest")
+        .args(["-q", "python/tests"])
+        .env("PYTHONPATH", paths::python_host())
+        .env("RUSTY_QR_CLI", paths::qr_cli())
+        .env("RUSTY_QR_WASM", paths::node_build().join("qr_wasm.wasm"))
+        .current_dir(root))?;
     step.done();
 
     // The image itself is built and its rules checked by cargo test (xtask's image tests).

@@ -16,6 +16,7 @@ const TOP_LEVEL: &[&str] = &[
     "fuzz/",
     "web/",
     "deploy/",
+    "python/",
 ];
 
 fn root() -> PathBuf {

@@ -16,10 +16,11 @@ pub struct Args {
     /// Tiers to run, comma-separated [default: every tier: tier-0,...,tier-4].
     #[arg(long, value_delimiter = ',')]
     pub tiers: Vec<Tier>,
-    /// Node host modes, comma-separated (tier-4 is one process and runs once).
+    /// Node and Python host modes, comma-separated (tier-4 is one process and runs once).
     #[arg(long, value_delimiter = ',', default_value = "cluster")]
     pub modes: Vec<Mode>,
-    /// Rust engines, comma-separated [default: every engine]. Tier-0 is pure JS ("js").
+    /// Rust engines, comma-separated [default: every engine]. Tier-0 is pure JS ("js"),
+    /// py-tier-0 pure Python ("py").
     #[arg(long, visible_alias = "engine", value_delimiter = ',')]
     pub engines: Vec<Engine>,
     /// Cluster workers [default: the CPU count].

@@ -8,7 +8,7 @@ use std::ops::Deref;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use qr_core::Engine;
-use qr_harness::{Mode, ServerSpec, Tier};
+use qr_harness::{Host, Mode, ServerSpec, Tier};
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -29,9 +29,14 @@ impl Configuration {
         })
     }
 
-    /// The engine column: the Rust engine's name, or `js` for tier-0.
+    /// The engine column: the Rust engine's name, or `js` for tier-0 and `py` for py-tier-0.
     pub fn engine_name(&self) -> &'static str {
-        self.0.engine.map_or("js", Engine::name)
+        let pure = if self.0.tier.host() == Host::Python {
+            "py"
+        } else {
+            "js"
+        };
+        self.0.engine.map_or(pure, Engine::name)
     }
 
     /// The label columns of every table: tier, mode, engine.
@@ -69,11 +74,11 @@ impl Serialize for Configuration {
     }
 }
 
-/// Expands tiers x modes x engines. Tier-0 runs once per mode with no engine ("js"); the Rust
+/// Expands tiers x modes x engines. Tier-0 and py-tier-0 run once per mode with no engine; the Rust
 /// host's tiers are one multi-threaded process, so they run once per engine (reported as mode
 /// "single"), and so does tier-3-async, whose point is one Node process on every core (with it,
 /// the Node ceiling runs in single mode too).
-/// Node clusters get `workers` workers.
+/// Node and Python clusters get `workers` workers.
 pub fn configurations(
     tiers: &[Tier],
     modes: &[Mode],
@@ -82,7 +87,7 @@ pub fn configurations(
 ) -> Vec<Configuration> {
     let mut out: Vec<Configuration> = Vec::new();
     for &tier in tiers {
-        let mut tier_modes = if tier.is_node() && tier != Tier::Tier3Async {
+        let mut tier_modes = if tier.has_modes() && tier != Tier::Tier3Async {
             modes.to_vec()
         } else {
             vec![Mode::Single]
@@ -91,14 +96,14 @@ pub fn configurations(
         if tier == Tier::NodeCeiling && tiers.contains(&Tier::Tier3Async) {
             tier_modes.push(Mode::Single);
         }
-        let tier_engines: Vec<Option<Engine>> = if tier == Tier::Tier0 {
+        let tier_engines: Vec<Option<Engine>> = if !tier.uses_rust_core() {
             vec![None]
         } else {
             engines.iter().copied().map(Some).collect()
         };
         for &mode in &tier_modes {
             for &engine in &tier_engines {
-                let cluster = tier.is_node() && mode == Mode::Cluster;
+                let cluster = tier.has_modes() && mode == Mode::Cluster;
                 let configuration =
                     Configuration::new(tier, mode, engine, cluster.then_some(workers));
                 if !out.contains(&configuration) {
@@ -480,6 +485,11 @@ pub(crate) mod tests {
                 "node-ceiling cluster article",
                 "node-ceiling single article",
                 "rust-ceiling single article",
+                "py-tier-0 cluster py",
+                "py-tier-1 cluster article",
+                "py-tier-2 cluster article",
+                "py-tier-3 cluster article",
+                "py-ceiling cluster article",
             ]
         );
         assert_eq!(all[0].workers, Some(2));

@@ -10,13 +10,11 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use qr_core::Engine;
-use qr_harness::{Mode, Tier};
+use qr_harness::{Host, Tier};
 use serde::Serialize;
 
 use self::table::{Table, num};
-#[cfg(test)]
-use crate::model::Configuration;
-use crate::model::{CallRow, CallsResults, CriterionRow, Results, Row};
+use crate::model::{CallRow, CallsResults, Configuration, CriterionRow, Results, Row};
 
 /// Writes results.json, report.md and chart.svg into `out`.
 pub fn write_results(results: &Results, out: &Path) -> Result<()> {
@@ -189,13 +187,18 @@ fn absolute_table(rows: &[Row]) -> Table {
     t
 }
 
-/// The row every x-factor is relative to: tier-0 in the same mode, else any tier-0 row,
-/// else the first row.
-fn baseline(rows: &[Row], mode: Mode) -> Option<&Row> {
-    let tier0 = |r: &&Row| r.configuration.tier == Tier::Tier0;
+/// The row `c`'s x-factors are relative to: its host's pure tier (py-tier-0 for the Python host,
+/// else tier-0) in the same mode, else any row of that tier, else the first row.
+fn baseline<'a>(rows: &'a [Row], c: &Configuration) -> Option<&'a Row> {
+    let pure = if c.tier.host() == Host::Python {
+        Tier::PyTier0
+    } else {
+        Tier::Tier0
+    };
+    let is_pure = |r: &&Row| r.configuration.tier == pure;
     rows.iter()
-        .find(|r| tier0(r) && r.configuration.mode == mode)
-        .or_else(|| rows.iter().find(tier0))
+        .find(|r| is_pure(r) && r.configuration.mode == c.mode)
+        .or_else(|| rows.iter().find(is_pure))
         .or_else(|| rows.first())
 }
 
@@ -222,7 +225,8 @@ fn factors(r: &Row, base: &Row) -> [String; 7] {
     ]
 }
 
-/// (b) The same relative to tier-0 (x-factors: throughput up is better, the rest down).
+/// (b) The same relative to the host's pure tier, tier-0 or py-tier-0 (x-factors: throughput up
+/// is better, the rest down).
 fn relative_table(rows: &[Row]) -> Table {
     let mut t = Table::new(&[
         "tier",
@@ -238,7 +242,7 @@ fn relative_table(rows: &[Row]) -> Table {
         "vs",
     ]);
     for r in rows {
-        let Some(b) = baseline(rows, r.configuration.mode) else {
+        let Some(b) = baseline(rows, &r.configuration) else {
             continue;
         };
         let [tier, mode, engine] = label_cells(r);
@@ -577,6 +581,7 @@ pub fn calls_markdown(results: &CallsResults) -> String {
 mod tests {
     use super::*;
     use crate::model::tests::{cluster, sample};
+    use qr_harness::Mode;
 
     fn rows() -> Vec<Row> {
         vec![

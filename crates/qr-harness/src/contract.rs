@@ -229,11 +229,7 @@ fn parse_case(case: &Value, answers: &BTreeMap<String, Reply>) -> Result<Case> {
 /// `["node", "rust"]`.
 fn parse_hosts(value: &Value) -> Result<Vec<Host>> {
     (array(value, "hosts")?.iter())
-        .map(|host| match string(host)?.as_str() {
-            "node" => Ok(Host::Node),
-            "rust" => Ok(Host::Rust),
-            other => bail!("hosts: {other:?} is neither node nor rust"),
-        })
+        .map(|host| Ok(string(host)?.parse::<Host>()?))
         .collect()
 }
 

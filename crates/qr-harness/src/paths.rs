@@ -1,5 +1,5 @@
 //! Where everything is: the one place that knows the repository's layout and where builds land
-//! (cargo's target directory, honouring `CARGO_TARGET_DIR`, and `node/build/`).
+//! (cargo's target directory, honouring `CARGO_TARGET_DIR`, its Python venv, and `node/build/`).
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -52,6 +52,16 @@ pub fn qr_nginx() -> PathBuf {
 /// What `cargo xtask build` makes for the Node host to load: the Wasm modules and the addon.
 pub fn node_build() -> PathBuf {
     repo_root().join("node/build")
+}
+
+/// The project's Python virtual environment (made by [`crate::python::venv`]).
+pub fn venv() -> PathBuf {
+    target_dir().join("venv")
+}
+
+/// The Python host's package, `rusty_qr` (its folder goes on `PYTHONPATH`).
+pub fn python_host() -> PathBuf {
+    repo_root().join("python")
 }
 
 /// `path` relative to the repository root when it is inside it, for messages.

@@ -75,9 +75,7 @@ pub fn venv() -> Result<Venv> {
     let lock_path = repo_root().join(LOCK);
     let lock = std::fs::read_to_string(&lock_path)
         .with_context(|| format!("cannot read {}", lock_path.display()))?;
-    let venv = Venv {
-        dir: paths::target_dir().join("venv"),
-    };
+    let venv = Venv { dir: paths::venv() };
     if is_filled_from(&venv.dir, &lock) {
         return Ok(venv);
     }

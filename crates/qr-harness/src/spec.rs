@@ -10,7 +10,7 @@ use anyhow::{Result, bail};
 use qr_contract::Engine;
 
 use crate::paths::{self, repo_root};
-use crate::{CEILING_TEXT, Mode, Tier};
+use crate::{CEILING_TEXT, Host, Mode, Tier};
 
 /// Which server to start, and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -45,7 +45,7 @@ impl ServerSpec {
 
     /// A short name for logs and errors: `tier-1 cluster`, `tier-4`.
     pub fn label(&self) -> String {
-        if self.tier.is_node() {
+        if self.tier.has_modes() {
             format!("{} {}", self.tier, self.mode)
         } else {
             self.tier.to_string()
@@ -56,9 +56,16 @@ impl ServerSpec {
     /// `RUSTY_QR_CLI` pointing at the release build of `qr-cli`.
     pub fn command(&self) -> Command {
         let mut command;
-        if self.tier.is_node() {
-            command = Command::new("node");
-            command.arg("node/server.js");
+        if self.tier.has_modes() {
+            if self.tier.is_node() {
+                command = Command::new("node");
+                command.arg("node/server.js");
+            } else {
+                command = Command::new(paths::venv().join("bin/python"));
+                command.args(["-m", "rusty_qr.serve"]);
+                command.env("PYTHONPATH", paths::python_host());
+                command.env("RUSTY_QR_WASM", paths::node_build().join("qr_wasm.wasm"));
+            }
             command.args(["--tier", self.tier.name(), "--mode", self.mode.name()]);
             if let Some(workers) = self.workers {
                 command.args(["--workers".to_owned(), workers.to_string()]);
@@ -93,13 +100,18 @@ impl ServerSpec {
         let root = repo_root();
         let build = paths::node_build();
         let mut outputs = Vec::new();
-        if self.tier.is_node() {
-            outputs.extend([root.join("node/server.js"), root.join("node/node_modules")]);
+        match self.tier.host() {
+            Host::Node => {
+                outputs.extend([root.join("node/server.js"), root.join("node/node_modules")]);
+            }
+            Host::Python => outputs.push(paths::venv().join("bin/python")),
+            Host::Rust => {}
         }
         match self.tier {
-            Tier::Tier0 => {}
-            Tier::Tier1 | Tier::Tier1Sidecar => outputs.push(paths::qr_cli()),
-            Tier::Tier2 => outputs.push(build.join("qr_wasm.wasm")),
+            // The PyO3 extension is installed in the venv: the server's self-check finds it.
+            Tier::Tier0 | Tier::PyTier0 | Tier::PyTier3 | Tier::PyCeiling => {}
+            Tier::Tier1 | Tier::Tier1Sidecar | Tier::PyTier1 => outputs.push(paths::qr_cli()),
+            Tier::Tier2 | Tier::PyTier2 => outputs.push(build.join("qr_wasm.wasm")),
             Tier::Tier2Bindgen => outputs.extend([
                 build.join("bindgen/qr_wasm_bindgen.js"),
                 build.join("bindgen/qr_wasm_bindgen_bg.wasm"),
@@ -120,8 +132,8 @@ impl ServerSpec {
 
     /// Fails with one clear line if the spec cannot work or a build output is missing.
     pub fn check(&self) -> Result<()> {
-        if self.tier == Tier::Tier0 && self.engine.is_some() {
-            bail!("tier-0 is pure JS and takes no --engine");
+        if !self.tier.uses_rust_core() && self.engine.is_some() {
+            bail!("{} has no Rust engine: it takes no --engine", self.tier);
         }
         all_built(&self.required_outputs())
     }
@@ -262,10 +274,51 @@ mod tests {
     }
 
     #[test]
+    fn python_command_is_the_venv_s_launcher_with_tier_mode_and_port() {
+        let spec = ServerSpec {
+            workers: Some(2),
+            port: 8080,
+            engine: Some(Engine::Article),
+            ..ServerSpec::new(Tier::PyTier3, Mode::Cluster)
+        };
+        let command = spec.command();
+        assert_eq!(command.get_program(), paths::venv().join("bin/python"));
+        assert_eq!(
+            args(&command),
+            [
+                "-m",
+                "rusty_qr.serve",
+                "--tier",
+                "py-tier-3",
+                "--mode",
+                "cluster",
+                "--workers",
+                "2",
+                "--port",
+                "8080",
+                "--engine",
+                "article"
+            ]
+        );
+        let env: Vec<_> = command.get_envs().collect();
+        assert!(env.contains(&(
+            OsStr::new("PYTHONPATH"),
+            Some(paths::python_host().as_os_str())
+        )));
+        assert_eq!(spec.label(), "py-tier-3 cluster");
+    }
+
+    #[test]
     fn every_tier_names_its_build_outputs() {
         for &tier in Tier::ALL {
             let outputs = ServerSpec::new(tier, Mode::Single).required_outputs();
             assert!(!outputs.is_empty() || tier == Tier::Tier0, "{tier}");
+            if tier.host() == Host::Python {
+                assert!(
+                    outputs.contains(&paths::venv().join("bin/python")),
+                    "{tier}"
+                );
+            }
         }
         assert!(
             ServerSpec::new(Tier::Tier3, Mode::Single)
@@ -285,7 +338,7 @@ mod tests {
         };
         assert_eq!(
             spec.check().unwrap_err().to_string(),
-            "tier-0 is pure JS and takes no --engine"
+            "tier-0 has no Rust engine: it takes no --engine"
         );
     }
 }

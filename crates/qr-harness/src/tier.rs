@@ -1,5 +1,5 @@
 //! The names every launcher, test and report agrees on: the tiers of Rust adoption and the modes
-//! of the Node.js host.
+//! of the Node.js and Python hosts.
 
 use std::fmt;
 use std::str::FromStr;
@@ -32,6 +32,17 @@ pub enum Tier {
     /// Not a tier: qr-server (`--ceiling`) answering every valid `/qrcode` with one precomputed
     /// PNG, the most the Rust host can serve when the QR work is free.
     RustCeiling,
+    /// Pure Python: the `qrcode` package (pypng) inside Flask on gunicorn.
+    PyTier0,
+    /// Flask spawns `qr-cli` once per request.
+    PyTier1,
+    /// Flask calls the hand-written-ABI Wasm module (tier-2's) through wasmtime.
+    PyTier2,
+    /// Flask calls the PyO3 extension, which releases the GIL while the core runs.
+    PyTier3,
+    /// Not a tier: Flask answering every valid `/qrcode` with one precomputed PNG, the most the
+    /// Python host can serve when the QR work is free.
+    PyCeiling,
 }
 
 /// The HTTP server a tier runs in: what its ceiling measures.
@@ -41,6 +52,22 @@ pub enum Host {
     Node,
     /// Rust with axum (`qr-server`).
     Rust,
+    /// Python with Flask on gunicorn (`python -m rusty_qr.serve`).
+    Python,
+}
+
+impl Host {
+    /// Every host, in order.
+    pub const ALL: &'static [Host] = &[Host::Node, Host::Rust, Host::Python];
+
+    /// The host's name (`node`, `rust`, `python`), as contract/cases.json's `hosts` write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Host::Node => "node",
+            Host::Rust => "rust",
+            Host::Python => "python",
+        }
+    }
 }
 
 /// The text whose PNG a ceiling serves for every request: its PNG is the median size of the
@@ -62,6 +89,11 @@ impl Tier {
         Tier::Tier4Nginx,
         Tier::NodeCeiling,
         Tier::RustCeiling,
+        Tier::PyTier0,
+        Tier::PyTier1,
+        Tier::PyTier2,
+        Tier::PyTier3,
+        Tier::PyCeiling,
     ];
 
     /// The tier's name, as accepted by `FromStr` and printed by `Display`.
@@ -78,6 +110,11 @@ impl Tier {
             Tier::Tier4Nginx => "tier-4-nginx",
             Tier::NodeCeiling => "node-ceiling",
             Tier::RustCeiling => "rust-ceiling",
+            Tier::PyTier0 => "py-tier-0",
+            Tier::PyTier1 => "py-tier-1",
+            Tier::PyTier2 => "py-tier-2",
+            Tier::PyTier3 => "py-tier-3",
+            Tier::PyCeiling => "py-ceiling",
         }
     }
 
@@ -85,24 +122,36 @@ impl Tier {
     pub fn host(self) -> Host {
         match self {
             Tier::Tier4 | Tier::Tier4Nginx | Tier::RustCeiling => Host::Rust,
+            Tier::PyTier0 | Tier::PyTier1 | Tier::PyTier2 | Tier::PyTier3 | Tier::PyCeiling => {
+                Host::Python
+            }
             _ => Host::Node,
         }
     }
 
-    /// Whether `node/server.js` is the server process (and `--mode` applies).
+    /// Whether `node/server.js` is the server process.
     pub fn is_node(self) -> bool {
         self.host() == Host::Node
     }
 
+    /// Whether `--mode` applies: the Node and Python hosts run one process or one per CPU; tier-4
+    /// is always one multi-threaded process.
+    pub fn has_modes(self) -> bool {
+        self.host() != Host::Rust
+    }
+
     /// Whether the image comes from the Rust core, so its PNG bytes equal `qr_core::png`'s
-    /// (every tier but tier-0; a ceiling serves the core's PNG of [`CEILING_TEXT`]).
+    /// (every tier but the pure ones; a ceiling serves the core's PNG of [`CEILING_TEXT`]).
     pub fn uses_rust_core(self) -> bool {
-        self != Tier::Tier0
+        !matches!(self, Tier::Tier0 | Tier::PyTier0)
     }
 
     /// Whether every valid request gets the PNG of [`CEILING_TEXT`] instead of its own text's.
     pub fn is_ceiling(self) -> bool {
-        matches!(self, Tier::NodeCeiling | Tier::RustCeiling)
+        matches!(
+            self,
+            Tier::NodeCeiling | Tier::RustCeiling | Tier::PyCeiling
+        )
     }
 
     /// The article's tier that this variant improves on (`None` for the article's own tiers
@@ -121,16 +170,19 @@ impl Tier {
         match self.host() {
             Host::Node => Tier::NodeCeiling,
             Host::Rust => Tier::RustCeiling,
+            Host::Python => Tier::PyCeiling,
         }
     }
 }
 
-/// A mode of the Node.js host. Tier-4 ignores it: it is always one multi-threaded process.
+/// A mode of the Node.js and Python hosts. Tier-4 ignores it: it is always one multi-threaded
+/// process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Mode {
-    /// One Node.js process.
+    /// One Node.js process; one gunicorn worker process with a thread per CPU.
     Single,
-    /// A primary and N worker processes (`--workers`, default: one per CPU).
+    /// A primary and N worker processes (`--workers`, default: one per CPU); gunicorn's workers
+    /// have one thread each.
     Cluster,
 }
 
@@ -197,6 +249,7 @@ macro_rules! named_enum {
 
 named_enum!(Tier, "tier");
 named_enum!(Mode, "mode");
+named_enum!(Host, "host");
 
 #[cfg(test)]
 mod tests {
@@ -218,7 +271,12 @@ mod tests {
                 "tier-4",
                 "tier-4-nginx",
                 "node-ceiling",
-                "rust-ceiling"
+                "rust-ceiling",
+                "py-tier-0",
+                "py-tier-1",
+                "py-tier-2",
+                "py-tier-3",
+                "py-ceiling"
             ]
         );
         for &tier in Tier::ALL {
@@ -242,6 +300,10 @@ mod tests {
         }
         assert_eq!(Tier::Tier4Nginx.ceiling(), Tier::RustCeiling);
         assert_eq!(Tier::Tier3Async.ceiling(), Tier::NodeCeiling);
+        assert_eq!(Tier::PyTier3.ceiling(), Tier::PyCeiling);
+        assert!(Tier::PyTier1.has_modes() && !Tier::PyTier1.is_node());
+        assert!(Tier::Tier0.has_modes() && !Tier::Tier4.has_modes());
+        assert!(!Tier::PyTier0.uses_rust_core() && Tier::PyTier2.uses_rust_core());
         assert!(!Tier::Tier4Nginx.is_node() && Tier::Tier1Sidecar.is_node());
         assert!(!Tier::Tier0.uses_rust_core() && Tier::NodeCeiling.uses_rust_core());
         assert_eq!(Tier::Tier1Sidecar.variant_of(), Some(Tier::Tier1));
@@ -254,7 +316,8 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "unknown tier \"tier-5\" (expected one of: tier-0, tier-1, tier-1-sidecar, tier-2, \
-             tier-2-bindgen, tier-3, tier-3-async, tier-4, tier-4-nginx, node-ceiling, rust-ceiling)"
+             tier-2-bindgen, tier-3, tier-3-async, tier-4, tier-4-nginx, node-ceiling, rust-ceiling, \
+             py-tier-0, py-tier-1, py-tier-2, py-tier-3, py-ceiling)"
         );
         assert!("Tier-0".parse::<Tier>().is_err());
         assert_eq!(

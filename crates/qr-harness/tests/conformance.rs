@@ -31,7 +31,7 @@ fn png_check(spec: ServerSpec) -> impl Fn(&[u8], &str) -> Result<(), String> {
         } else {
             text
         };
-        qr_decode::check(png, text, spec.tier == Tier::Tier0)?;
+        qr_decode::check(png, text, !spec.tier.uses_rust_core())?;
         if spec.tier.uses_rust_core() {
             let options = Options::with_engine(spec.engine.unwrap_or_default());
             let expected = qr_core::png(text, &options).map_err(|e| e.to_string())?;
@@ -220,7 +220,7 @@ fn selected(selection: &str, tier: Tier, mode: Mode) -> bool {
             let wanted_mode: Option<Mode> =
                 mode_name.map(|m| m.parse().unwrap_or_else(|e| panic!("RUSTY_QR_TIERS: {e}")));
             // Tier-4 has no modes: `tier-4` and `tier-4:single` both select it.
-            wanted_tier == tier && (!tier.is_node() || wanted_mode.is_none_or(|m| m == mode))
+            wanted_tier == tier && (!tier.has_modes() || wanted_mode.is_none_or(|m| m == mode))
         })
 }
 
@@ -234,7 +234,7 @@ fn external(value: &str) -> Option<(Engine, SocketAddr)> {
 /// gracefully, and fails with every failure found.
 fn conformance(tier: Tier, mode: Mode, engine: Option<Engine>) {
     let spec = ServerSpec {
-        workers: (tier.is_node() && mode == Mode::Cluster).then_some(2),
+        workers: (tier.has_modes() && mode == Mode::Cluster).then_some(2),
         engine,
         ..ServerSpec::new(tier, mode)
     };
@@ -375,13 +375,31 @@ tiers! {
     node_ceiling_cluster_fast: NodeCeiling Cluster FAST;
     rust_ceiling_article: RustCeiling Single ARTICLE;
     rust_ceiling_fast: RustCeiling Single FAST;
+    py_tier_0_single: PyTier0 Single None;
+    py_tier_0_cluster: PyTier0 Cluster None;
+    py_tier_1_single_article: PyTier1 Single ARTICLE;
+    py_tier_1_single_fast: PyTier1 Single FAST;
+    py_tier_1_cluster_article: PyTier1 Cluster ARTICLE;
+    py_tier_1_cluster_fast: PyTier1 Cluster FAST;
+    py_tier_2_single_article: PyTier2 Single ARTICLE;
+    py_tier_2_single_fast: PyTier2 Single FAST;
+    py_tier_2_cluster_article: PyTier2 Cluster ARTICLE;
+    py_tier_2_cluster_fast: PyTier2 Cluster FAST;
+    py_tier_3_single_article: PyTier3 Single ARTICLE;
+    py_tier_3_single_fast: PyTier3 Single FAST;
+    py_tier_3_cluster_article: PyTier3 Cluster ARTICLE;
+    py_tier_3_cluster_fast: PyTier3 Cluster FAST;
+    py_ceiling_single_article: PyCeiling Single ARTICLE;
+    py_ceiling_single_fast: PyCeiling Single FAST;
+    py_ceiling_cluster_article: PyCeiling Cluster ARTICLE;
+    py_ceiling_cluster_fast: PyCeiling Cluster FAST;
 }
 
 #[test]
 fn every_engine_of_every_tier_and_mode_is_run() {
     let mut expected = Vec::new();
     for &tier in Tier::ALL {
-        let modes: &[Mode] = if tier.is_node() {
+        let modes: &[Mode] = if tier.has_modes() {
             Mode::ALL
         } else {
             &[Mode::Single]

@@ -16,10 +16,10 @@ const SIZE: (u32, u32) = (960, 820);
 const INVALID: RGBColor = RGBColor(150, 150, 150);
 const RSS: RGBColor = RGBColor(0xd6, 0xd6, 0xd6);
 
-/// A bar's colour by engine: tier-0's JS, then the Rust engines.
+/// A bar's colour by engine: the pure tiers' JS and Python, then the Rust engines.
 fn engine_color(engine: &str) -> RGBColor {
     match engine {
-        "js" => RGBColor(0x6a, 0x9a, 0x4a),
+        "js" | "py" => RGBColor(0x6a, 0x9a, 0x4a),
         "article" => RGBColor(0xd0, 0x7a, 0x2a),
         _ => RGBColor(0x2f, 0x6f, 0xb0),
     }
@@ -39,7 +39,7 @@ fn layout(rows: &[Row]) -> (Vec<String>, Vec<Bar<'_>>) {
     for row in rows.iter().filter(|r| !r.configuration.tier.is_ceiling()) {
         let c = &row.configuration;
         let tier = c.tier.name().trim_start_matches("tier-");
-        let label = if c.tier.is_node() {
+        let label = if c.tier.has_modes() {
             format!("{tier} {}", &c.mode.name()[..2])
         } else {
             tier.to_owned()

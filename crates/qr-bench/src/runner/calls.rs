@@ -1,5 +1,6 @@
 //! `--calls`: the cost of each boundary per call, measured in-process: the Rust core timed
-//! here, every Node tier module timed by node/bench/calls.js, and criterion's estimates for
+//! here, every Node tier module timed by node/bench/calls.js and every Python one by
+//! python/bench/calls.py, and criterion's estimates for
 //! qr-core when `cargo bench -p qr-core --features internals` has left them in cargo's target directory.
 
 use std::path::{Path, PathBuf};
@@ -8,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use qr_core::{Engine, Options};
-use qr_harness::{Tier, paths};
+use qr_harness::{Host, Tier, paths};
 use serde::Deserialize;
 
 use super::machine;
@@ -62,42 +63,54 @@ fn time_core(engine: Engine, targets: &[String], rounds: u32) -> Result<CallRow>
 }
 
 #[derive(Deserialize)]
-struct NodeCalls {
+struct HostCalls {
     rows: Vec<CallRow>,
 }
 
-/// Runs node/bench/calls.js over the Node `tiers` and returns its rows.
-fn node_calls(tiers: &[Tier], engines: &[Engine], rounds: u32) -> Result<Vec<CallRow>> {
+/// Runs the `host`'s in-process timer (node/bench/calls.js, python/bench/calls.py) over its
+/// `tiers` and returns its rows.
+fn host_calls(host: Host, tiers: &[Tier], engines: &[Engine], rounds: u32) -> Result<Vec<CallRow>> {
     let names: Vec<String> = engines.iter().map(ToString::to_string).collect();
     let tiers: Vec<&str> = tiers
         .iter()
-        .filter(|t| t.is_node() && !t.is_ceiling())
+        .filter(|t| t.host() == host && !t.is_ceiling())
         .map(|t| t.name())
         .collect();
     if tiers.is_empty() {
         return Ok(Vec::new());
     }
-    let out = Command::new("node")
-        .arg("node/bench/calls.js")
+    let (mut command, script) = match host {
+        Host::Node => (Command::new("node"), "node/bench/calls.js"),
+        Host::Python => (
+            Command::new(paths::venv().join("bin/python")),
+            "python/bench/calls.py",
+        ),
+        Host::Rust => bail!("the Rust host's tiers are whole servers, not call boundaries"),
+    };
+    let out = command
+        .arg(script)
         .args(["--tiers", &tiers.join(",")])
         .args(["--engines", &names.join(",")])
         .args(["--rounds", &rounds.to_string()])
         .args(["--budget-ms", &BUDGET.as_millis().to_string()])
         .current_dir(paths::repo_root())
         .env("RUSTY_QR_CLI", paths::qr_cli())
+        .env("PYTHONPATH", paths::python_host())
+        .env("RUSTY_QR_WASM", paths::node_build().join("qr_wasm.wasm"))
         .stderr(Stdio::inherit())
         .output()
-        .context("running node node/bench/calls.js")?;
+        .with_context(|| format!("running {script}"))?;
     if !out.status.success() {
-        bail!("node/bench/calls.js failed ({})", out.status);
+        bail!("{script} failed ({})", out.status);
     }
-    let parsed: NodeCalls =
-        serde_json::from_slice(&out.stdout).context("parsing calls.js output")?;
+    let parsed: HostCalls = serde_json::from_slice(&out.stdout)
+        .with_context(|| format!("parsing {script}'s output"))?;
+    let source = format!("{} in-process ({script})", host.name());
     Ok(parsed
         .rows
         .into_iter()
         .map(|mut r| {
-            r.source = "node in-process (calls.js)".into();
+            r.source = source.clone();
             r
         })
         .collect())
@@ -165,7 +178,7 @@ pub fn core_calls(engines: &[Engine], targets: &[String], rounds: u32) -> Vec<Ca
         .collect()
 }
 
-/// Runs `--calls`: the core per engine, then the Node tiers among `tiers` (tier-4 is a whole
+/// Runs `--calls`: the core per engine, then the Node and Python tiers among `tiers` (tier-4 is a whole
 /// server, not a call boundary), then criterion's estimates in `<target>/criterion`.
 pub fn run_calls(
     tiers: &[Tier],
@@ -174,9 +187,11 @@ pub fn run_calls(
     rounds: u32,
 ) -> CallsResults {
     let mut rows = core_calls(engines, &targets, rounds);
-    match node_calls(tiers, engines, rounds) {
-        Ok(node_rows) => rows.extend(node_rows),
-        Err(e) => rows.push(CallRow::failed("node", "-", "", format!("{e:#}"))),
+    for host in [Host::Node, Host::Python] {
+        match host_calls(host, tiers, engines, rounds) {
+            Ok(host_rows) => rows.extend(host_rows),
+            Err(e) => rows.push(CallRow::failed(host.name(), "-", "", format!("{e:#}"))),
+        }
     }
     let criterion_dir = paths::target_dir().join("criterion");
     CallsResults {
@@ -229,7 +244,7 @@ mod tests {
             {"tier":"tier-0","engine":"js","calls":100,"median_us":900.5,"mean_us":950,
              "p90_us":1000,"png_bytes_mean":1506},
             {"tier":"tier-3","engine":"article","error":"Cannot find module"}]}"#;
-        let parsed: NodeCalls = serde_json::from_str(json).unwrap();
+        let parsed: HostCalls = serde_json::from_str(json).unwrap();
         assert_eq!(parsed.rows[0].median_us, 900.5);
         assert!(parsed.rows[1].median_us.is_nan());
         assert_eq!(parsed.rows[1].error.as_deref(), Some("Cannot find module"));

@@ -1,0 +1,26 @@
+"""py-tier-3: the hot function is a native extension module, `qr_py` (crates/qr-py: PyO3, abi3 for
+CPython >= 3.11), called in-process like node/tiers/tier-3.js calls the napi addon. The core runs
+with the GIL released, so the threads of one gunicorn gthread worker use every core.
+
+The module: the wheel `cargo xtask build` builds with maturin and installs into target/venv.
+Loaded by rusty_qr.serve (`--tier py-tier-3`); tested by python/tests/test_py_tier_3.py.
+"""
+
+from __future__ import annotations
+
+try:
+    import qr_py
+except ImportError as err:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        f"the qr_py extension cannot be imported ({err}): run `cargo xtask build`, which builds "
+        "crates/qr-py's wheel and installs it into the project's venv, target/venv"
+    ) from err
+
+
+def generate(text: str, engine: str | None = None) -> bytes:
+    """The PNG of `text` from the Rust core, `engine` by name (None = the core's default).
+
+    Raises ValueError for input the contract rejects or an unknown engine (the core's message),
+    RuntimeError when generation fails; the app answers 500 for either, as for any exception.
+    """
+    return qr_py.png(text, engine)

@@ -1,0 +1,371 @@
+"""Test helpers shared by python/tests: the contract as data (contract/cases.json, which the Rust
+and Node suites read too), its cases expanded into requests for the Python host, a raw HTTP/1.1
+client, a PNG reader, and the launcher as a real process.
+
+Run with `target/venv/bin/python -m pytest python/tests` from the repository root.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CONTRACT = json.loads((ROOT / "contract" / "cases.json").read_text(encoding="utf-8"))
+QR_CLI = Path(os.environ.get("RUSTY_QR_CLI") or ROOT / "target" / "release" / "qr-cli")
+HOST = "python"
+
+
+def parts(value) -> str:
+    """A string written as parts: a string, or a list of strings and [string, count] repeats."""
+    if isinstance(value, str):
+        return value
+    return "".join(p[0] * p[1] if isinstance(p, list) else p for p in value)
+
+
+def percent_encode(text: str) -> str:
+    """Every byte but the unreserved ones as %XX (node/testing/contract.js's percentEncode)."""
+    unreserved = re.compile(rb"[A-Za-z0-9\-._~]")
+    return "".join(
+        chr(b) if unreserved.fullmatch(bytes([b])) else f"%{b:02X}" for b in text.encode("utf-8")
+    )
+
+
+def answer(key: str) -> dict:
+    reply = CONTRACT["answers"][key]
+    headers = {k.lower(): v for k, v in reply.get("headers", {}).items()}
+    return {"status": reply["status"], "body": reply["body"], "headers": headers}
+
+
+def texts(name: str) -> list[str]:
+    value = CONTRACT["texts"][name]
+    if isinstance(value, dict):
+        lines = (ROOT / value["file"]).read_text(encoding="utf-8").splitlines()
+        return [line for line in lines if line]
+    return [parts(v) for v in value]
+
+
+@dataclass
+class Case:
+    name: str
+    method: str
+    target: str
+    headers: dict = field(default_factory=dict)
+    absent_headers: list = field(default_factory=list)
+    head: bool = False
+    png: str | None = None  # the text the PNG holds
+    answer: dict | None = None
+    status: int | None = None
+    query: str | None = None  # the raw query, when the case gives one
+
+
+def cases(host: str = HOST) -> list[Case]:
+    """Every case `host` answers: the table's (those without `hosts`, or naming it), then one PNG
+    case per text of every text set."""
+    out = []
+    for c in CONTRACT["cases"]:
+        if "hosts" in c and host not in c["hosts"]:
+            continue
+        query = None
+        png = None
+        if "text" in c:
+            png = parts(c["text"])
+            target = "/qrcode?text=" + percent_encode(png)
+        elif "query" in c:
+            query = parts(c["query"])
+            target = "/qrcode?" + query
+        else:
+            target = parts(c["target"])
+        if "png" in c:
+            png = parts(c["png"])
+        out.append(
+            Case(
+                name=c["name"],
+                method=c.get("method", "GET"),
+                target=target,
+                headers=c.get("headers", {}),
+                absent_headers=[h.lower() for h in c.get("absent_headers", [])],
+                head=c.get("head", False),
+                png=png,
+                answer=answer(c["answer"]) if "answer" in c else None,
+                status=c.get("status"),
+                query=query,
+            )
+        )
+    for set_name in CONTRACT["texts"]:
+        for i, text in enumerate(texts(set_name)):
+            out.append(
+                Case(
+                    name=f"{set_name} text {i + 1}",
+                    method="GET",
+                    target="/qrcode?text=" + percent_encode(text),
+                    png=text,
+                )
+            )
+    return out
+
+
+# -- a raw HTTP/1.1 client ------------------------------------------------------------------------
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict  # lower-case names
+    body: bytes
+
+
+def request_bytes(method: str, target: str, headers: dict | None = None) -> bytes:
+    """A request sent as written: the target's UTF-8 bytes exactly (contract/README.md)."""
+    lines = [f"{method} {target} HTTP/1.1", "Host: 127.0.0.1"]
+    lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
+
+
+class Client:
+    """One connection; reads answers one by one (keep-alive and pipelining)."""
+
+    def __init__(self, port: int, timeout: float = 10.0):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.buf = b""
+
+    def send(self, data: bytes):
+        self.sock.sendall(data)
+
+    def _fill(self) -> bool:
+        data = self.sock.recv(65536)
+        self.buf += data
+        return bool(data)
+
+    def read_reply(self, head: bool = False) -> Reply:
+        while b"\r\n\r\n" not in self.buf:
+            if not self._fill():
+                raise ConnectionError(f"closed before an answer: {self.buf[:200]!r}")
+        raw, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        lines = raw.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ")[1])
+        headers: dict[str, str] = {}
+        for line in lines[1:]:
+            name, value = line.split(":", 1)
+            assert name.lower() not in headers, f"repeated header {name}"
+            headers[name.lower()] = value.strip()
+        length = 0 if head else int(headers.get("content-length", "0"))
+        while len(self.buf) < length:
+            if not self._fill():
+                raise ConnectionError("closed in the middle of a body")
+        body, self.buf = self.buf[:length], self.buf[length:]
+        return Reply(status, headers, body)
+
+    def closed(self) -> bool:
+        """Whether the server closed the connection (EOF or reset) with nothing more to read."""
+        try:
+            return not self.buf and self.sock.recv(1) == b""
+        except ConnectionResetError:
+            return True
+
+    def close(self):
+        self.sock.close()
+
+
+def get(port: int, target: str, method: str = "GET", headers: dict | None = None) -> Reply:
+    client = Client(port)
+    try:
+        client.send(request_bytes(method, target, headers))
+        return client.read_reply(head=method == "HEAD")
+    finally:
+        client.close()
+
+
+def check(case: Case, reply: Reply, head: bool, check_png) -> None:
+    """Asserts that `reply` answers `case` (node/testing/contract.js's check)."""
+    what = f"{case.name} ({'HEAD' if head else case.method} {case.target[:60]})"
+    if case.png is not None:
+        assert reply.status == 200, f"{what}: {reply.body[:100]!r}"
+        assert reply.headers["content-type"] == "image/png", what
+        if not head:
+            assert reply.headers["content-length"] == str(len(reply.body)), what
+            check_png(reply.body, case.png, what)
+    elif case.answer is not None:
+        expected = case.answer
+        assert reply.status == expected["status"], what
+        assert reply.headers["content-type"] == "text/plain; charset=utf-8", what
+        assert reply.headers["content-length"] == str(len(expected["body"].encode())), what
+        assert reply.body == (b"" if head else expected["body"].encode()), what
+        for name, value in expected["headers"].items():
+            assert reply.headers.get(name) == value, f"{what}: {name}"
+    else:
+        assert reply.status == case.status, what
+    for name in case.absent_headers:
+        assert name not in reply.headers, f"{what}: no {name}"
+
+
+# -- PNG ---------------------------------------------------------------------------------------
+
+
+def png_chunks(png: bytes) -> list[tuple[bytes, bytes]]:
+    """The chunks of a PNG, each CRC checked."""
+    assert png[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG signature"
+    at, chunks = 8, []
+    while at < len(png):
+        (length,) = struct.unpack(">I", png[at : at + 4])
+        kind = png[at + 4 : at + 8]
+        data = png[at + 8 : at + 8 + length]
+        (crc,) = struct.unpack(">I", png[at + 8 + length : at + 12 + length])
+        assert zlib.crc32(kind + data) == crc, f"bad CRC in {kind!r}"
+        chunks.append((kind, data))
+        at += 12 + length
+    assert chunks[0][0] == b"IHDR" and chunks[-1][0] == b"IEND"
+    return chunks
+
+
+def png_pixels(png: bytes) -> list[list[bool]]:
+    """A greyscale PNG (bit depth 1 or 8, not interlaced) as rows of dark pixels (True)."""
+    chunks = png_chunks(png)
+    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", chunks[0][1])
+    assert colour == 0 and interlace == 0 and depth in (1, 8), (depth, colour, interlace)
+    raw = zlib.decompress(b"".join(d for k, d in chunks if k == b"IDAT"))
+    stride = (width * depth + 7) // 8
+    bpp = max(depth // 8, 1)
+    rows, prev, at = [], bytearray(stride), 0
+    for _ in range(height):
+        kind, line = raw[at], bytearray(raw[at + 1 : at + 1 + stride])
+        at += 1 + stride
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b, c = prev[i], prev[i - bpp] if i >= bpp else 0
+            if kind == 1:
+                line[i] = (line[i] + a) & 0xFF
+            elif kind == 2:
+                line[i] = (line[i] + b) & 0xFF
+            elif kind == 3:
+                line[i] = (line[i] + (a + b) // 2) & 0xFF
+            elif kind == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 0xFF
+            else:
+                assert kind == 0, f"filter {kind}"
+        prev = line
+        if depth == 1:
+            rows.append([not (line[x // 8] >> (7 - x % 8)) & 1 for x in range(width)])
+        else:
+            rows.append([line[x] < 128 for x in range(width)])
+    return rows
+
+
+def png_modules(png: bytes, border: int = 4) -> list[list[bool]]:
+    """The module grid of a QR code PNG drawn with whole pixels per module and a quiet zone of
+    `border` modules: checks that every module is one flat square and that the quiet zone is white
+    and the three finder patterns are where ISO/IEC 18004 puts them."""
+    pixels = png_pixels(png)
+    size = len(pixels)
+    assert size == len(pixels[0]), "not square"
+    # The module size: the run of dark pixels of the top-left finder's top edge is 7 modules.
+    top = next(y for y, row in enumerate(pixels) if any(row))
+    left = pixels[top].index(True)
+    run = 0
+    while pixels[top][left + run]:
+        run += 1
+    assert run % 7 == 0, f"finder edge of {run} px"
+    box = run // 7
+    assert top == left == border * box, "the quiet zone is not 4 modules"
+    assert size % box == 0
+    n = size // box
+    grid = []
+    for my in range(n):
+        row = []
+        for mx in range(n):
+            value = pixels[my * box][mx * box]
+            for y in range(my * box, my * box + box):
+                assert all(v == value for v in pixels[y][mx * box : mx * box + box]), (mx, my)
+            row.append(value)
+        grid.append(row)
+    modules = n - 2 * border
+    assert (modules - 17) % 4 == 0 and 21 <= modules <= 177, f"{modules} modules is no version"
+    for y in range(n):
+        for x in range(n):
+            if not (border <= x < n - border and border <= y < n - border):
+                assert not grid[y][x], "dark module in the quiet zone"
+    # A finder: a dark 3x3 centre, a light ring, a dark ring (Chebyshev distance 0-1, 2, 3).
+    for ox, oy in ((0, 0), (modules - 7, 0), (0, modules - 7)):
+        for y in range(7):
+            for x in range(7):
+                expected = max(abs(x - 3), abs(y - 3)) != 2
+                assert grid[border + oy + y][border + ox + x] == expected, "finder pattern"
+    return [row[border : n - border] for row in grid[border : n - border]]
+
+
+def qr_cli_png(text: str, engine: str | None = None) -> bytes:
+    """What `qr-cli [--engine E] -` prints for `text` (the Rust tiers' bytes)."""
+    args = [str(QR_CLI)] + (["--engine", engine] if engine else []) + ["-"]
+    return subprocess.run(args, input=text.encode(), capture_output=True, check=True).stdout
+
+
+needs_qr_cli = pytest.mark.skipif(
+    not QR_CLI.exists(), reason=f"{QR_CLI} is not built: `cargo build --release -p qr-cli`"
+)
+
+
+# -- the launcher as a real process ------------------------------------------------------------
+
+
+class Server:
+    """`python -m rusty_qr.serve ARGS` on an ephemeral port; `port` once its ready line came."""
+
+    def __init__(self, *args: str, env: dict | None = None, ready_within: float = 30.0):
+        full_env = dict(os.environ, PYTHONPATH=str(ROOT / "python"), **(env or {}))
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "rusty_qr.serve", "--port", "0", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=full_env,
+            cwd=ROOT,
+        )
+        self.ready_line = self.proc.stdout.readline().decode()
+        match = re.fullmatch(r"listening on http://127\.0\.0\.1:(\d+)\n", self.ready_line)
+        if not match:
+            self.proc.kill()
+            raise AssertionError(f"no ready line: {self.ready_line!r}; {self.stderr()}")
+        self.port = int(match.group(1))
+
+    def stderr(self) -> str:
+        self.proc.wait(timeout=15)
+        return self.proc.stderr.read().decode()
+
+    def signal(self, sig=signal.SIGTERM):
+        self.proc.send_signal(sig)
+
+    def wait(self, timeout: float) -> int:
+        return self.proc.wait(timeout=timeout)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+
+
+def wait_until(predicate, timeout: float, step: float = 0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return predicate()
