@@ -75,7 +75,8 @@ impl Soaked {
     }
 }
 
-/// The configurations soaked by default: every tier that serves QR codes, Node tiers in `mode`.
+/// The configurations soaked by default: every tier that serves QR codes, Node and Python tiers in
+/// `mode`.
 pub fn configurations(tiers: &[Tier], mode: Mode) -> Vec<ServerSpec> {
     let all: Vec<Tier> = Tier::ALL
         .iter()
@@ -93,7 +94,6 @@ pub fn configurations(tiers: &[Tier], mode: Mode) -> Vec<ServerSpec> {
 /// or did not stop cleanly.
 pub fn soak(specs: &[ServerSpec], duration: Duration) -> Result<()> {
     let contract = Contract::load()?;
-    let busy = contract.answer("busy").clone();
     let mut results = Vec::new();
     for spec in specs {
         let label = spec.label();
@@ -107,7 +107,7 @@ pub fn soak(specs: &[ServerSpec], duration: Duration) -> Result<()> {
             server.addr(),
             CLIENTS,
             contract.cases(spec.tier.host()),
-            busy.clone(),
+            &contract,
         )?;
         std::thread::sleep(WARM_UP);
         let started = Instant::now();

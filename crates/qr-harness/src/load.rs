@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::contract::{self, Case, Expect, Reply};
+use crate::contract::{self, Case, Contract, Expect, Reply};
 use crate::http;
 
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
@@ -36,6 +36,8 @@ pub struct Tally {
     pub ok: u64,
     /// 503 `server is busy`: the connection was turned away.
     pub busy: u64,
+    /// `/healthz` said 503 `draining`: the server is shutting down, its right answer then.
+    pub draining: u64,
     /// The connection could not be opened (nothing listens, or not within the I/O timeout), or a
     /// new one closed or reset before any byte of its first answer (a closing port resets the
     /// connections it had not accepted yet; a server past its bound may reset instead of a 503).
@@ -69,6 +71,7 @@ impl Tally {
         Tally {
             ok: self.ok - earlier.ok,
             busy: self.busy - earlier.busy,
+            draining: self.draining - earlier.draining,
             refused: self.refused - earlier.refused,
             dropped: self.dropped - earlier.dropped,
             truncated: self.truncated - earlier.truncated,
@@ -97,9 +100,10 @@ impl std::fmt::Display for Tally {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} ok, {} busy (503), {} refused, {} dropped, {} truncated, {} wrong, {} stalled; slowest ok {:?}, slowest 503 {:?}",
+            "{} ok, {} busy (503), {} draining, {} refused, {} dropped, {} truncated, {} wrong, {} stalled; slowest ok {:?}, slowest 503 {:?}",
             self.ok,
             self.busy,
+            self.draining,
             self.refused,
             self.dropped,
             self.truncated,
@@ -150,19 +154,24 @@ struct Shared {
     requests: Vec<(usize, bool)>,
     /// The first PNG answered for each case: every later one must equal it.
     pngs: Vec<OnceLock<Vec<u8>>>,
+    /// The contract's 503 `server is busy`.
     busy: Reply,
+    /// The contract's `/healthz` answers: `healthy`, and `draining` once a shutdown has begun.
+    healthy: Reply,
+    draining: Reply,
     stop: Arc<AtomicBool>,
     tally: Arc<Mutex<Tally>>,
 }
 
 impl Load {
     /// Opens `connections` client threads against `addr`, each cycling through `cases` from its
-    /// own offset (so they mix). `busy` is the contract's 503.
+    /// own offset (so they mix). `contract` gives the answers that are right only at some times:
+    /// `busy` (503 past the connection bound) and `draining` (`/healthz` while shutting down).
     pub fn start(
         addr: SocketAddr,
         connections: usize,
         cases: Vec<Case>,
-        busy: Reply,
+        contract: &Contract,
     ) -> io::Result<Load> {
         assert!(!cases.is_empty(), "a load needs at least one case");
         let stop = Arc::new(AtomicBool::new(false));
@@ -177,7 +186,9 @@ impl Load {
             requests,
             pngs: cases.iter().map(|_| OnceLock::new()).collect(),
             cases,
-            busy,
+            busy: contract.answer("busy").clone(),
+            healthy: contract.answer("healthy").clone(),
+            draining: contract.answer("draining").clone(),
             stop: stop.clone(),
             tally: tally.clone(),
         });
@@ -337,6 +348,14 @@ impl Shared {
                 t.busy += 1;
                 t.slowest_busy = t.slowest_busy.max(elapsed);
             });
+            return Next::BackOff;
+        }
+        let draining_body = if head { "" } else { &self.draining.body };
+        if matches!(&case.expect, Expect::Answer(reply) if *reply == self.healthy)
+            && response.status == self.draining.status
+            && response.body == draining_body.as_bytes()
+        {
+            self.record(|t| t.draining += 1);
             return Next::BackOff;
         }
         let same_png = |png: &[u8], _text: &str| {

@@ -47,7 +47,7 @@ fn idempotent_load(addr: SocketAddr) -> Load {
     let cases: Vec<Case> = (contract.cases(Host::Rust).into_iter())
         .filter(|case| !matches!(case.method.as_str(), "POST" | "PATCH" | "LOCK"))
         .collect();
-    Load::start(addr, CLIENTS, cases, contract.answer("busy").clone()).unwrap()
+    Load::start(addr, CLIENTS, cases, &contract).unwrap()
 }
 
 /// Every request that did not get the contract's answer.
