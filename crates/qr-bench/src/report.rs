@@ -474,10 +474,11 @@ pub fn tables_markdown(rows: &[Row], core: &[CallRow]) -> String {
             out,
             "### Share of the host's ceiling, and where each request's CPU goes\n\n\
              A ceiling serves one precomputed PNG of the same size for every request: the most \
-             its host (express, or axum) serves here when the QR work is free. Host µs is the \
-             ceiling's CPU per request; core µs is `qr_core::png` per call, timed in-process in \
-             this run (tier-0: its JS encoder, all that is left); the boundary is the rest: \
-             getting to Rust and back (processes, pipes, Wasm copies, napi, nginx).\n\n{}",
+             its host (express, axum, or Flask on gunicorn) serves here when the QR work is \
+             free. Host µs is the ceiling's CPU per request; core µs is `qr_core::png` per call, \
+             timed in-process in this run (tier-0 and py-tier-0: their own encoder, all that is \
+             left); the boundary is the rest: getting to Rust and back (processes, pipes, Wasm \
+             copies, napi, PyO3, nginx).\n\n{}",
             t.to_markdown()
         );
     }
