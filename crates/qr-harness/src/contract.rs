@@ -388,7 +388,11 @@ mod tests {
         assert!(cases.len() > 100, "{}", cases.len());
         let named = |host, name: &str| contract.cases(host).iter().any(|case| case.name == name);
         assert!(named(Host::Rust, "metrics (tier 4)") && !named(Host::Node, "metrics (tier 4)"));
-        assert!(named(Host::Node, "no metrics on the Node host"));
+        assert!(named(Host::Node, "no metrics on the Node and Python hosts"));
+        assert!(named(
+            Host::Python,
+            "no metrics on the Node and Python hosts"
+        ));
         assert!(
             named(Host::Node, "health while serving") && named(Host::Rust, "health while serving")
         );

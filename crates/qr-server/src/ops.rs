@@ -63,7 +63,7 @@ impl Ops {
         let requests = Family::<Status, Counter>::default();
         registry.register(
             "http_requests",
-            "HTTP requests answered, by status code",
+            "HTTP requests that reached the router, by status code (not hyper's own refusals, nor turned-away connections)",
             requests.clone(),
         );
         // 50 µs to ~1.6 s: the fast engine's requests take tens of µs, the article engine's ms.
