@@ -363,7 +363,7 @@ fn test() -> Result<()> {
     step.done();
 
     let step = Step::start("kubectl and the Python venv for the manifests' test (when missing)");
-    qr_harness::python::kubectl()?;
+    qr_harness::tools::kubectl()?;
     qr_harness::python::venv()?;
     step.done();
 

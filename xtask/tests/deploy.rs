@@ -50,7 +50,7 @@ struct Setup {
 fn setup() -> &'static Setup {
     static SETUP: OnceLock<Setup> = OnceLock::new();
     SETUP.get_or_init(|| {
-        let kubectl = python::kubectl().unwrap_or_else(|error| panic!("{error:#}"));
+        let kubectl = qr_harness::tools::kubectl().unwrap_or_else(|error| panic!("{error:#}"));
         let venv = python::venv().unwrap_or_else(|error| panic!("{error:#}"));
         let rendered = render(&kubectl, &repo_root().join("deploy/k8s"));
         let docs = to_json(&venv, &rendered);

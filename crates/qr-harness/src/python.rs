@@ -1,12 +1,9 @@
-//! The project's Python and the Kubernetes client its manifests' test runs: one virtual
-//! environment, `<target dir>/venv`, that the project creates itself from the machine's `python3`
-//! (3.11 or newer is a prerequisite) and fills from the committed lock `requirements.lock` (exact
-//! versions and hashes, wheels only), and `kubectl`, Debian's `kubernetes-client` when none is on
-//! PATH.
+//! The project's Python: one virtual environment, `<target dir>/venv`, that the project creates
+//! itself from the machine's `python3` (3.11 or newer is a prerequisite) and fills from the
+//! committed lock `requirements.lock` (exact versions and hashes, wheels only).
 //!
-//! Used by the manifests' test (`xtask/tests/deploy.rs`): kubectl renders `deploy/k8s`, the venv's
-//! kubernetes-validate checks it offline. A Python host shares the same venv: it adds its packages
-//! to the lock.
+//! The Python host runs in it (`python -m rusty_qr.serve`, pytest, py-tier-3's wheel), and the
+//! manifests' test (`xtask/tests/deploy.rs`) runs its kubernetes-validate.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -24,10 +21,6 @@ pub const MIN_PYTHON: (u32, u32) = (3, 11);
 
 /// The Debian package that brings `ensurepip` (hence `python3 -m venv`) to Debian's `python3`.
 pub const VENV_PACKAGE: &str = "python3-venv";
-
-/// The Debian package that ships `/usr/bin/kubectl` (1.20 in Debian 12; its kustomize, v2.0.3,
-/// renders `deploy/k8s` byte for byte as kubectl 1.32's v5.5 does).
-pub const KUBECTL_PACKAGE: &str = "kubernetes-client";
 
 /// Written into the venv once every package of the lock is installed: a copy of the lock it was
 /// filled from. A venv without it, or with another lock's copy, is made again.
@@ -212,31 +205,6 @@ fn parse_version(text: &str) -> Option<(u32, u32)> {
         (Some(Ok(major)), Some(Ok(minor)), None) => Some((major, minor)),
         _ => None,
     }
-}
-
-/// The `kubectl` that renders `deploy/k8s` (`kubectl kustomize`): the first on PATH, else
-/// installed with Debian's [`KUBECTL_PACKAGE`]; fails with one line saying what to install if
-/// that cannot be done.
-pub fn kubectl() -> Result<PathBuf> {
-    let find = || {
-        let path = std::env::var_os("PATH").unwrap_or_default();
-        std::env::split_paths(&path)
-            .map(|dir| dir.join("kubectl"))
-            .find(|candidate| is_executable(candidate))
-    };
-    if let Some(path) = find() {
-        return Ok(path);
-    }
-    crate::tools::apt_install(KUBECTL_PACKAGE, "put kubectl on PATH")?;
-    let path = find().context("apt-get installed no kubectl; put kubectl on PATH")?;
-    eprintln!("    installed {}", path.display());
-    Ok(path)
-}
-
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path)
-        .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! The command-line tools the project runs but does not build: the load generator, pinned and
 //! installed once with `cargo install` into `~/.cache/rusty-qr/tools/<crate>-<version>/`, outside
 //! the clone (every clone and CI reuse it), and Debian's packages, installed when missing: nginx
-//! for tier-4-nginx, Chromium for the playground's test, the Docker engine for the image's check.
+//! for tier-4-nginx, Chromium for the playground's test, the Docker engine for the image's check,
+//! kubectl for the manifests' test.
 //! The Wasm glue comes from crates/wasm-glue, a workspace tool.
 
 use std::path::{Path, PathBuf};
@@ -115,6 +116,16 @@ pub fn chromium() -> Result<PathBuf> {
 /// installed with Debian's `docker.io` (which brings the `docker` client, containerd and runc).
 pub fn dockerd() -> Result<PathBuf> {
     found_or_installed("dockerd", &[], "docker.io")
+}
+
+/// The Debian package that ships `/usr/bin/kubectl` (1.20 in Debian 12; its kustomize, v2.0.3,
+/// renders `deploy/k8s` byte for byte as kubectl 1.32's v5.5 does).
+pub const KUBECTL_PACKAGE: &str = "kubernetes-client";
+
+/// The `kubectl` that renders `deploy/k8s` (`kubectl kustomize`): the first on PATH, else
+/// installed with Debian's [`KUBECTL_PACKAGE`].
+pub fn kubectl() -> Result<PathBuf> {
+    found_or_installed("kubectl", &[], KUBECTL_PACKAGE)
 }
 
 /// `name` on PATH (or in `elsewhere`), else installed with Debian's `package`.
