@@ -21,9 +21,8 @@ use flate2::write::GzEncoder;
 use qr_contract::Engine;
 use qr_harness::{paths, repo_root};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
-use crate::cmd::{Step, cargo, output, run};
+use crate::cmd::{Step, cargo, output, run, sha256_hex};
 
 /// The image's name, as `docker load` tags it.
 pub const IMAGE: &str = "rusty-qr/qr-server:latest";
@@ -194,9 +193,7 @@ fn image_tar(binary: &[u8], architecture: &str) -> Result<Vec<u8>> {
 
 /// `sha256:<hex>` of `bytes`.
 fn digest(bytes: &[u8]) -> String {
-    let hash = Sha256::digest(bytes);
-    let hex: String = hash.iter().map(|byte| format!("{byte:02x}")).collect();
-    format!("sha256:{hex}")
+    format!("sha256:{}", sha256_hex(bytes))
 }
 
 fn blob_path(blob: &[u8]) -> String {

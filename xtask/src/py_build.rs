@@ -17,9 +17,8 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use qr_harness::paths;
 use qr_harness::python::Venv;
-use sha2::{Digest, Sha256};
 
-use crate::cmd::{Step, output, run};
+use crate::cmd::{Step, output, run, sha256_hex};
 
 /// The extension crate's manifest, relative to the repository root.
 pub const MANIFEST: &str = "crates/qr-py/Cargo.toml";
@@ -97,10 +96,7 @@ fn smoke_test(venv: &Venv) -> Result<()> {
 /// `<sha256 hex> <file name>` of the wheel at `path`.
 fn stamp_of(path: &Path) -> Result<String> {
     let bytes = fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let hex: String = Sha256::digest(&bytes)
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect();
+    let hex = sha256_hex(&bytes);
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     Ok(format!("{hex} {name}\n"))
 }
