@@ -40,7 +40,8 @@ pub struct Tally {
     pub draining: u64,
     /// The connection could not be opened (nothing listens, or not within the I/O timeout), or a
     /// new one closed or reset before any byte of its first answer (a closing port resets the
-    /// connections it had not accepted yet; a server past its bound may reset instead of a 503).
+    /// connections it had not accepted yet; a server past its bound may reset instead of a 503),
+    /// or answered its first request with a bodiless 408 (accepted too late to read it in time).
     pub refused: u64,
     /// A kept-alive connection closed or reset before any byte of the answer: the request is
     /// lost (when the server closed the connection as idle, the race HTTP/1.1 lets a client
@@ -348,6 +349,14 @@ impl Shared {
                 t.busy += 1;
                 t.slowest_busy = t.slowest_busy.max(elapsed);
             });
+            return Next::BackOff;
+        }
+        // A new connection's head that the server timed out (a bodiless 408): under overload it
+        // was accepted so late that its header timeout ran out before a busy Node event loop read
+        // the head. The server never began the request: refused, like a reset before any byte.
+        if !reused && response.status == 408 && response.body.is_empty() {
+            let what = format!("{}: new connection: 408 after {elapsed:?}", case.name);
+            self.record(|t| t.failed(Failure::Refused, what));
             return Next::BackOff;
         }
         let draining_body = if head { "" } else { &self.draining.body };
