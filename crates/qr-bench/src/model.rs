@@ -138,6 +138,9 @@ pub struct Measured {
     pub response_bytes_mean: f64,
     pub memory_rss_max_mb: f64,
     pub memory_pss_max_mb: f64,
+    /// The anonymous part of that peak PSS (heaps, stacks); the rest is file-backed (the
+    /// host's executable and libraries, counted once however many workers map them).
+    pub memory_pss_anon_mb: f64,
     /// CPU seconds of the server's whole process tree during the measured window.
     pub cpu_seconds: f64,
     /// CPU seconds of the load generator (oha) during the measured window.
@@ -154,13 +157,14 @@ type Column = (&'static str, fn(&Measured) -> f64);
 
 impl Measured {
     /// The columns medians and spreads are taken of, by their JSON names.
-    const COLUMNS: [Column; 9] = [
+    const COLUMNS: [Column; 10] = [
         ("requests_per_sec", |m| m.requests_per_sec),
         ("latency_mean_ms", |m| m.latency_mean_ms),
         ("latency_p99_ms", |m| m.latency_p99_ms),
         ("response_bytes_mean", |m| m.response_bytes_mean),
         ("memory_rss_max_mb", |m| m.memory_rss_max_mb),
         ("memory_pss_max_mb", |m| m.memory_pss_max_mb),
+        ("memory_pss_anon_mb", |m| m.memory_pss_anon_mb),
         ("cpu_seconds", |m| m.cpu_seconds),
         ("loadgen_cpu_seconds", |m| m.loadgen_cpu_seconds),
         ("server_life_cpu_seconds", |m| m.server_life_cpu_seconds),
@@ -233,6 +237,7 @@ impl Row {
             response_bytes_mean: med["response_bytes_mean"],
             memory_rss_max_mb: med["memory_rss_max_mb"],
             memory_pss_max_mb: med["memory_pss_max_mb"],
+            memory_pss_anon_mb: med["memory_pss_anon_mb"],
             cpu_seconds: med["cpu_seconds"],
             loadgen_cpu_seconds: med["loadgen_cpu_seconds"],
             server_life_cpu_seconds: med["server_life_cpu_seconds"],
@@ -449,6 +454,7 @@ pub(crate) mod tests {
                 response_bytes_mean: 778.0,
                 memory_rss_max_mb: 100.0,
                 memory_pss_max_mb: 60.0,
+                memory_pss_anon_mb: 20.0,
                 cpu_seconds: 2.0,
                 loadgen_cpu_seconds: 0.5,
                 server_life_cpu_seconds: 3.0,
@@ -562,6 +568,7 @@ pub(crate) mod tests {
             "response_bytes_mean",
             "memory_rss_max_mb",
             "memory_pss_max_mb",
+            "memory_pss_anon_mb",
             "cpu_seconds",
             "loadgen_cpu_seconds",
             "server_life_cpu_seconds",
@@ -572,7 +579,7 @@ pub(crate) mod tests {
         ] {
             assert!(v.get(f).is_some(), "missing {f}");
         }
-        assert_eq!(v.as_object().unwrap().len(), 20, "{v:#}");
+        assert_eq!(v.as_object().unwrap().len(), 21, "{v:#}");
         assert!(v.get("spread").is_none() && v.get("error").is_none());
         let tier4 = Configuration::new(Tier::Tier4, Mode::Single, Some(Engine::Fast), None);
         let v = serde_json::to_value(Row::aggregate(tier4, &[])).unwrap();

@@ -449,6 +449,33 @@ fn ceiling_table(rows: &[Row], core: &[CallRow]) -> Option<Table> {
     (!t.rows.is_empty()).then_some(t)
 }
 
+/// (g) What the peak PSS is made of: the anonymous part (heaps, stacks) and the rest, mostly
+/// file-backed pages (the host's executable and libraries, counted once for the whole tree).
+fn memory_table(rows: &[Row]) -> Table {
+    let mut t = Table::new(&[
+        "tier",
+        "mode",
+        "engine",
+        "processes",
+        "PSS max MB",
+        "anonymous MB",
+        "file-backed MB",
+    ]);
+    for r in rows.iter().filter(|r| r.error.is_none()) {
+        let [tier, mode, engine] = label_cells(r);
+        t.rows.push(vec![
+            tier,
+            mode,
+            engine,
+            r.processes_max.to_string(),
+            num(r.m.memory_pss_max_mb),
+            num(r.m.memory_pss_anon_mb),
+            num(r.m.memory_pss_max_mb - r.m.memory_pss_anon_mb),
+        ]);
+    }
+    t
+}
+
 /// Every table of a run, as Markdown with headings.
 pub fn tables_markdown(rows: &[Row], core: &[CallRow]) -> String {
     let mut out = String::new();
@@ -482,6 +509,14 @@ pub fn tables_markdown(rows: &[Row], core: &[CallRow]) -> String {
             t.to_markdown()
         );
     }
+    let _ = writeln!(
+        out,
+        "### What the peak PSS is made of\n\n\
+         At the sample with the most PSS: the anonymous part (heaps, stacks) and the rest, mostly \
+         file-backed pages (the host's executable and libraries, counted once however many \
+         processes map them). Medians of repeats.\n\n{}",
+        memory_table(rows).to_markdown()
+    );
     if let Some(t) = engine_table(rows) {
         let _ = writeln!(
             out,
@@ -617,6 +652,10 @@ mod tests {
         assert_eq!(eng.rows[0][2], "fast");
         assert_eq!(eng.rows[0][4], "10.00x");
         assert!(fixed_rate_table(&rows).is_none());
+        // sample(): 60 MB of PSS at its peak, 20 of them anonymous.
+        let mem = memory_table(&rows);
+        assert_eq!(mem.rows.len(), 3);
+        assert_eq!(mem.rows[1][3..], ["3", "60.0", "20.0", "40.0"]);
     }
 
     #[test]

@@ -260,6 +260,7 @@ fn run_once(
             response_bytes_mean: load.response_bytes_mean,
             memory_rss_max_mb: tree.rss_max_bytes as f64 / MB,
             memory_pss_max_mb: tree.pss_max_bytes as f64 / MB,
+            memory_pss_anon_mb: tree.pss_anon_at_max_bytes as f64 / MB,
             cpu_seconds: tree.cpu_seconds,
             loadgen_cpu_seconds: ticks_to_secs(loadgen_ticks),
             server_life_cpu_seconds: if server_exit_ok {

@@ -57,6 +57,7 @@ fn quick_run_writes_a_valid_report() {
             ("response_bytes_mean", "number"),
             ("memory_rss_max_mb", "number"),
             ("memory_pss_max_mb", "number"),
+            ("memory_pss_anon_mb", "number"),
             ("cpu_seconds", "number"),
             ("loadgen_cpu_seconds", "number"),
             ("requests_ok", "integer"),
@@ -76,6 +77,12 @@ fn quick_run_writes_a_valid_report() {
         assert_eq!(row["valid"], true, "{row:#}");
         assert!(row["requests_ok"].as_u64().unwrap() > 0, "{row:#}");
         assert!(row["memory_pss_max_mb"].as_f64().unwrap() > 0.0, "{row:#}");
+        // The peak's heaps are part of it, and the server's code the rest.
+        let anon = row["memory_pss_anon_mb"].as_f64().unwrap();
+        assert!(
+            anon > 0.0 && anon < row["memory_pss_max_mb"].as_f64().unwrap(),
+            "{row:#}"
+        );
         let window_cpu = row["cpu_seconds"].as_f64().unwrap();
         assert!(window_cpu > 0.0, "{row:#}");
         // The window is part of the server's life, which the kernel accounts exactly on reaping

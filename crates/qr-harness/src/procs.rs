@@ -87,6 +87,9 @@ pub struct TreeSample {
     pub rss_bytes: u64,
     /// Summed PSS (shared pages split between the processes that map them).
     pub pss_bytes: u64,
+    /// The anonymous part of `pss_bytes` (heaps, stacks); the rest is mostly file-backed
+    /// (executables and libraries).
+    pub pss_anon_bytes: u64,
     /// [`tree_cpu_ticks`] at this moment.
     pub cpu_ticks: u64,
 }
@@ -113,18 +116,18 @@ pub fn scan_all() -> Result<Vec<ProcEntry>> {
     Ok(out)
 }
 
-/// PSS of one process from `/proc/<pid>/smaps_rollup` (0 if it vanished or is a zombie).
-pub fn pss_bytes(pid: i32) -> u64 {
-    Process::new(pid)
-        .and_then(|p| p.smaps_rollup())
-        .ok()
-        .and_then(|r| {
-            r.memory_map_rollup
-                .iter()
-                .map(|m| m.extension.map.get("Pss").copied().unwrap_or(0))
-                .reduce(|a, b| a + b)
-        })
-        .unwrap_or(0)
+/// PSS of one process and its anonymous part, from `/proc/<pid>/smaps_rollup` (0 if it
+/// vanished or is a zombie).
+fn pss_bytes(pid: i32) -> (u64, u64) {
+    let Ok(rollup) = Process::new(pid).and_then(|p| p.smaps_rollup()) else {
+        return (0, 0);
+    };
+    let field = |name: &str| -> u64 {
+        (rollup.memory_map_rollup.iter())
+            .map(|m| m.extension.map.get(name).copied().unwrap_or(0))
+            .sum()
+    };
+    (field("Pss"), field("Pss_Anon"))
 }
 
 /// Samples the tree rooted at `root` now, PSS included (from smaps_rollup).
@@ -138,10 +141,15 @@ pub fn sample_tree(root: i32) -> Result<TreeSample> {
         .filter_map(|p| by_pid.get(p))
         .map(|p| p.rss_bytes)
         .sum();
+    let (pss_bytes, pss_anon_bytes) = pids
+        .iter()
+        .map(|&p| pss_bytes(p))
+        .fold((0, 0), |(a, b), (p, anon)| (a + p, b + anon));
     Ok(TreeSample {
         processes: pids.len(),
         rss_bytes,
-        pss_bytes: pids.iter().map(|&p| pss_bytes(p)).sum(),
+        pss_bytes,
+        pss_anon_bytes,
         cpu_ticks: tree_cpu_ticks(root, &procs),
     })
 }
@@ -156,6 +164,8 @@ pub fn ticks_to_secs(ticks: u64) -> f64 {
 pub struct MonitorReport {
     pub rss_max_bytes: u64,
     pub pss_max_bytes: u64,
+    /// The anonymous part of the PSS in the sample with the most PSS.
+    pub pss_anon_at_max_bytes: u64,
     /// Most processes seen in the tree at once.
     pub max_processes: usize,
     /// CPU seconds the tree used between [`Monitor::start`] and [`Monitor::finish`].
@@ -193,7 +203,10 @@ impl Monitor {
                             break;
                         };
                         max.rss_bytes = max.rss_bytes.max(s.rss_bytes);
-                        max.pss_bytes = max.pss_bytes.max(s.pss_bytes);
+                        if s.pss_bytes > max.pss_bytes {
+                            max.pss_bytes = s.pss_bytes;
+                            max.pss_anon_bytes = s.pss_anon_bytes;
+                        }
                         max_procs = max_procs.max(s.processes);
                         last_ticks.store(s.cpu_ticks, Ordering::Relaxed);
                     }
@@ -224,9 +237,15 @@ impl Monitor {
             .join()
             .map_err(|_| anyhow::anyhow!("monitor thread panicked"))?;
         let end = sample_tree(self.root)?;
+        let pss_max = if end.pss_bytes > max.pss_bytes {
+            end
+        } else {
+            max
+        };
         Ok(MonitorReport {
             rss_max_bytes: max.rss_bytes.max(end.rss_bytes),
-            pss_max_bytes: max.pss_bytes.max(end.pss_bytes),
+            pss_max_bytes: pss_max.pss_bytes,
+            pss_anon_at_max_bytes: pss_max.pss_anon_bytes,
             max_processes: max_processes.max(end.processes),
             cpu_seconds: ticks_to_secs(end.cpu_ticks.saturating_sub(self.start.cpu_ticks)),
         })
@@ -326,6 +345,30 @@ mod tests {
         assert!(
             s.pss_bytes <= s.rss_bytes + 4096 * s.processes as u64,
             "{s:?}"
+        );
+        // This test binary's code is file-backed, its heap anonymous.
+        assert!(
+            s.pss_anon_bytes > 0 && s.pss_anon_bytes < s.pss_bytes,
+            "{s:?}"
+        );
+    }
+
+    #[test]
+    fn a_heap_that_grows_is_counted_as_anonymous_pss() {
+        let me = std::process::id() as i32;
+        let before = sample_tree(me).expect("sample");
+        let heap = vec![1u8; 64 << 20]; // every page written
+        let after = sample_tree(me).expect("sample");
+        assert!(
+            std::hint::black_box(&heap)
+                .iter()
+                .step_by(4096)
+                .all(|&b| b == 1)
+        );
+        let grew = after.pss_anon_bytes.saturating_sub(before.pss_anon_bytes);
+        assert!(
+            grew >= 60 << 20,
+            "anonymous PSS grew by {grew} bytes: {before:?} {after:?}"
         );
     }
 
