@@ -118,7 +118,7 @@ pub fn scan_all() -> Result<Vec<ProcEntry>> {
 
 /// PSS of one process and its anonymous part, from `/proc/<pid>/smaps_rollup` (0 if it
 /// vanished or is a zombie).
-fn pss_bytes(pid: i32) -> (u64, u64) {
+fn pss_and_anon_bytes(pid: i32) -> (u64, u64) {
     let Ok(rollup) = Process::new(pid).and_then(|p| p.smaps_rollup()) else {
         return (0, 0);
     };
@@ -143,7 +143,7 @@ pub fn sample_tree(root: i32) -> Result<TreeSample> {
         .sum();
     let (pss_bytes, pss_anon_bytes) = pids
         .iter()
-        .map(|&p| pss_bytes(p))
+        .map(|&p| pss_and_anon_bytes(p))
         .fold((0, 0), |(a, b), (p, anon)| (a + p, b + anon));
     Ok(TreeSample {
         processes: pids.len(),
