@@ -18,8 +18,8 @@
 const cluster = require('node:cluster');
 const os = require('node:os');
 const { parseArgs } = require('node:util');
-const { runWorker } = require('./worker');
-const { runPrimary, workerPort } = require('./cluster');
+const { runWorker } = require('./http/serve');
+const { runPrimary, workerPort } = require('./primary');
 
 const TIERS = ['tier-0', 'tier-1', 'tier-1-sidecar', 'tier-2', 'tier-2-bindgen', 'tier-3', 'tier-3-async', 'node-ceiling'];
 const MODES = ['single', 'cluster'];

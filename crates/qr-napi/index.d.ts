@@ -4,7 +4,7 @@
 // index.d.ts, since node/build/ is not committed.
 // Below this header, the file is exactly what napi-derive emits while compiling the crate (collected
 // by `cargo xtask build` into node/build/qr_napi.type-defs.jsonl, one `export declare` per export);
-// node/test/types.test.js fails when they differ and prints the new text to paste.
+// node/tests/types.test.js fails when they differ and prints the new text to paste.
 
 /**
  * The PNG of `text`, as a `Buffer` (one copy-free hand-over of the Rust allocation). `engine` is

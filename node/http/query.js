@@ -1,5 +1,5 @@
 // The `text` query parameter of the HTTP contract, parsed byte for byte like the Rust tiers do.
-// Used by node/http/app.js; unit-tested by node/test/query.test.js (`npm test`).
+// Used by node/http/app.js; unit-tested by node/tests/query.test.js (`npm test`).
 'use strict';
 
 /** The limit on the decoded `text`, in UTF-8 bytes. */

@@ -1,5 +1,5 @@
 // node/tiers/node-ceiling.d.ts: TypeScript declarations of node/tiers/node-ceiling.js (the Node host's
-// benchmark ceiling). Checked by node/test/types.test.js.
+// benchmark ceiling). Checked by node/tests/types.test.js.
 
 /** The text every image of the ceiling shows. */
 export declare const CEILING_TEXT: string;

@@ -1,7 +1,7 @@
 // Not a tier: the Node host's ceiling. Every valid /qrcode request gets the same PNG, made once at load by
 // the napi addon, so the benchmark measures express, the query parsing and the HTTP stack with the QR work
 // free: the most any tier can serve on this host. Never serve it for real: every image shows CEILING_TEXT.
-// Loaded by node/server.js (`node server.js --tier node-ceiling [--engine E]`); tested by node/test/tier-3.test.js.
+// Loaded by node/server.js (`node server.js --tier node-ceiling [--engine E]`); tested by node/tests/tier-3.test.js.
 'use strict';
 
 const { addon } = require('./tier-3');

@@ -1,7 +1,7 @@
 // Tier 1, sidecar: each Node process keeps ONE long-lived `qr-cli [--engine E] --serve` child per engine and talks
-// to it over its stdin/stdout in length-prefixed frames with request ids (node/tiers/sidecar/protocol.js; the
+// to it over its stdin/stdout in length-prefixed frames with request ids (node/tiers/sidecar/framing.js; the
 // protocol is in crates/qr-cli/README.md), so many requests are in flight at once and answers come in any order.
-// Loaded by node/server.js (`node server.js --tier tier-1-sidecar`); tested by node/test/tier-1-sidecar.test.js.
+// Loaded by node/server.js (`node server.js --tier tier-1-sidecar`); tested by node/tests/tier-1-sidecar.test.js.
 // The binary: env RUSTY_QR_CLI, else <repo>/target/release/qr-cli, as tier-1.
 //
 // Failures: past `maxInFlight` requests in flight -> BUSY (503). A request not answered within `timeoutMs` fails
@@ -14,11 +14,11 @@
 
 const { spawn } = require('node:child_process');
 const { CLI, TIMEOUT_MS, spawnError } = require('./tier-1');
-const { encodeRequest, ResponseDecoder, STATUS, MAX_ID } = require('./sidecar/protocol');
+const { encodeRequest, ResponseDecoder, STATUS, MAX_ID } = require('./sidecar/framing');
 
 /** Requests one sidecar may have in flight (answered or timed out but still being worked on); past it: BUSY. */
 const MAX_IN_FLIGHT = 256;
-/** Restart delays after repeated quick deaths: 100 ms, doubling up to 10 s (as node/cluster.js for workers). */
+/** Restart delays after repeated quick deaths: 100 ms, doubling up to 10 s (as node/primary.js for workers). */
 const BACKOFF_BASE_MS = 100;
 const BACKOFF_MAX_MS = 10_000;
 /** A sidecar that dies sooner than this after its start died quickly. */

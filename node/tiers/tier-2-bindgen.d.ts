@@ -1,7 +1,7 @@
 // node/tiers/tier-2-bindgen.d.ts: TypeScript declarations of node/tiers/tier-2-bindgen.js (tier 2 through
-// wasm-bindgen). The glue it loads declares itself: crates/wasm-glue writes
+// wasm-bindgen). The glue it loads declares itself: lab/bindgen-glue writes
 // node/build/bindgen/qr_wasm_bindgen.d.ts beside the .js, as `wasm-bindgen` does. Checked by
-// node/test/types.test.js (node/types/consumer.ts type-checks against both).
+// node/tests/types.test.js (node/types/consumer.ts type-checks against both).
 
 /**
  * The PNG of `text` with the named engine (`undefined` or `null` = the core's default), as a Buffer over
@@ -10,7 +10,7 @@
  */
 export declare function generateQrCode(text: string, engine?: string | null): Buffer;
 
-/** For node/test/tier-2-bindgen.test.js only. */
+/** For node/tests/tier-2-bindgen.test.js only. */
 export declare const __testing: {
   /** The path of the generated glue (node/build/bindgen/qr_wasm_bindgen.js). */
   readonly GLUE: string;

@@ -1,6 +1,6 @@
 // Tier 2 (wasm-bindgen glue): the hot function compiled to WebAssembly, called through generated JS glue.
-// Loaded by node/server.js (`node server.js --tier tier-2-bindgen`); tested by node/test/tier-2-bindgen.test.js.
-// The glue: node/build/bindgen/qr_wasm_bindgen.js, wasm-bindgen's --target nodejs output made by crates/wasm-glue
+// Loaded by node/server.js (`node server.js --tier tier-2-bindgen`); tested by node/tests/tier-2-bindgen.test.js.
+// The glue: node/build/bindgen/qr_wasm_bindgen.js, wasm-bindgen's --target nodejs output made by lab/bindgen-glue
 // from crates/qr-wasm-bindgen (`cargo xtask build`). It compiles and instantiates the module when required.
 'use strict';
 

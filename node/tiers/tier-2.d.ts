@@ -1,6 +1,6 @@
 // node/tiers/tier-2.d.ts: TypeScript declarations of node/tiers/tier-2.js (tier 2, the hand-written Wasm
 // glue) and of the ABI it calls in node/build/qr_wasm.wasm (crates/qr-wasm, documented in its lib.rs).
-// Checked by node/test/types.test.js: node/types/consumer.ts must type-check against them, and
+// Checked by node/tests/types.test.js: node/types/consumer.ts must type-check against them, and
 // `QrWasmExports` must name exactly the module's exported functions (with their parameter counts) and
 // memory.
 
@@ -29,7 +29,7 @@ export interface QrWasmExports {
  */
 export declare function generateQrCode(text: string, engine?: string | null): Buffer;
 
-/** For node/test/tier-2.test.js only. */
+/** For node/tests/tier-2.test.js only. */
 export declare const __testing: {
   /** The live instance: null before the first call and after a trap. */
   currentInstance(): { readonly exports: QrWasmExports } | null;

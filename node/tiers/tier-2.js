@@ -1,12 +1,12 @@
 // Tier 2 (hand-written glue): the hot function compiled to WebAssembly, called over the module's linear memory.
-// Loaded by node/server.js (`node server.js --tier tier-2`); tested by node/test/tier-2.test.js.
+// Loaded by node/server.js (`node server.js --tier tier-2`); tested by node/tests/tier-2.test.js.
 // The module: node/build/qr_wasm.wasm (crates/qr-wasm, built by `cargo xtask build`), driven by the glue
-// that the browser playground (web/) runs too: ./qr-wasm-glue.js.
+// that the browser playground (web/) runs too: ./qr-wasm-abi.js.
 'use strict';
 
 const fs = require('node:fs');
 const path = require('node:path');
-const glue = require('./qr-wasm-glue');
+const glue = require('./qr-wasm-abi');
 
 const WASM_PATH = path.join(__dirname, '..', 'build', 'qr_wasm.wasm');
 
@@ -30,6 +30,6 @@ function generateQrCode(text, engine) {
 
 module.exports = {
   generateQrCode,
-  // For node/test/tier-2.test.js only: the live instance (null before the first call or after a trap).
+  // For node/tests/tier-2.test.js only: the live instance (null before the first call or after a trap).
   __testing: { currentInstance: qrWasm.currentInstance },
 };

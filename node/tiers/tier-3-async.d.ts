@@ -1,5 +1,5 @@
 // node/tiers/tier-3-async.d.ts: TypeScript declarations of node/tiers/tier-3-async.js (tier 3 on libuv's
-// thread pool). Checked by node/test/types.test.js.
+// thread pool). Checked by node/tests/types.test.js.
 
 /**
  * The PNG of `text` with the named engine (`undefined` or `null` = the core's default), computed on a

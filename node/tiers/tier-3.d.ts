@@ -1,6 +1,6 @@
 // node/tiers/tier-3.d.ts: TypeScript declarations of node/tiers/tier-3.js (tier 3, the napi-rs addon).
 // The addon's own exports are declared in crates/qr-napi/index.d.ts, which a test holds to what
-// napi-derive emits for the Rust source. Checked by node/test/types.test.js.
+// napi-derive emits for the Rust source. Checked by node/tests/types.test.js.
 
 /**
  * The PNG of `text` with the named engine (`undefined` or `null` = the core's default), computed

@@ -1,5 +1,5 @@
 // Tier 3: the hot function as a native addon (napi-rs), loaded into this process with require().
-// Loaded by node/server.js (`node server.js --tier tier-3`); tested by node/test/tier-3.test.js.
+// Loaded by node/server.js (`node server.js --tier tier-3`); tested by node/tests/tier-3.test.js.
 // The addon: node/build/qr_napi.node (crates/qr-napi, built by `cargo xtask build`), loaded here once and
 // exported for the modules built on it (tier-3-async, node-ceiling).
 'use strict';

@@ -1,5 +1,5 @@
 // node/types/consumer.ts: a TypeScript consumer of rusty-qr's Rust-backed Node modules, never run, only
-// type-checked (node/test/types.test.js runs `tsc -p types/tsconfig.json`). It calls every export of the
+// type-checked (node/tests/types.test.js runs `tsc -p types/tsconfig.json`). It calls every export of the
 // napi addon (crates/qr-napi/index.d.ts), of both Wasm glues (node/tiers/tier-2.d.ts for the hand-written
 // one, node/build/bindgen/qr_wasm_bindgen.d.ts as generated) and of tiers 1-sidecar, 2, 2-bindgen, 3, 3-async and the
 // Node ceiling, with the

@@ -1,5 +1,5 @@
 """The gunicorn worker of the Python host: gthread's ThreadWorker, with the connection handling
-of the contract (what node/worker.js and crates/qr-server/src/drain.rs do for the other hosts).
+of the contract (what node/http/serve.js and crates/qr-server/src/drain.rs do for the other hosts).
 
 Used by rusty_qr.serve (`worker_class`); tested over real sockets by python/tests/test_serve.py.
 
@@ -61,7 +61,7 @@ from gunicorn.workers.gthread import ThreadWorker
 #: `text must be <= 512 bytes`); a longer head gets 431. Node's maxHeaderSize is the same.
 MAX_HEAD_BYTES = 64 * 1024
 #: A connection whose head is not all there this long after it opened (or after its previous
-#: answer) is closed, as in node/worker.js and qr-server.
+#: answer) is closed, as in node/http/serve.js and qr-server.
 HEADER_TIMEOUT_S = float(os.environ.get("RUSTY_QR_HEADER_TIMEOUT_S") or 10.0)  # tests shorten it
 #: After SIGTERM, how long a connection with nothing in flight stays open for a request its client
 #: sent before it could know (the other hosts' grace).
@@ -524,7 +524,7 @@ class ContractWorker(ThreadWorker):
             parser.unreader.unread(data)  # the parser reads the head from here, not the socket
             req = next(parser)
             if has_body(req):
-                # The body is never read: answer, then close (node/worker.js does the same).
+                # The body is never read: answer, then close (node/http/serve.js does the same).
                 req.force_close()
             ANSWERING.req = req
             keep_alive = self.handle_request(req, conn)

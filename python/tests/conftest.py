@@ -36,7 +36,7 @@ def parts(value) -> str:
 
 
 def percent_encode(text: str) -> str:
-    """Every byte but the unreserved ones as %XX (node/testing/contract.js's percentEncode)."""
+    """Every byte but the unreserved ones as %XX (node/tests/support/contract.js's percentEncode)."""
     unreserved = re.compile(rb"[A-Za-z0-9\-._~]")
     return "".join(
         chr(b) if unreserved.fullmatch(bytes([b])) else f"%{b:02X}" for b in text.encode("utf-8")
@@ -189,7 +189,7 @@ def get(port: int, target: str, method: str = "GET", headers: dict | None = None
 
 
 def check(case: Case, reply: Reply, head: bool, check_png) -> None:
-    """Asserts that `reply` answers `case` (node/testing/contract.js's check)."""
+    """Asserts that `reply` answers `case` (node/tests/support/contract.js's check)."""
     what = f"{case.name} ({'HEAD' if head else case.method} {case.target[:60]})"
     if case.png is not None:
         assert reply.status == 200, f"{what}: {reply.body[:100]!r}"

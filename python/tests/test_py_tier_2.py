@@ -153,7 +153,7 @@ def test_memory_stays_flat_over_thousands_of_calls() -> None:
 
 def _corrupt(instance: py_tier_2._Instance) -> None:
     """Fills the instance's whole linear memory (allocator state, statics, heap) with 0xff, as
-    node/test/tier-2.test.js does: every pointer in it now points far outside memory."""
+    node/tests/tier-2.test.js does: every pointer in it now points far outside memory."""
     size = instance.memory.data_len(instance.store)
     ctypes.memset(instance.memory.get_buffer_ptr(instance.store, size), 0xFF, size)
 

@@ -1,5 +1,5 @@
 """rusty_qr.query against every case of contract/cases.json that is about the query alone (as
-node/test/query.test.js does), and its running time counted in bytes searched, not seconds."""
+node/tests/query.test.js does), and its running time counted in bytes searched, not seconds."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@
 //! the usage on stderr).
 //!
 //! `qr-cli [--engine E] --serve` is the sidecar of tier-1-sidecar: one long-lived process that
-//! answers length-prefixed request frames on stdin with response frames on stdout ([`qr_cli::serve`];
+//! answers length-prefixed request frames on stdin with response frames on stdout ([`qr_cli::sidecar`];
 //! the protocol is in README.md). It exits 0 once stdin closes and every request read is answered,
 //! 1 on a malformed frame or a failed read or write (one line on stderr), 2 on a usage error.
 //!
@@ -21,7 +21,7 @@ use std::process::ExitCode;
 use std::thread;
 
 use clap::Parser;
-use qr_cli::serve::serve;
+use qr_cli::sidecar::serve;
 use qr_core::{Engine, MAX_TEXT_BYTES, Options};
 
 /// The command line. Two positionals because `-` means stdin before `--` and the text `-` after it.

@@ -12,7 +12,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use qr_core::internals::{PngWriter, Symbol, encode};
 use qr_core::{Engine, Options};
 
-const TARGETS: &str = include_str!("../../../bench/targets.txt");
+const TARGETS: &str = include_str!("../../../contract/article-texts.txt");
 
 fn texts() -> Vec<&'static str> {
     TARGETS.lines().filter(|l| !l.is_empty()).collect()

@@ -2,7 +2,7 @@
 
 use qr_core::{Engine, Options, QrError};
 
-const TARGETS: &str = include_str!("../../../bench/targets.txt");
+const TARGETS: &str = include_str!("../../../contract/article-texts.txt");
 
 /// Decodes a PNG with an independent decoder (qr-decode: image + rqrr; square, >= 200 px, EC L).
 fn decode(png: &[u8]) -> Vec<u8> {

@@ -56,7 +56,9 @@ fn fast_png_is_1_bit_gray_and_square() {
 
 #[test]
 fn fast_pngs_of_the_targets_average_at_most_400_bytes() {
-    let texts: Vec<&str> = include_str!("../../../bench/targets.txt").lines().collect();
+    let texts: Vec<&str> = include_str!("../../../contract/article-texts.txt")
+        .lines()
+        .collect();
     let options = Options::with_engine(Engine::Fast);
     let total: usize = texts
         .iter()

@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 /// The PNG of `text` (a `Uint8Array` copied out of Wasm memory by the glue). `engine` is an engine
 /// name parsed by `qr_core::Engine::from_str` (`undefined` = the core's default). Errors throw a JS
 /// `Error` whose message is the core's one-line message. Tested through the real glue by
-/// node/test/tier-2-bindgen.test.js.
+/// node/tests/tier-2-bindgen.test.js.
 #[wasm_bindgen]
 pub fn generate(text: &str, engine: Option<String>) -> Result<Vec<u8>, JsError> {
     // `?` turns the core's errors into `JsError`s carrying their `Display` message.

@@ -2,7 +2,7 @@
 
 The module is the same hand-written-ABI ``qr_wasm.wasm`` that Node's tier-2 loads (crates/qr-wasm,
 built into ``node/build/`` by ``cargo xtask build``; env ``RUSTY_QR_WASM`` overrides the path), and
-this file is its glue, doing what ``node/tiers/qr-wasm-glue.js`` does. The ABI, from
+this file is its glue, doing what ``node/tiers/qr-wasm-abi.js`` does. The ABI, from
 crates/qr-wasm/src/lib.rs (pointers and lengths are i32, values little-endian)::
 
     alloc(len) -> ptr                 dealloc(ptr, len)

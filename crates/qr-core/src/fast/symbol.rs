@@ -212,7 +212,7 @@ mod tests {
     use super::*;
     use crate::fast::testkit::{Rng, random_bytes, reference};
 
-    const TARGETS: &str = include_str!("../../../../bench/targets.txt");
+    const TARGETS: &str = include_str!("../../../../contract/article-texts.txt");
 
     /// Our symbol of `data` equals qrcodegen's, at `mask` or (`None`) at the mask each chooses.
     fn assert_same(data: &[u8], mask: Option<u8>) {

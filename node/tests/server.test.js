@@ -1,0 +1,298 @@
+// The server as a black box: `node server.js` on an ephemeral port, the contract over real HTTP, the ready
+// line, graceful shutdown, and a cluster worker replaced after SIGKILL. Run with `npm test` (in node/).
+'use strict';
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const http = require('node:http');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+const { startServer, request, send, pipeline, SERVER_JS } = require('./support/server-process');
+const { decodeQrPng, scanQrPng } = require('./support/qr-decode');
+const contract = require('./support/contract');
+const tier1 = require('../tiers/tier-1');
+
+const { qrPath } = contract;
+/** Every test here is bounded: a hung server fails the test instead of hanging `npm test`. */
+const BOUNDED = { timeout: 120_000 };
+
+async function expectError(port, urlPath, key) {
+  const c = { name: key, method: 'GET', target: urlPath, headers: {}, absentHeaders: [], head: false };
+  const res = await send(port, urlPath);
+  await contract.check({ ...c, expect: { answer: contract.answer(key) } }, res, false);
+  return res;
+}
+
+/** tier-0's PNG reads back as `text` in jsqr (bytes) and ZXing (the text a scanner shows). */
+async function checkPng(png, text, what) {
+  assert.deepEqual(decodeQrPng(png), Buffer.from(text, 'utf8'), `${what}: jsqr`);
+  assert.equal(await scanQrPng(png), text, `${what}: ZXing`);
+}
+
+async function expectQr(port, text) {
+  await contract.check(contract.pngCase(text, text), await send(port, qrPath(text)), false, checkPng);
+}
+
+/** Every case of contract/cases.json (HEAD too where marked), then pipelining, against a running server. */
+async function checkContract(port) {
+  for (const c of contract.cases()) {
+    const res = await send(port, c.target, { method: c.method, headers: c.headers });
+    await contract.check(c, res, false, checkPng);
+    if (c.head) {
+      const head = await send(port, c.target, { method: 'HEAD', headers: c.headers });
+      await contract.check(c, head, true, checkPng);
+      for (const name of ['content-type', 'content-length']) assert.equal(head.headers[name], res.headers[name], c.name);
+    }
+  }
+
+  // Pipelining: many requests in one write on one connection, every answer for its own request.
+  const texts = Array.from({ length: 12 }, (_, i) => `pipelined ${i} ${'p'.repeat(i * 30)}`);
+  const responses = await pipeline(port, [...texts.map(qrPath), '/qrcode?text=', '/nope']);
+  for (const [i, text] of texts.entries()) {
+    await contract.check(contract.pngCase(text, text), responses[i], false, checkPng);
+  }
+  const error = (key) => ({ name: key, absentHeaders: [], expect: { answer: contract.answer(key) } });
+  await contract.check({ ...error('missing'), target: '/qrcode?text=' }, responses[12], false);
+  await contract.check({ ...error('notFound'), target: '/nope' }, responses[13], false);
+
+  // After all of that, a normal request still succeeds.
+  await expectQr(port, 'still fine');
+}
+
+for (const mode of [['--mode', 'single'], ['--mode', 'cluster', '--workers', '2']]) {
+  test(`tier-0 ${mode.join(' ')}: ready line, the contract over HTTP, SIGTERM -> exit 0`, BOUNDED, async () => {
+    const server = await startServer(['--tier', 'tier-0', ...mode]);
+    try {
+      await checkContract(server.port);
+    } finally {
+      assert.equal(await server.stop('SIGTERM'), 0, server.stderr());
+    }
+    assert.equal(server.stdout(), `listening on http://127.0.0.1:${server.port}\n`); // exactly one line
+  });
+}
+
+test('a connection past --max-connections gets a 503 and is closed; its place frees up again', BOUNDED, async () => {
+  const server = await startServer(['--tier', 'tier-0', '--max-connections', '1']);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    // The one allowed connection, kept open by the agent.
+    assert.equal((await request(server.port, qrPath('first'), { agent })).status, 200);
+    // One more connection while it is open: turned away, whatever it asks.
+    for (const urlPath of [qrPath('second'), '/qrcode']) {
+      const res = await expectError(server.port, urlPath, 'busy');
+      assert.equal(res.headers.connection, 'close');
+    }
+    agent.destroy(); // closes the first connection
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const res = await request(server.port, qrPath('third'));
+      if (res.status === 200) {
+        assert.deepEqual(decodeQrPng(res.body), Buffer.from('third'));
+        break;
+      }
+      assert.ok(Date.now() < deadline, 'the place was never freed');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  } finally {
+    agent.destroy();
+    assert.equal(await server.stop('SIGTERM'), 0, server.stderr());
+  }
+});
+
+test('a client that never finishes its request head is cut off after the 10 s header timeout', BOUNDED, async () => {
+  const server = await startServer(['--tier', 'tier-0']);
+  try {
+    const started = Date.now();
+    const closedAfter = await new Promise((resolve, reject) => {
+      const socket = net.connect(server.port, '127.0.0.1', () => socket.write('GET /qrcode?te'));
+      socket.on('error', reject);
+      socket.on('data', () => {}); // Node answers 408 before closing
+      socket.on('close', () => resolve(Date.now() - started));
+    });
+    assert.ok(closedAfter >= 9_500 && closedAfter < 15_000, `closed after ${closedAfter} ms`);
+    await expectQr(server.port, 'still served');
+  } finally {
+    assert.equal(await server.stop('SIGTERM'), 0, server.stderr());
+  }
+});
+
+for (const mode of [['--mode', 'single'], ['--mode', 'cluster', '--workers', '2']]) {
+  test(`tier-0 ${mode.join(' ')}: SIGTERM with silent, half-head and idle keep-alive sockets open exits 0 at once`, BOUNDED, async () => {
+    const server = await startServer(['--tier', 'tier-0', ...mode]);
+    const connect = (bytes) =>
+      new Promise((resolve, reject) => {
+        const socket = net.connect(server.port, '127.0.0.1', () => {
+          if (bytes) socket.write(bytes);
+          resolve(socket);
+        });
+        socket.on('error', reject);
+      });
+    // A preconnect that says nothing, a client stuck in its head, one that was served and kept alive.
+    const sockets = await Promise.all([connect(''), connect('GET /qrcode?te'), connect('GET /qrcode?text=a HTTP/1.1\r\nHost: x\r\n\r\n')]);
+    const closed = sockets.map((socket) => new Promise((resolve) => socket.on('close', resolve)));
+    for (const socket of sockets) socket.on('data', () => {});
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Before, the server waited the whole 10 s grace period for them and exited 1.
+    assert.equal(await server.stop('SIGTERM'), 0, server.stderr());
+    await Promise.all(closed);
+  });
+}
+
+test('a GET whose body trickles in is answered and its connection closed, not held open for the body', BOUNDED, async () => {
+  const server = await startServer(['--tier', 'tier-0']);
+  try {
+    const started = Date.now();
+    const { head, closedAfter } = await new Promise((resolve, reject) => {
+      let data = '';
+      const socket = net.connect(server.port, '127.0.0.1', () => {
+        socket.write('GET /qrcode?text=body HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n');
+      });
+      // One byte of body every 100 ms, for as long as the connection stays open.
+      const trickle = setInterval(() => socket.writable && socket.write('x'), 100);
+      socket.on('data', (chunk) => (data += chunk.toString('latin1')));
+      socket.on('error', () => {}); // a reset while trickling is a close too
+      socket.on('close', () => {
+        clearInterval(trickle);
+        resolve({ head: data.slice(0, data.indexOf('\r\n')), closedAfter: Date.now() - started });
+      });
+      setTimeout(() => reject(new Error('still open after 30 s')), 30_000).unref();
+    });
+    assert.equal(head, 'HTTP/1.1 200 OK');
+    // Before, Node waited for the body up to its 300 s requestTimeout.
+    assert.ok(closedAfter < 9_000, `closed after ${closedAfter} ms`);
+  } finally {
+    assert.equal(await server.stop('SIGTERM'), 0, server.stderr());
+  }
+});
+
+test('cluster: a worker killed with SIGKILL is replaced while requests still succeed', BOUNDED, async () => {
+  const server = await startServer(['--tier', 'tier-0', '--mode', 'cluster', '--workers', '2']);
+  try {
+    const listening = /worker (\d+) \(pid (\d+)\) listening/g;
+    const pids = [...server.stderr().matchAll(listening)].map((m) => Number(m[2]));
+    assert.equal(pids.length, 2, server.stderr());
+    process.kill(pids[0], 'SIGKILL');
+    await server.waitForStderr(new RegExp(`\\(pid ${pids[0]}\\) died \\(signal SIGKILL\\); replacing it in \\d+ ms`));
+    // One worker serves while the other is replaced.
+    for (let i = 0; i < 5; i++) await expectQr(server.port, `while replacing ${i}`);
+    const [, , newPid] = await server.waitForStderr(/worker (3) \(pid (\d+)\) listening/);
+    assert.ok(!pids.includes(Number(newPid)));
+    assert.throws(() => process.kill(pids[0], 0), { code: 'ESRCH' });
+    for (let i = 0; i < 5; i++) await expectQr(server.port, `after replacing ${i}`);
+  } finally {
+    assert.equal(await server.stop('SIGTERM'), 0, server.stderr());
+  }
+  assert.equal(server.stdout().split('\n').filter(Boolean).length, 1, 'the ready line is printed once');
+});
+
+test('SIGTERM or SIGINT lets an in-flight request finish (tier-1 with a slow binary), then exit 0', BOUNDED, async () => {
+  assert.ok(fs.existsSync(tier1.CLI), `needs qr-cli at ${tier1.CLI}: run \`cargo xtask build\``);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rusty-qr-slow-'));
+  const slow = path.join(dir, 'slow-qr-cli');
+  // The real binary, one second late for the text "slow" (the start-up self-check stays fast).
+  fs.writeFileSync(slow, `#!/bin/sh\ntext=$(cat)\n[ "$text" = slow ] && sleep 1\nprintf %s "$text" | exec "${tier1.CLI}" "$@"\n`, {
+    mode: 0o755,
+  });
+  try {
+    // Cluster: Ctrl-C in a terminal sends SIGINT to the primary and every worker at once.
+    for (const [mode, signal, group] of [
+      [['--mode', 'single'], 'SIGTERM', false],
+      [['--mode', 'single'], 'SIGINT', false],
+      [['--mode', 'cluster', '--workers', '2'], 'SIGTERM', false],
+      [['--mode', 'cluster', '--workers', '2'], 'SIGINT', true],
+    ]) {
+      const server = await startServer(['--tier', 'tier-1', ...mode], { env: { RUSTY_QR_CLI: slow } });
+      // A keep-alive connection: the server must close it after the response instead of waiting for it.
+      const agent = new http.Agent({ keepAlive: true });
+      const inFlight = request(server.port, qrPath('slow'), { agent });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const code = server.stop(signal, { group });
+      const res = await inFlight;
+      const answered = Date.now();
+      assert.equal(res.status, 200, server.stderr());
+      assert.equal(res.headers.connection, 'close');
+      assert.deepEqual(decodeQrPng(res.body), Buffer.from('slow'));
+      assert.equal(await code, 0, server.stderr());
+      assert.ok(Date.now() - answered < 3_000, 'exits soon after the last response');
+      agent.destroy();
+      await assert.rejects(request(server.port, qrPath('late')), { code: 'ECONNREFUSED' });
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('tier-1 over HTTP: a binary gone or not executable is a 500 and one log line; a hung child is killed at the timeout', BOUNDED, async () => {
+  assert.ok(fs.existsSync(tier1.CLI), `needs qr-cli at ${tier1.CLI}: run \`cargo xtask build\``);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rusty-qr-faulty-'));
+  const cli = path.join(dir, 'qr-cli');
+  const hungPid = path.join(dir, 'hung.pid');
+  // The real binary, except that the text "hang" hangs (writing its pid first).
+  const wrapper = `#!/bin/sh\ntext=$(cat)\n[ "$text" = hang ] && echo $$ > "${hungPid}" && exec sleep 60\nprintf %s "$text" | exec "${tier1.CLI}" "$@"\n`;
+  fs.writeFileSync(cli, wrapper, { mode: 0o755 });
+  const server = await startServer(['--tier', 'tier-1'], { env: { RUSTY_QR_CLI: cli } });
+  /** One request that must get the contract's 500 and add exactly one stderr line matching `line`. */
+  const expectFailure = async (text, line) => {
+    const before = server.stderr().length;
+    await expectError(server.port, qrPath(text), 'failed');
+    // The log line travels on its own pipe: it may arrive after the answer.
+    await server.waitForStderr(new RegExp(line.source, 'm'));
+    const added = server.stderr().slice(before).split('\n').filter(Boolean);
+    assert.equal(added.length, 1, added.join('\n'));
+    assert.match(added[0], line);
+  };
+  try {
+    await expectQr(server.port, 'before');
+    fs.chmodSync(cli, 0o644);
+    await expectFailure('not executable', /^\[tier-1\] generating a qr code failed: cannot spawn .*qr-cli: spawn .* EACCES$/);
+    fs.chmodSync(cli, 0o755);
+    await expectQr(server.port, 'executable again');
+    fs.renameSync(cli, `${cli}.away`);
+    await expectFailure('missing', /^\[tier-1\] generating a qr code failed: qr-cli not found at .*qr-cli: run `cargo xtask build`/);
+    fs.renameSync(`${cli}.away`, cli);
+    await expectQr(server.port, 'back');
+
+    const started = Date.now();
+    await expectFailure('hang', new RegExp(`did not finish within ${tier1.TIMEOUT_MS} ms and was killed`));
+    const took = Date.now() - started;
+    assert.ok(took >= tier1.TIMEOUT_MS && took < tier1.TIMEOUT_MS + 3_000, `answered after ${took} ms`);
+    const pid = Number(fs.readFileSync(hungPid, 'utf8'));
+    assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, 'the hung child is gone');
+    await expectQr(server.port, 'after the hang');
+  } finally {
+    assert.equal(await server.stop('SIGTERM'), 0, server.stderr());
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('start-up failures: bad flags exit 2 with one line; a tier that cannot start exits 1', BOUNDED, async () => {
+  for (const args of [
+    ['--tier', 'tier-0', '--bogus'],
+    ['--tier', 'tier-9'],
+    ['--mode', 'single'],
+    ['--tier', 'tier-0', '--mode', 'both'],
+    ['--tier', 'tier-0', '--engine', 'article'],
+    ['--tier', 'tier-0', '--workers', '2'],
+    ['--tier', 'tier-0', '--mode', 'cluster', '--workers', '0'],
+    ['--tier', 'tier-0', '--port', '70000'],
+    ['--tier', 'tier-0', 'positional'],
+  ]) {
+    const run = spawnSync(process.execPath, [SERVER_JS, ...args], { encoding: 'utf8', timeout: 10_000 });
+    assert.equal(run.status, 2, `${args.join(' ')}: ${run.stderr}`);
+    assert.equal(run.stdout, '');
+    assert.match(run.stderr, /^server\.js: [^\n]+\n$/, args.join(' '));
+  }
+  for (const mode of [['--mode', 'single'], ['--mode', 'cluster', '--workers', '2']]) {
+    const run = spawnSync(process.execPath, [SERVER_JS, '--tier', 'tier-1', ...mode, '--port', '0'], {
+      encoding: 'utf8',
+      timeout: 20_000,
+      env: { ...process.env, RUSTY_QR_CLI: '/nonexistent/qr-cli' },
+    });
+    assert.equal(run.status, 1, run.stderr);
+    assert.equal(run.stdout, '');
+    assert.match(run.stderr, /qr-cli not found at \/nonexistent\/qr-cli: run `cargo xtask build`/);
+  }
+});
