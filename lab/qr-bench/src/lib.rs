@@ -10,7 +10,7 @@
 //! | module | job |
 //! | --- | --- |
 //! | `run` | the top: runner, then report; writes the outputs and prints the tables |
-//! | `runner` | starts servers (`qr_harness::Server`), drives oha, watches `/proc`, times calls; produces model values |
+//! | `runner` | starts servers (`qr_harness::Server`), drives oha, watches `/proc`, times calls (the Node and Python tiers' with lab/qr-bench/call-timers/); produces model values |
 //! | `report` | model values to tables, report.md, results.json, chart.svg, calls.md |
 //! | `model` | the values: configurations, samples, rows, results; no I/O |
 //! | `cli`, `stats` | the command line; medians and spreads |

@@ -3,7 +3,7 @@
 //! while the monitor watches the process tree, stop the server) and `--calls`. Produces the
 //! model's values; writes only oha's raw output.
 
-mod calls;
+mod call_timers;
 mod machine;
 mod oha;
 
@@ -18,7 +18,7 @@ use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use qr_harness::Server;
 
-pub use self::calls::run_calls;
+pub use self::call_timers::run_calls;
 
 /// Rounds over the targets when an HTTP run times the core per call (capped at a few seconds).
 const CORE_ROUNDS: u32 = 200;
@@ -382,7 +382,7 @@ pub fn run_http(args: &Args, targets: Vec<String>, out: &Path) -> Result<Results
     }
     progress.bar.finish_and_clear();
     progress.log("timing the core per call, in-process, for the ceiling table");
-    let core = calls::core_calls(&engines, &ctx.targets, CORE_ROUNDS);
+    let core = call_timers::core_calls(&engines, &ctx.targets, CORE_ROUNDS);
     Ok(Results {
         machine: machine::detect(Some(&oha)),
         config,

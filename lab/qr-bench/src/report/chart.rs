@@ -6,7 +6,7 @@ use anyhow::{Result, anyhow};
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 
-use super::ceiling_of;
+use super::ceiling_table::ceiling_of;
 use super::table::num;
 use crate::model::Row;
 

@@ -1,12 +1,12 @@
-// The cost of each boundary per call: times every tier module's generateQrCode in-process.
-// Run with `node node/bench/calls.js [--engines article,fast] [--rounds 200] [--budget-ms 3000]`;
-// prints one JSON object on stdout (qr-bench --calls reads it).
+// The cost of each boundary per call: times every Node tier module's generateQrCode in-process.
+// Run with `node lab/qr-bench/call-timers/time-node-tiers.js [--engines article,fast] [--rounds 200]
+// [--budget-ms 3000]`; prints one JSON object on stdout (qr-bench --calls reads it).
 'use strict';
 
 const fs = require('node:fs');
 const path = require('node:path');
 
-const ROOT = path.resolve(__dirname, '..', '..');
+const ROOT = path.resolve(__dirname, '..', '..', '..');
 const TIERS = ['tier-0', 'tier-1', 'tier-1-sidecar', 'tier-2', 'tier-2-bindgen', 'tier-3', 'tier-3-async'];
 
 function parseArgs(argv) {
@@ -62,7 +62,7 @@ async function measure(generate, engine, targets, opts) {
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const targets = fs
-    .readFileSync(path.join(ROOT, 'bench', 'targets.txt'), 'utf8')
+    .readFileSync(path.join(ROOT, 'contract', 'article-texts.txt'), 'utf8')
     .split('\n')
     .map((l) => l.trim())
     .filter(Boolean);

@@ -1,7 +1,8 @@
-//! `--calls`: the cost of each boundary per call, measured in-process: the Rust core timed
-//! here, every Node tier module timed by node/bench/calls.js and every Python one by
-//! python/bench/calls.py, and criterion's estimates for
-//! qr-core when `cargo bench -p qr-core --features internals` has left them in cargo's target directory.
+//! `--calls`: runs the per-call timers and collects their rows. The Rust core is timed here,
+//! in-process; every Node tier module by lab/qr-bench/call-timers/time-node-tiers.js and every
+//! Python one by lab/qr-bench/call-timers/time_python_tiers.py, each in its own host's process;
+//! and criterion's estimates for qr-core are read when `cargo bench -p qr-core --features
+//! internals` has left them in cargo's target directory.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -62,14 +63,20 @@ fn time_core(engine: Engine, targets: &[String], rounds: u32) -> Result<CallRow>
     })
 }
 
+/// What a host's call timer prints on stdout; qr-bench reads only the rows.
 #[derive(Deserialize)]
-struct HostCalls {
+struct HostTimerOutput {
     rows: Vec<CallRow>,
 }
 
-/// Runs the `host`'s in-process timer (node/bench/calls.js, python/bench/calls.py) over its
-/// `tiers` and returns its rows.
-fn host_calls(host: Host, tiers: &[Tier], engines: &[Engine], rounds: u32) -> Result<Vec<CallRow>> {
+/// Runs the `host`'s call timer (in lab/qr-bench/call-timers/) over its `tiers` and returns
+/// its rows.
+fn run_host_timer(
+    host: Host,
+    tiers: &[Tier],
+    engines: &[Engine],
+    rounds: u32,
+) -> Result<Vec<CallRow>> {
     let names: Vec<String> = engines.iter().map(ToString::to_string).collect();
     let tiers: Vec<&str> = tiers
         .iter()
@@ -80,10 +87,13 @@ fn host_calls(host: Host, tiers: &[Tier], engines: &[Engine], rounds: u32) -> Re
         return Ok(Vec::new());
     }
     let (mut command, script) = match host {
-        Host::Node => (Command::new("node"), "node/bench/calls.js"),
+        Host::Node => (
+            Command::new("node"),
+            "lab/qr-bench/call-timers/time-node-tiers.js",
+        ),
         Host::Python => (
             Command::new(paths::venv().join("bin/python")),
-            "python/bench/calls.py",
+            "lab/qr-bench/call-timers/time_python_tiers.py",
         ),
         Host::Rust => bail!("the Rust host's tiers are whole servers, not call boundaries"),
     };
@@ -103,7 +113,7 @@ fn host_calls(host: Host, tiers: &[Tier], engines: &[Engine], rounds: u32) -> Re
     if !out.status.success() {
         bail!("{script} failed ({})", out.status);
     }
-    let parsed: HostCalls = serde_json::from_slice(&out.stdout)
+    let parsed: HostTimerOutput = serde_json::from_slice(&out.stdout)
         .with_context(|| format!("parsing {script}'s output"))?;
     let source = format!("{} in-process ({script})", host.name());
     Ok(parsed
@@ -188,7 +198,7 @@ pub fn run_calls(
 ) -> CallsResults {
     let mut rows = core_calls(engines, &targets, rounds);
     for host in [Host::Node, Host::Python] {
-        match host_calls(host, tiers, engines, rounds) {
+        match run_host_timer(host, tiers, engines, rounds) {
             Ok(host_rows) => rows.extend(host_rows),
             Err(e) => rows.push(CallRow::failed(host.name(), "-", "", format!("{e:#}"))),
         }
@@ -244,7 +254,7 @@ mod tests {
             {"tier":"tier-0","engine":"js","calls":100,"median_us":900.5,"mean_us":950,
              "p90_us":1000,"png_bytes_mean":1506},
             {"tier":"tier-3","engine":"article","error":"Cannot find module"}]}"#;
-        let parsed: HostCalls = serde_json::from_str(json).unwrap();
+        let parsed: HostTimerOutput = serde_json::from_str(json).unwrap();
         assert_eq!(parsed.rows[0].median_us, 900.5);
         assert!(parsed.rows[1].median_us.is_nan());
         assert_eq!(parsed.rows[1].error.as_deref(), Some("Cannot find module"));

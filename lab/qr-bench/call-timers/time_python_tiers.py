@@ -1,8 +1,9 @@
 """The cost of each boundary per call: times every Python tier module's generate() in-process.
 
-Run with `python python/bench/calls.py [--tiers py-tier-0,...] [--engines article,fast] [--rounds 200]
-[--budget-ms 3000]` (the venv's python, PYTHONPATH=python); prints one JSON object on stdout, the
-shape node/bench/calls.js prints (qr-bench --calls reads both).
+Run with `python lab/qr-bench/call-timers/time_python_tiers.py [--tiers py-tier-0,...]
+[--engines article,fast] [--rounds 200] [--budget-ms 3000]` (the venv's python, PYTHONPATH=python);
+prints one JSON object on stdout, the shape lab/qr-bench/call-timers/time-node-tiers.js prints
+(qr-bench --calls reads both).
 """
 
 import argparse
@@ -14,7 +15,7 @@ import statistics
 import sys
 import time
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+ROOT = pathlib.Path(__file__).resolve().parents[3]
 TIERS = ["py-tier-0", "py-tier-1", "py-tier-2", "py-tier-3"]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -60,7 +61,7 @@ def measure(generate, engine, targets, opts):
 
 def main(argv):
     opts = parse_args(argv)
-    lines = (ROOT / "bench" / "targets.txt").read_text(encoding="utf-8").splitlines()
+    lines = (ROOT / "contract" / "article-texts.txt").read_text(encoding="utf-8").splitlines()
     targets = [line.strip() for line in lines if line.strip()]
     rows = []
     for tier in opts.tiers:
