@@ -1,6 +1,7 @@
 // The cost of each boundary per call: times every Node tier module's generateQrCode in-process.
 // Run with `node lab/qr-bench/call-timers/time-node-tiers.js [--engines article,fast] [--rounds 200]
-// [--budget-ms 3000]`; prints one JSON object on stdout (qr-bench --calls reads it).
+// [--budget-ms 3000] < TEXTS`, the texts one a line; prints one JSON object on stdout (qr-bench --calls
+// runs it and reads it).
 'use strict';
 
 const fs = require('node:fs');
@@ -61,8 +62,9 @@ async function measure(generate, engine, targets, opts) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  // The texts to time, one a line, on stdin (qr-bench writes its targets there).
   const targets = fs
-    .readFileSync(path.join(ROOT, 'contract', 'article-texts.txt'), 'utf8')
+    .readFileSync(0, 'utf8')
     .split('\n')
     .map((l) => l.trim())
     .filter(Boolean);

@@ -1,7 +1,8 @@
 """The cost of each boundary per call: times every Python tier module's generate() in-process.
 
 Run with `python lab/qr-bench/call-timers/time_python_tiers.py [--tiers py-tier-0,...]
-[--engines article,fast] [--rounds 200] [--budget-ms 3000]` (the venv's python, PYTHONPATH=python);
+[--engines article,fast] [--rounds 200] [--budget-ms 3000] < TEXTS` (the texts one a line; the
+venv's python, PYTHONPATH=python);
 prints one JSON object on stdout, the shape lab/qr-bench/call-timers/time-node-tiers.js prints
 (qr-bench --calls reads both).
 """
@@ -9,13 +10,11 @@ prints one JSON object on stdout, the shape lab/qr-bench/call-timers/time-node-t
 import argparse
 import importlib
 import json
-import pathlib
 import platform
 import statistics
 import sys
 import time
 
-ROOT = pathlib.Path(__file__).resolve().parents[3]
 TIERS = ["py-tier-0", "py-tier-1", "py-tier-2", "py-tier-3"]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -61,7 +60,8 @@ def measure(generate, engine, targets, opts):
 
 def main(argv):
     opts = parse_args(argv)
-    lines = (ROOT / "contract" / "article-texts.txt").read_text(encoding="utf-8").splitlines()
+    # The texts to time, one a line, on stdin (qr-bench writes its targets there).
+    lines = sys.stdin.read().splitlines()
     targets = [line.strip() for line in lines if line.strip()]
     rows = []
     for tier in opts.tiers:

@@ -4,6 +4,7 @@
 //! and criterion's estimates for qr-core are read when `cargo bench -p qr-core --features
 //! internals` has left them in cargo's target directory.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -75,6 +76,7 @@ fn run_host_timer(
     host: Host,
     tiers: &[Tier],
     engines: &[Engine],
+    targets: &[String],
     rounds: u32,
 ) -> Result<Vec<CallRow>> {
     let names: Vec<String> = engines.iter().map(ToString::to_string).collect();
@@ -97,7 +99,7 @@ fn run_host_timer(
         ),
         Host::Rust => bail!("the Rust host's tiers are whole servers, not call boundaries"),
     };
-    let out = command
+    let mut child = command
         .arg(script)
         .args(["--tiers", &tiers.join(",")])
         .args(["--engines", &names.join(",")])
@@ -107,8 +109,17 @@ fn run_host_timer(
         .env("RUSTY_QR_CLI", paths::qr_cli())
         .env("PYTHONPATH", paths::python_host())
         .env("RUSTY_QR_WASM", paths::node_build().join("qr_wasm.wasm"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
-        .output()
+        .spawn()
+        .with_context(|| format!("running {script}"))?;
+    // The texts, one a line, on its stdin: the timers time exactly what the core rows time.
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    stdin.write_all(targets.join("\n").as_bytes())?;
+    drop(stdin);
+    let out = child
+        .wait_with_output()
         .with_context(|| format!("running {script}"))?;
     if !out.status.success() {
         bail!("{script} failed ({})", out.status);
@@ -198,7 +209,7 @@ pub fn run_calls(
 ) -> CallsResults {
     let mut rows = core_calls(engines, &targets, rounds);
     for host in [Host::Node, Host::Python] {
-        match run_host_timer(host, tiers, engines, rounds) {
+        match run_host_timer(host, tiers, engines, &targets, rounds) {
             Ok(host_rows) => rows.extend(host_rows),
             Err(e) => rows.push(CallRow::failed(host.name(), "-", "", format!("{e:#}"))),
         }
