@@ -1,5 +1,6 @@
-//! The whole HTTP contract (`contract/cases.json`), case by case: through `app().oneshot(...)`,
-//! then over a real socket; plus keep-alive and the head size limit.
+//! The whole HTTP contract (`contract/cases.json`), case by case, through `app().oneshot(...)` (the
+//! conformance suite, lab/qr-harness/tests/conformance.rs, sends every case to the qr-server
+//! binary over a socket); plus keep-alive and the head size limit over a socket.
 
 mod common;
 
@@ -17,7 +18,7 @@ async fn contract_through_the_router() {
     let mut skipped = Vec::new();
     for case in Contract::load().unwrap().cases(Host::Rust) {
         // The HTTP layer's own answers (431) and targets a `Uri` cannot hold (raw UTF-8, a
-        // fragment) only exist over a socket: tested below.
+        // fragment) only exist over a socket: the conformance suite sends those.
         let Ok(uri) = case.target.parse::<Uri>() else {
             skipped.push(case.name);
             continue;
@@ -59,24 +60,6 @@ async fn contract_through_the_router() {
         }
     }
     assert!(skipped.len() <= 4, "too many cases skipped: {skipped:?}");
-}
-
-#[test]
-fn contract_over_a_socket() {
-    let server = TestServer::start(default_app(), ServeConfig::default());
-    for case in Contract::load().unwrap().cases(Host::Rust) {
-        for (method, head) in [(case.method.as_str(), false), ("HEAD", true)] {
-            if head && !case.head {
-                continue;
-            }
-            let response = http::send(server.addr, method, &case.target, &case.headers)
-                .unwrap_or_else(|e| panic!("{}: {e}", case.name));
-            if let Err(e) = contract::check(&case, &response, head, png_check) {
-                panic!("{} ({method}): {e}", case.name);
-            }
-        }
-    }
-    server.stop().expect("a clean shutdown");
 }
 
 #[test]

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicIsize, Ordering::Relaxed};
 use libfuzzer_sys::fuzz_target;
 use qr_core::{Engine, Options};
 
-#[path = "../../crates/qr-wasm/src/lib.rs"]
+#[path = "../../../crates/qr-wasm/src/lib.rs"]
 mod qr_wasm;
 
 use qr_wasm::{STATUS_ERROR, STATUS_OK, alloc, dealloc, free_result, generate};

@@ -16,12 +16,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use qr_contract::Engine;
 use qr_harness::{Mode, Server, ServerSpec, Tier};
-use rustix::process::{Pid, Signal};
 
 use crate::netns::{self, Namespace};
 use qr_nginx::config::{Backends, Config};
 use qr_nginx::nginx::{Nginx, RunDir};
-use qr_nginx::status;
 
 /// The port every replica listens on, each on its own namespace's address (as pods do).
 pub const REPLICA_PORT: u16 = 42069;
@@ -170,17 +168,7 @@ impl Cluster {
             .server
             .take()
             .with_context(|| format!("replica {i} is not running"))?;
-        let pid = Pid::from_raw(server.pid() as i32).expect("a child's pid is positive");
-        rustix::process::kill_process(pid, Signal::KILL).context("sending SIGKILL")?;
-        let status = loop {
-            if let Some(status) = status::exited(server.pid())? {
-                break status;
-            }
-            std::thread::sleep(POLL);
-        };
-        // Dropping it reaps it.
-        drop(server);
-        Ok(status)
+        server.kill()
     }
 
     /// The TCP connections established to replica `i` on its port: nginx's, seen from inside the
@@ -226,14 +214,14 @@ impl Cluster {
     /// ready for [`Cluster::start_replica`]), with its status.
     pub fn exited(&mut self) -> Result<Option<(Part, ExitStatus)>> {
         if let Some(nginx) = &self.nginx
-            && let Some(status) = status::exited(nginx.pid())?
+            && let Some(status) = nginx.exited()?
         {
             self.nginx = None;
             return Ok(Some((Part::Nginx, status)));
         }
         for (i, replica) in self.replicas.iter_mut().enumerate() {
             if let Some(server) = &replica.server
-                && let Some(status) = status::exited(server.pid())?
+                && let Some(status) = server.exited()?
             {
                 replica.server = None;
                 return Ok(Some((Part::Replica(i), status)));

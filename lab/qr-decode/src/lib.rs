@@ -1,10 +1,14 @@
 //! Test support: a QR code PNG read back by three decoders that share nothing with the encoders
 //! under test: `image` + `rqrr` and npm `jsqr` give the payload bytes, ZXing (the decoder inside
 //! most phone scanners) the text a person sees. [`check`] asks all three. Used as a
-//! dev-dependency by every tier's tests.
+//! dev-dependency by every tier's tests. [`load`] is the PNG as gray pixels, and
+//! [`grid::ModuleGrid`] reads an exactly drawn one module by module (the fuzz targets' reader).
 //!
 //! Run its own tests with `cargo test -p qr-decode` (the Node decoders need `cargo xtask build`).
 
+use std::path::Path;
+
+pub mod grid;
 pub mod node;
 
 /// The smallest width the contract allows (the same number as `qr_core::MIN_IMAGE_PX`, restated
@@ -60,8 +64,8 @@ pub fn decode_allowing_upscale(png: &[u8]) -> Result<Vec<u8>, String> {
     }
 }
 
-/// The PNG as 8-bit gray, checked to be square and at least [`MIN_IMAGE_PX`] wide.
-fn load(png: &[u8]) -> Result<image::GrayImage, String> {
+/// The PNG as 8-bit gray, checked to be square and at least 200 px wide (the contract's minimum).
+pub fn load(png: &[u8]) -> Result<image::GrayImage, String> {
     let image = image::load_from_memory_with_format(png, image::ImageFormat::Png)
         .map_err(|e| format!("not a PNG: {e}"))?
         .to_luma8();
@@ -86,18 +90,30 @@ fn decode_gray(image: image::GrayImage) -> Result<Vec<u8>, (usize, String)> {
             format!("{found} QR codes found in the image, expected 1"),
         ));
     }
+    read_level_l(&grids[0]).map_err(|e| (1, e))
+}
+
+/// The data of the QR code in `grid` (format, error correction, segments), which must say EC
+/// level L.
+fn read_level_l<G: rqrr::BitGrid>(grid: &rqrr::Grid<G>) -> Result<Vec<u8>, String> {
     let mut data = Vec::new();
-    let meta = grids[0]
+    let meta = grid
         .decode_to(&mut data)
-        .map_err(|e| (1, format!("rqrr cannot decode it: {e}")))?;
+        .map_err(|e| format!("rqrr cannot decode it: {e}"))?;
     // rqrr gives the format's two EC bits: L is 0b01.
     if meta.ecc_level != 1 {
-        return Err((
-            1,
-            format!("EC level bits {}, expected 1 (L)", meta.ecc_level),
-        ));
+        return Err(format!("EC level bits {}, expected 1 (L)", meta.ecc_level));
     }
     Ok(data)
+}
+
+/// The repository root, where the Node decoders run: this crate is lab/qr-decode, two levels
+/// below it. (Computed here: qr-decode depends on no crate of the repository.)
+fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("lab/qr-decode sits two levels below the repository root")
 }
 
 #[cfg(test)]

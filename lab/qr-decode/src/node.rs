@@ -79,7 +79,7 @@ pub fn read(png: &[u8], resample: bool) -> Result<Readings, String> {
 }
 
 fn start() -> Result<Decoder, String> {
-    let root = qr_harness::repo_root();
+    let root = crate::repo_root();
     for package in ["jsqr", "zxing-wasm"] {
         if !root.join("node/node_modules").join(package).is_dir() {
             return Err(format!(

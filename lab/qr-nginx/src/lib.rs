@@ -2,10 +2,9 @@
 //! `/qrcode` to qr-server and every other path to the Node app) and for qr-cluster (many
 //! qr-server replicas behind one load-balanced nginx).
 //!
-//! `config` writes nginx's configuration, `nginx` runs nginx in its run folder, and `status` sees
-//! a child's exit without reaping it. Run the tests with
+//! `config` writes nginx's configuration and `nginx` runs nginx in its run folder (its process
+//! group is `qr_harness::ProcessGroup`, as every server's). Run the tests with
 //! `cargo test -p qr-nginx -- --include-ignored` (after `cargo xtask build`).
 
 pub mod config;
 pub mod nginx;
-pub mod status;

@@ -21,7 +21,6 @@ use signal_hook::iterator::Signals;
 
 use qr_nginx::config::{Backends, Config};
 use qr_nginx::nginx::{Nginx, RunDir};
-use qr_nginx::status;
 
 /// Where nginx listens unless `--addr` says otherwise: qr-server's default address.
 const DEFAULT_ADDR: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 42069);
@@ -172,14 +171,14 @@ impl Three {
     /// (what it left in its process group is killed).
     fn exited(&mut self) -> Result<Option<(&'static str, ExitStatus)>> {
         if let Some(nginx) = &self.nginx
-            && let Some(status) = status::exited(nginx.pid())?
+            && let Some(status) = nginx.exited()?
         {
             self.nginx = None;
             return Ok(Some(("nginx", status)));
         }
         for (which, slot) in [("qr-server", &mut self.rust), ("node", &mut self.node)] {
             if let Some(server) = slot
-                && let Some(status) = status::exited(server.pid())?
+                && let Some(status) = server.exited()?
             {
                 *slot = None;
                 return Ok(Some((which, status)));

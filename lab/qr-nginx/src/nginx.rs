@@ -1,21 +1,20 @@
 //! nginx as a child process: the run folder it writes into (under cargo's target directory, removed
-//! on exit), started in the foreground in its own process group, ready once its pid file names it,
-//! stopped gracefully with SIGQUIT, and never left behind.
+//! on exit), started in the foreground in its own process group (`qr_harness::ProcessGroup`), ready
+//! once its pid file names it, stopped gracefully with SIGQUIT, and never left behind.
 
 use std::fs;
 use std::io;
 use std::net::{SocketAddr, TcpListener};
 use std::os::unix::fs::DirBuilderExt;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use rustix::process::{Pid, Signal};
+use qr_harness::ProcessGroup;
+use rustix::process::Signal;
 
 use crate::config::Config;
-use crate::status;
 
 /// How long nginx may take to listen.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -97,9 +96,8 @@ fn remove_stale(runs: &Path) {
 /// A running nginx master (and its workers, in its process group). Dropping it kills the group.
 #[derive(Debug)]
 pub struct Nginx {
-    child: Child,
+    group: ProcessGroup,
     addr: SocketAddr,
-    reaped: Option<ExitStatus>,
 }
 
 impl Nginx {
@@ -142,13 +140,7 @@ impl Nginx {
             .stdin(Stdio::null())
             // stdout is the ready line's alone. stderr is inherited: nginx writes its start-up
             // errors there (`nginx: [emerg] bind() to ... failed`), then only to error.log.
-            .stdout(Stdio::null())
-            // Its own group: a terminal's Ctrl-C reaches qr-nginx only, which stops nginx
-            // gracefully, and what the master leaves behind can be killed with the group.
-            .process_group(0);
-        // If qr-nginx dies without stopping nginx (SIGKILL), nginx stops gracefully too; it is
-        // started on the main thread.
-        qr_harness::end_with_launcher(&mut command, Signal::QUIT);
+            .stdout(Stdio::null());
         // A pid file from an earlier attempt must not pass for this one's.
         match fs::remove_file(&pid_file) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => {
@@ -156,27 +148,28 @@ impl Nginx {
             }
             _ => {}
         }
-        let child = command
-            .spawn()
+        // Its own group: a terminal's Ctrl-C reaches qr-nginx only, which stops nginx gracefully,
+        // and what the master leaves behind can be killed with the group. If qr-nginx dies without
+        // stopping nginx (SIGKILL), nginx stops gracefully too; it is started on the main thread.
+        let group = ProcessGroup::spawn(&mut command, "nginx", Signal::QUIT)
             .with_context(|| format!("cannot start {}", binary.display()))?;
         let mut nginx = Nginx {
-            child,
+            group,
             addr: config.listen,
-            reaped: None,
         };
         // nginx writes its pid file after it has opened its listening sockets.
         let pid = nginx.pid().to_string();
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
-            if status::exited(nginx.pid())?.is_some() {
-                let status = nginx.kill_and_reap()?;
+            if nginx.group.exited()?.is_some() {
+                let status = nginx.group.kill_and_reap()?;
                 bail!("nginx exited before it was ready ({status})");
             }
             if fs::read_to_string(&pid_file).is_ok_and(|text| text.trim() == pid) {
                 return Ok(nginx);
             }
             if Instant::now() >= deadline {
-                let status = nginx.kill_and_reap()?;
+                let status = nginx.group.kill_and_reap()?;
                 bail!("nginx did not listen within {READY_TIMEOUT:?}; killed it ({status})");
             }
             std::thread::sleep(POLL);
@@ -190,50 +183,27 @@ impl Nginx {
 
     /// The master's pid (also its process group's id).
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.group.pid()
+    }
+
+    /// The master's exit status if it has exited on its own, without reaping it (dropping the
+    /// `Nginx` does, and kills the workers it left).
+    pub fn exited(&self) -> Result<Option<ExitStatus>> {
+        self.group.exited()
     }
 
     /// SIGQUIT, nginx's graceful stop (the workers finish what is in flight, then exit), and waits
-    /// for it; kills it and fails if it takes longer than [`STOP_TIMEOUT`].
+    /// for it; kills it and fails if it takes longer than [`STOP_TIMEOUT`]. Then SIGKILL to the
+    /// group (workers a dead master left; none after a graceful stop) and the master is reaped.
     pub fn stop(mut self) -> Result<ExitStatus> {
-        rustix::process::kill_process(self.pid_of(), Signal::QUIT)
+        self.group
+            .signal(Signal::QUIT)
             .context("sending SIGQUIT to nginx")?;
-        let deadline = Instant::now() + STOP_TIMEOUT;
-        while status::exited(self.pid())?.is_none() {
-            if Instant::now() >= deadline {
-                let status = self.kill_and_reap()?;
-                bail!(
-                    "nginx did not exit within {STOP_TIMEOUT:?} of SIGQUIT; killed it ({status})"
-                );
-            }
-            std::thread::sleep(POLL);
+        if self.group.exited_within(STOP_TIMEOUT)?.is_none() {
+            let status = self.group.kill_and_reap()?;
+            bail!("nginx did not exit within {STOP_TIMEOUT:?} of SIGQUIT; killed it ({status})");
         }
-        self.kill_and_reap()
-    }
-
-    fn pid_of(&self) -> Pid {
-        Pid::from_raw(self.child.id() as i32).expect("a child's pid is positive")
-    }
-
-    /// SIGKILL to the whole group (workers a dead master left; none after a graceful stop), then
-    /// reaps the master: the only place it is reaped, so the group is never signalled after its
-    /// id could have been reused.
-    fn kill_and_reap(&mut self) -> Result<ExitStatus> {
-        if let Some(status) = self.reaped {
-            return Ok(status);
-        }
-        // ESRCH only means nothing is left.
-        let _ = rustix::process::kill_process_group(self.pid_of(), Signal::KILL);
-        let status = self.child.wait().context("reaping nginx")?;
-        self.reaped = Some(status);
-        Ok(status)
-    }
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        // Nothing to do if it was stopped; errors cannot be reported here.
-        let _ = self.kill_and_reap();
+        self.group.kill_and_reap()
     }
 }
 
