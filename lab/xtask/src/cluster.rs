@@ -1,5 +1,6 @@
-//! `cargo xtask cluster`: many hosts on one machine. Builds qr-server and qr-cluster, installs nginx when missing, then replaces this process with `qr-cluster`, so
-//! Ctrl-C and SIGTERM reach it directly and it tears everything down (lab/qr-cluster/src/cluster.rs).
+//! `cargo xtask cluster`: many hosts on one machine. Builds qr-server and qr-cluster, installs
+//! nginx when missing, then replaces this process with `qr-cluster`, so Ctrl-C and SIGTERM reach
+//! it directly and it tears everything down (lab/qr-cluster/src/cluster.rs).
 
 use anyhow::{Context, Result};
 use qr_contract::Engine;
@@ -15,7 +16,7 @@ pub struct ClusterArgs {
     #[arg(long)]
     engine: Option<Engine>,
     /// nginx's port on 127.0.0.1 (0: a free one).
-    #[arg(long, default_value_t = crate::TIER_PORT)]
+    #[arg(long, default_value_t = crate::serve::TIER_PORT)]
     port: u16,
 }
 
@@ -27,7 +28,7 @@ pub fn cluster(args: &ClusterArgs) -> Result<()> {
         );
     }
     qr_harness::tools::nginx()?;
-    crate::release_build(repo_root(), &["qr-server", "qr-cluster"])?;
+    crate::builds::release(repo_root(), &["qr-server", "qr-cluster"])?;
     let mut command = std::process::Command::new(paths::release_binary("qr-cluster"));
     command
         .args(["--hosts", &args.hosts.to_string()])

@@ -16,6 +16,9 @@ use qr_harness::paths;
 
 use crate::cmd::{self, Step, cargo, run};
 
+/// The fuzz crate, relative to the repository root.
+const FUZZ_DIR: &str = "lab/fuzz";
+
 /// Seconds per target in `cargo xtask test`.
 pub const TEST_SECONDS: u64 = 5;
 
@@ -72,7 +75,7 @@ struct Stats {
 /// Builds the fuzz targets, then fuzzes each of `only` (every target when empty) within `budget`;
 /// with `replay`, only runs each target on its regression inputs.
 pub fn fuzz(root: &Path, only: &[String], budget: Budget, replay: bool) -> Result<()> {
-    let fuzz_dir = root.join("fuzz");
+    let fuzz_dir = root.join(FUZZ_DIR);
     let all = targets(&fuzz_dir)?;
     for name in only {
         if !all.contains(name) {
@@ -108,7 +111,7 @@ pub fn fuzz(root: &Path, only: &[String], budget: Budget, replay: bool) -> Resul
 /// `cargo xtask test`'s part: the fuzz crate formatted and linted, then every target for
 /// [`TEST_SECONDS`].
 pub fn test(root: &Path) -> Result<()> {
-    let manifest = root.join("lab/fuzz/Cargo.toml");
+    let manifest = root.join(FUZZ_DIR).join("Cargo.toml");
     let step = Step::start("fuzz crate: cargo fmt --check, cargo clippy");
     run(cargo(root)
         .args(["fmt", "--check", "--manifest-path"])
@@ -319,7 +322,7 @@ mod tests {
 
     #[test]
     fn every_target_of_the_fuzz_manifest_is_found() {
-        let names = targets(&qr_harness::repo_root().join("fuzz")).unwrap();
+        let names = targets(&qr_harness::repo_root().join(FUZZ_DIR)).unwrap();
         for expected in [
             "core_fast",
             "core_article",

@@ -1,5 +1,5 @@
 //! `cargo xtask build`'s part for the Node.js host: tier 2 (both Wasm modules) and tier 3 (the napi
-//! addon), written to `node/build/`. Run with `cargo xtask build` (main.rs calls [`build_all`]).
+//! addon), written to `node/build/`. Run with `cargo xtask build` (builds.rs calls [`build_all`]).
 //!
 //! Outputs (node/tiers/*.js load exactly these):
 //! * `node/build/qr_wasm.wasm`: crates/qr-wasm for wasm32-unknown-unknown (tier-2, hand-written glue);
@@ -65,7 +65,7 @@ pub fn build_all(root: &Path) -> Result<()> {
 
 /// `node/build/qr_wasm.wasm` and `node/build/bindgen/`.
 pub fn build_wasm(root: &Path) -> Result<()> {
-    crate::ensure_wasm_target(root)?;
+    crate::builds::ensure_wasm_target(root)?;
     let step = Step::start("release build of qr-wasm and qr-wasm-bindgen (wasm32)");
     run(cargo(root).args([
         "build",

@@ -1,6 +1,6 @@
 //! `cargo xtask build`'s part for py-tier-3: crates/qr-py's wheel, built by maturin into
 //! `<target dir>/wheels/` and installed into the project's venv (`<target dir>/venv`, made from
-//! `requirements.lock`, which pins maturin). Run with `cargo xtask build` (main.rs calls
+//! `requirements.lock`, which pins maturin). Run with `cargo xtask build` (builds.rs calls
 //! [`build_wheel`]).
 //!
 //! The wheel is `qr_py-<version>-cp311-abi3-<platform>.whl`: abi3, so one build serves every
@@ -18,7 +18,7 @@ use anyhow::{Context, Result, bail};
 use qr_harness::paths;
 use qr_harness::python::Venv;
 
-use crate::cmd::{Step, output, run, sha256_hex};
+use crate::cmd::{Step, output, run};
 
 /// The extension crate's manifest, relative to the repository root.
 pub const MANIFEST: &str = "crates/qr-py/Cargo.toml";
@@ -99,6 +99,15 @@ fn stamp_of(path: &Path) -> Result<String> {
     let hex = sha256_hex(&bytes);
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     Ok(format!("{hex} {name}\n"))
+}
+
+/// The SHA-256 of `bytes`, in lower-case hex.
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 /// The paths of qr-py's wheels in `dir` (none if `dir` is missing), sorted.

@@ -1,0 +1,83 @@
+//! `cargo xtask test`: everything CI checks, in one pipeline (see [`test`]).
+
+use std::process::Command;
+
+use anyhow::Result;
+use qr_harness::{paths, repo_root};
+
+use crate::cmd::{Step, cargo, run};
+use crate::{builds, dependency_invariants, fuzz, image};
+
+/// Everything CI checks: formatting, lints, the build, every test (the conformance suite
+/// and the benchmark's own test included), and the core's independence from any host.
+pub fn test() -> Result<()> {
+    let root = repo_root();
+    let step = Step::start("cargo fmt --check");
+    run(cargo(root).args(["fmt", "--all", "--check"]))?;
+    step.done();
+
+    builds::all()?;
+
+    // `--all-features`: qr-core's `internals` (its stage bench) and qr-contract's `clap` are
+    // linted and tested too.
+    let step = Step::start("cargo clippy (all targets and features, warnings denied)");
+    run(cargo(root).args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--all-features",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    step.done();
+
+    dependency_invariants::check(root)?;
+
+    let step = Step::start("the load generator for the benchmark's test (oha, pinned)");
+    qr_harness::tools::oha()?;
+    step.done();
+
+    let step = Step::start("kubectl and the Python venv for the manifests' test (when missing)");
+    qr_harness::tools::kubectl()?;
+    qr_harness::python::venv()?;
+    step.done();
+
+    let step = Step::start("cargo test (unit, integration, conformance over HTTP, bench harness)");
+    run(cargo(root).args([
+        "test",
+        "--workspace",
+        "--all-features",
+        "--",
+        "--include-ignored",
+    ]))?;
+    step.done();
+
+    let step = Step::start("Chromium for the playground's test (Debian's package, when missing)");
+    let chromium = qr_harness::tools::chromium()?;
+    step.done();
+
+    let step = Step::start("npm test (Node host, in-process tiers, the playground in Chromium)");
+    run(Command::new("npm")
+        .arg("test")
+        .env("RUSTY_QR_CLI", paths::qr_cli())
+        .env("RUSTY_QR_SERVER", paths::qr_server())
+        .env("RUSTY_QR_CHROMIUM", chromium)
+        .current_dir(root.join("node")))?;
+    step.done();
+
+    let step = Step::start("pytest (Python host: parsing, the app, each tier, the launcher)");
+    run(qr_harness::python::venv()?
+        .module("pytest")
+        .args(["-q", "python/tests"])
+        .env("PYTHONPATH", paths::python_host())
+        .env("RUSTY_QR_CLI", paths::qr_cli())
+        .env("RUSTY_QR_WASM", paths::node_build().join("qr_wasm.wasm"))
+        .current_dir(root))?;
+    step.done();
+
+    // The image: built with Docker, its rules checked, the conformance suite run against it.
+    image::image(true)?;
+
+    fuzz::test(root)
+}
