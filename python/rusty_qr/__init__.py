@@ -1,4 +1,4 @@
 """rusty-qr's Python host: Flask served by gunicorn, one module per tier (python/README.md).
 
-Run with `PYTHONPATH=python target/venv/bin/python -m rusty_qr.serve --tier py-tier-0`.
+Run with `PYTHONPATH=python target/venv/bin/python -m rusty_qr --tier py-tier-0`.
 """

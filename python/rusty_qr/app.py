@@ -1,7 +1,7 @@
 """The Flask app of the HTTP contract: GET|HEAD /qrcode?text=T -> PNG, GET|HEAD /healthz -> `ok`
 (503 `draining` once a shutdown has begun), every other answer a one-line text/plain body.
 
-Used by rusty_qr.serve (each gunicorn worker builds one); tested through Flask's test client by
+Used by rusty_qr.host (each gunicorn worker builds one); tested through Flask's test client by
 python/tests/test_app.py. The contract: README.md's table and contract/cases.json.
 """
 

@@ -1,6 +1,6 @@
 """Test helpers shared by python/tests: the contract as data (contract/cases.json, which the Rust
 and Node suites read too), its cases expanded into requests for the Python host, a raw HTTP/1.1
-client, a PNG reader, and the launcher as a real process.
+client, a PNG reader, and the launcher (`python -m rusty_qr`) as a real process.
 
 Run with `target/venv/bin/python -m pytest python/tests` from the repository root.
 """
@@ -12,6 +12,7 @@ import os
 import re
 import signal
 import socket
+import stat
 import struct
 import subprocess
 import sys
@@ -179,15 +180,6 @@ class Client:
         self.sock.close()
 
 
-def get(port: int, target: str, method: str = "GET", headers: dict | None = None) -> Reply:
-    client = Client(port)
-    try:
-        client.send(request_bytes(method, target, headers))
-        return client.read_reply(head=method == "HEAD")
-    finally:
-        client.close()
-
-
 def check(case: Case, reply: Reply, head: bool, check_png) -> None:
     """Asserts that `reply` answers `case` (node/tests/support/contract.js's check)."""
     what = f"{case.name} ({'HEAD' if head else case.method} {case.target[:60]})"
@@ -321,17 +313,27 @@ needs_qr_cli = pytest.mark.skipif(
 # -- the launcher as a real process ------------------------------------------------------------
 
 
-class Server:
-    """`python -m rusty_qr.serve ARGS` on an ephemeral port; `port` once its ready line came."""
+def _launcher(args, env: dict | None) -> dict:
+    """subprocess's arguments for `python -m rusty_qr --port 0 ARGS` (a later --port wins) with
+    `env` added to this environment."""
+    return {
+        "args": [sys.executable, "-m", "rusty_qr", "--port", "0", *args],
+        "env": dict(os.environ, PYTHONPATH=str(ROOT / "python"), **(env or {})),
+        "cwd": ROOT,
+    }
 
-    def __init__(self, *args: str, env: dict | None = None, ready_within: float = 30.0):
-        full_env = dict(os.environ, PYTHONPATH=str(ROOT / "python"), **(env or {}))
+
+def run_launcher(args: list[str], env: dict | None = None) -> subprocess.CompletedProcess:
+    """The launcher run to its end (a usage error, a failed start), its output as text."""
+    return subprocess.run(**_launcher(args, env), capture_output=True, text=True, timeout=60)
+
+
+class Server:
+    """`python -m rusty_qr ARGS` on an ephemeral port; `port` once its ready line came."""
+
+    def __init__(self, *args: str, env: dict | None = None):
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "rusty_qr.serve", "--port", "0", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=full_env,
-            cwd=ROOT,
+            **_launcher(args, env), stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
         self.ready_line = self.proc.stdout.readline().decode()
         match = re.fullmatch(r"listening on http://127\.0\.0\.1:(\d+)\n", self.ready_line)
@@ -350,7 +352,14 @@ class Server:
     def wait(self, timeout: float) -> int:
         return self.proc.wait(timeout=timeout)
 
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *_exc_info):
+        self.stop()
+
     def stop(self):
+        """SIGTERM unless it has exited (SIGKILL after 15 s), then closes the pipes."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -369,3 +378,24 @@ def wait_until(predicate, timeout: float, step: float = 0.02):
             return True
         time.sleep(step)
     return predicate()
+
+
+def slow_cli(tmp_path) -> str:
+    """A qr-cli stand-in for py-tier-1: for the text `sleepN` it sleeps N seconds first; it then
+    draws the PNG with the real qr-cli when built, else with py-tier-0."""
+    draw = (
+        f'printf %s "$text" | "{QR_CLI}" -'
+        if QR_CLI.exists()
+        else f'printf %s "$text" | PYTHONPATH="{ROOT / "python"}" "{sys.executable}" -c '
+        '"import sys; from rusty_qr.tiers import py_tier_0; '
+        'sys.stdout.buffer.write(py_tier_0.generate(sys.stdin.read()))"'
+    )
+    path = tmp_path / "slow-cli"
+    path.write_text(
+        "#!/bin/sh\n"
+        "text=$(cat)\n"
+        'case "$text" in sleep*) sleep "${text#sleep}" ;; esac\n'
+        f"{draw}\n"
+    )
+    path.chmod(path.stat().st_mode | stat.S_IEXEC)
+    return str(path)

@@ -24,7 +24,7 @@ from rusty_qr.tiers import py_tier_2
 
 REPO = Path(__file__).resolve().parents[2]
 ENGINES = ("article", "fast")
-TARGETS = [t for t in (REPO / "bench" / "targets.txt").read_text().splitlines() if t]
+TARGETS = [t for t in (REPO / "contract" / "article-texts.txt").read_text().splitlines() if t]
 ANSWERS = json.loads((REPO / "contract" / "cases.json").read_text())["answers"]
 # Beyond ASCII: 2-, 3- and 4-byte UTF-8, NUL, and texts of exactly 512 bytes.
 OTHER_TEXTS = [

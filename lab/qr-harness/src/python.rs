@@ -2,8 +2,8 @@
 //! itself from the machine's `python3` (3.11 or newer is a prerequisite) and fills from the
 //! committed lock `requirements.lock` (exact versions and hashes, wheels only).
 //!
-//! The Python host runs in it (`python -m rusty_qr.serve`, pytest, py-tier-3's wheel), and the
-//! manifests' test (`lab/xtask/tests/deploy.rs`) runs its kubernetes-validate.
+//! The Python host runs in it (`python -m rusty_qr`, pytest, py-tier-3's wheel), and the
+//! manifests' test (`lab/xtask/tests/deploy/`) runs its kubernetes-validate.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -62,7 +62,7 @@ impl ServerSpec {
                 command.arg("node/server.js");
             } else {
                 command = Command::new(paths::venv().join("bin/python"));
-                command.args(["-m", "rusty_qr.serve"]);
+                command.args(["-m", "rusty_qr"]);
                 command.env("PYTHONPATH", paths::python_host());
                 command.env("RUSTY_QR_WASM", paths::node_build().join("qr_wasm.wasm"));
             }
@@ -287,7 +287,7 @@ mod tests {
             args(&command),
             [
                 "-m",
-                "rusty_qr.serve",
+                "rusty_qr",
                 "--tier",
                 "py-tier-3",
                 "--mode",

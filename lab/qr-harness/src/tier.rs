@@ -52,7 +52,7 @@ pub enum Host {
     Node,
     /// Rust with axum (`qr-server`).
     Rust,
-    /// Python with Flask on gunicorn (`python -m rusty_qr.serve`).
+    /// Python with Flask on gunicorn (`python -m rusty_qr`).
     Python,
 }
 

@@ -297,7 +297,7 @@ fn healthz_says_draining_after_sigterm_then_the_server_exits_0() {
 #[ignore = "needs `cargo xtask build`; run by `cargo xtask test`"]
 fn a_head_sent_a_byte_a_second_is_cut_off_at_the_header_timeout_while_others_are_served() {
     let _alone = one_at_a_time();
-    /// Both hosts' header timeout (node/http/serve.js, qr-server), and nginx's in tier-4-nginx.
+    /// Both hosts' header timeout (node/http/serve-tier.js, qr-server), and nginx's in tier-4-nginx.
     const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
     let specs = [
         ServerSpec::new(Tier::Tier0, Mode::Single),
@@ -391,9 +391,9 @@ fn two_thousand_connections_against_the_1024_bound_are_shed_and_the_server_recov
         "open-file limit {files}: raise `ulimit -Hn`"
     );
     let contract = contract();
-    // The bound (1,024 connections per process, node/server.js, rusty_qr.serve and qr-server) is
-    // the host's: one Node and one Python tier stand for all, in one process so that one bound
-    // applies; and tier-4.
+    // The bound (1,024 connections per process, node/server.js, `python -m rusty_qr` and
+    // qr-server) is the host's: one Node and one Python tier stand for all, in one process so
+    // that one bound applies; and tier-4.
     for spec in [
         ServerSpec::new(Tier::Tier3, Mode::Single),
         ServerSpec::new(Tier::PyTier3, Mode::Single),

@@ -1,6 +1,6 @@
 """The tiers of the Python host: one module per tier, each with the same function.
 
-The tier interface (every python/rusty_qr/tiers/py_tier_N.py, and py_ceiling.py):
+The tier interface (every python/rusty_qr/tiers/py_tier_<n>.py, and py_ceiling.py):
 
     generate(text: str, engine: str | None) -> bytes
 

@@ -1,7 +1,7 @@
 """Not a tier: the Python host's ceiling. Every valid /qrcode request gets the same PNG, made once
 by py-tier-3's extension, so the benchmark measures Flask, gunicorn and the query parsing with the
 QR work free: the most any tier can serve on this host. Never serve it for real: every image
-shows CEILING_TEXT. Loaded by rusty_qr.serve (`--tier py-ceiling [--engine E]`), as
+shows CEILING_TEXT. Loaded by rusty_qr.host (`--tier py-ceiling [--engine E]`), as
 node/tiers/node-ceiling.js is by the Node host.
 """
 

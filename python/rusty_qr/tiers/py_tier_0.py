@@ -1,7 +1,7 @@
 """py-tier-0: no Rust. The `qrcode` package renders the QR code and its pure-Python PNG writer
 (pypng) encodes it, with the article's options: EC level L, a 4-module quiet zone, about 200 px.
 
-Loaded by rusty_qr.serve (`--tier py-tier-0`); tested by python/tests/test_tiers.py.
+Loaded by rusty_qr.host (`--tier py-tier-0`); tested by python/tests/test_tiers.py.
 """
 
 from __future__ import annotations

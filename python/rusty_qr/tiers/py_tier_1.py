@@ -3,7 +3,7 @@ article's strategy, as node/tiers/tier-1.js does it): `qr-cli [--engine E] -` wi
 stdin, judged by its exit status, bounded by a timeout.
 
 The binary: env RUSTY_QR_CLI, else <repo>/target/release/qr-cli (`cargo xtask build`).
-Loaded by rusty_qr.serve (`--tier py-tier-1`); tested by python/tests/test_tiers.py.
+Loaded by rusty_qr.host (`--tier py-tier-1`); tested by python/tests/test_tiers.py.
 """
 
 from __future__ import annotations

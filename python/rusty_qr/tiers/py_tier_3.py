@@ -3,7 +3,7 @@ CPython >= 3.11), called in-process like node/tiers/tier-3.js calls the napi add
 with the GIL released, so the threads of one gunicorn gthread worker use every core.
 
 The module: the wheel `cargo xtask build` builds with maturin and installs into target/venv.
-Loaded by rusty_qr.serve (`--tier py-tier-3`); tested by python/tests/test_py_tier_3.py.
+Loaded by rusty_qr.host (`--tier py-tier-3`); tested by python/tests/test_py_tier_3.py.
 """
 
 from __future__ import annotations

@@ -1,0 +1,203 @@
+"""Reading request heads on the main thread, and the worker's open connections: each one either
+waits for its next head or is being answered by a pool thread. A head is read without blocking,
+as its bytes come, and handed over only once it is whole (up to its blank line), so no slow client
+ever holds a thread. A head over MAX_HEAD_BYTES gets a bodiless 431; one not complete
+HEADER_TIMEOUT_S after its connection opened (or its previous answer was written) is cut off, with
+a bodiless 408 if part of it came. Heads pipelined behind a request are taken from what was read.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import socket
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from functools import partial
+
+from .lingering import Lingering
+from .refusals import bodiless
+
+#: Request line and headers up to this many bytes reach the app (a 60 KB URL gets the contract's
+#: `text must be <= 512 bytes`); a longer head gets 431. Node's maxHeaderSize is the same.
+MAX_HEAD_BYTES = 64 * 1024
+#: A connection whose head is not all there this long after it opened (or after its previous
+#: answer) is closed, as in node/http/serve-tier.js and qr-server.
+HEADER_TIMEOUT_S = float(os.environ.get("RUSTY_QR_HEADER_TIMEOUT_S") or 10.0)  # tests shorten it
+
+
+class Conn:
+    """One client connection, owned by the main thread but while a pool thread answers it."""
+
+    __slots__ = ("sock", "client", "server", "buf", "scanned", "state", "token", "registered")
+
+    HEAD, BUSY, CLOSED = "head", "busy", "closed"
+
+    def __init__(self, sock: socket.socket, client, server):
+        self.sock = sock
+        self.client = client
+        self.server = server
+        self.buf = bytearray()  # what came of the next head (and maybe more, pipelined)
+        self.scanned = 0  # how much of buf is known not to end a head
+        self.state = Conn.HEAD
+        self.token = 0  # which head the current timeout entry is for
+        self.registered = False  # on the selector, waiting for bytes
+
+
+class HeadReader:
+    """The open connections, and the reading of their heads. `on_head(conn, head)` is called with
+    each whole head (and what was read past it); `answered` takes the connection back."""
+
+    def __init__(
+        self,
+        poller: selectors.BaseSelector,
+        lingering: Lingering,
+        on_head: Callable[[Conn, bytes], None],
+    ):
+        self.poller = poller
+        self.lingering = lingering
+        self.on_head = on_head
+        self.conns: set[Conn] = set()
+        self.timeouts: deque = deque()  # (deadline, conn, token), deadlines in order
+
+    def __len__(self) -> int:
+        """How many connections are open."""
+        return len(self.conns)
+
+    def busy(self) -> int:
+        """How many connections a pool thread is answering."""
+        return sum(1 for conn in self.conns if conn.state is Conn.BUSY)
+
+    def open(self, sock: socket.socket, client, server):
+        """Takes a new connection (non-blocking) and waits for its first head."""
+        conn = Conn(sock, client, server)
+        self.conns.add(conn)
+        self._expect_head(conn)
+
+    def _expect_head(self, conn: Conn):
+        conn.state = Conn.HEAD
+        conn.token += 1
+        self.timeouts.append((time.monotonic() + HEADER_TIMEOUT_S, conn, conn.token))
+        if conn.buf and self._scan(conn):
+            return  # a pipelined head was already here
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, conn))
+        conn.registered = True
+
+    def _on_readable(self, conn: Conn, _sock):
+        try:
+            data = conn.sock.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            self.close(conn)
+            return
+        if not data:
+            self.close(conn)
+            return
+        conn.buf += data
+        self._scan(conn)
+
+    def _scan(self, conn: Conn) -> bool:
+        """Looks at the bytes that came since the last look: hands a whole head over, or
+        refuses one that is too long. Each byte is looked at a bounded number of times."""
+        buf = conn.buf
+        end = buf.find(b"\r\n\r\n", max(conn.scanned - 3, 0))
+        # A bare LF never ends a head here, but gunicorn's parser refuses it at once (400):
+        # hand it over rather than wait for the timeout.
+        bare_lf = False
+        limit = end if end != -1 else len(buf)
+        at = buf.find(b"\n", conn.scanned, limit)
+        while at != -1:
+            if at == 0 or buf[at - 1] != 0x0D:
+                bare_lf = True
+                break
+            at = buf.find(b"\n", at + 1, limit)
+        head_len = end + 4 if end != -1 else len(buf)
+        if head_len > MAX_HEAD_BYTES + (0 if end != -1 else 3):
+            self.refuse(conn, bodiless(431))
+            return True
+        if end != -1 or bare_lf:
+            self._hand_over(conn)
+            return True
+        conn.scanned = len(buf)
+        return False
+
+    def _hand_over(self, conn: Conn):
+        if conn.registered:
+            self.poller.unregister(conn.sock)
+            conn.registered = False
+        conn.state = Conn.BUSY
+        data = bytes(conn.buf)
+        conn.buf = bytearray()
+        conn.scanned = 0
+        self.on_head(conn, data)
+
+    def answered(self, conn: Conn, future: Future, may_keep: bool):
+        """Back on the main thread after an answer: `future` holds (keep the connection, the bytes
+        read past the request). The connection waits for its next head if the answer kept it and
+        `may_keep`; else it closes."""
+        if conn.state is not Conn.BUSY:
+            return  # cut at the drain limit meanwhile
+        try:
+            keep_alive, leftover = future.result()
+        except Exception:  # noqa: BLE001 - the answer catches everything; this is a last resort
+            keep_alive, leftover = False, b""
+        if keep_alive and may_keep:
+            try:
+                conn.sock.setblocking(False)
+            except OSError:
+                self.close(conn)
+                return
+            conn.buf = bytearray(leftover)
+            self._expect_head(conn)
+        else:
+            self.close(conn, linger=True)
+
+    def expire(self, now: float):
+        """The header timeout: cuts off every connection whose head is late."""
+        while self.timeouts and self.timeouts[0][0] <= now:
+            _, conn, token = self.timeouts.popleft()
+            if conn.state is Conn.HEAD and conn.token == token:
+                # A 408 if part of a head came, else just closed.
+                if conn.buf:
+                    self.refuse(conn, bodiless(408))
+                else:
+                    self.close(conn)
+
+    def next_deadline(self) -> float | None:
+        """When expire has something to do next, at the earliest."""
+        return self.timeouts[0][0] if self.timeouts else None
+
+    def refuse(self, conn: Conn, response: bytes):
+        """Sends the HTTP layer's `response` (if the socket takes it) and closes."""
+        try:
+            conn.sock.send(response)
+        except OSError:
+            pass
+        self.close(conn, linger=True)
+
+    def close(self, conn: Conn, linger: bool = False):
+        """Closes `conn`: at once, or lingering (see rusty_qr.connections.lingering)."""
+        if conn.registered:
+            self.poller.unregister(conn.sock)
+            conn.registered = False
+        conn.state = Conn.CLOSED
+        self.conns.discard(conn)
+        if linger:
+            self.lingering.close(conn.sock)
+        else:
+            conn.sock.close()
+
+    def close_waiting(self):
+        """Closes every connection not being answered (kept alive, silent, or halfway through a
+        head); those being answered close after their answer."""
+        for conn in list(self.conns):
+            if conn.state is Conn.HEAD:
+                self.close(conn)
+
+    def close_all(self):
+        """Closes every connection at once (the worker is exiting)."""
+        for conn in list(self.conns):
+            self.close(conn)
