@@ -19,6 +19,7 @@ import sys
 import time
 import zlib
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -299,10 +300,16 @@ def png_modules(png: bytes, border: int = 4) -> list[list[bool]]:
     return [row[border : n - border] for row in grid[border : n - border]]
 
 
+@cache
 def qr_cli_png(text: str, engine: str | None = None) -> bytes:
-    """What `qr-cli [--engine E] -` prints for `text` (the Rust tiers' bytes)."""
+    """What `qr-cli [--engine E] -` prints for `text`: the core's bytes, which every Rust tier
+    answers (the text on stdin, so nothing is read as a flag)."""
+    if not QR_CLI.is_file():
+        pytest.fail(f"{QR_CLI} is missing: run `cargo xtask build` or set RUSTY_QR_CLI")
     args = [str(QR_CLI)] + (["--engine", engine] if engine else []) + ["-"]
-    return subprocess.run(args, input=text.encode(), capture_output=True, check=True).stdout
+    done = subprocess.run(args, input=text.encode(), capture_output=True, timeout=30)
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    return done.stdout
 
 
 needs_qr_cli = pytest.mark.skipif(

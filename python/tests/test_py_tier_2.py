@@ -14,12 +14,12 @@ import multiprocessing
 import os
 import subprocess
 import threading
-from functools import cache
 from pathlib import Path
 
 import pytest
 import wasmtime
 
+from conftest import QR_CLI, qr_cli_png
 from rusty_qr.tiers import py_tier_2
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,21 +38,6 @@ OTHER_TEXTS = [
 ]
 
 
-def qr_cli() -> Path:
-    path = Path(os.environ.get("RUSTY_QR_CLI", REPO / "target" / "release" / "qr-cli"))
-    if not path.is_file():
-        pytest.fail(f"{path} is missing: build it with `cargo build --release -p qr-cli`")
-    return path
-
-
-@cache
-def core_png(text: str, engine: str | None) -> bytes:
-    """The core's PNG for `text`, made by qr-cli (text on stdin, so nothing is read as a flag)."""
-    args = [str(qr_cli())] + ([] if engine is None else ["--engine", engine]) + ["-"]
-    done = subprocess.run(args, input=text.encode(), capture_output=True, timeout=30, check=True)
-    return done.stdout
-
-
 def current_instance() -> py_tier_2._Instance | None:
     """The calling thread's live instance (None before its first call or after a trap)."""
     return py_tier_2._local.instance
@@ -69,12 +54,12 @@ def test_png_is_the_cores_png(text: str, engine: str) -> None:
     png = py_tier_2.generate(text, engine)
     assert type(png) is bytes
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
-    assert png == core_png(text, engine)
+    assert png == qr_cli_png(text, engine)
 
 
 def test_no_engine_is_the_cores_default() -> None:
     for text in TARGETS[:3]:
-        assert py_tier_2.generate(text, None) == core_png(text, None)
+        assert py_tier_2.generate(text, None) == qr_cli_png(text, None)
 
 
 @pytest.mark.parametrize(
@@ -94,7 +79,7 @@ def test_bad_text_raises_value_error_with_the_contracts_message(text, answer, en
 @pytest.mark.parametrize("engine", ["nope", "", "FAST", "fast "])
 def test_unknown_engine_raises_value_error_with_the_cores_message(engine: str) -> None:
     # qr-cli prints the core's message for the same name (after clap's prefix).
-    done = subprocess.run([str(qr_cli()), "--engine", engine, "-"], input=b"a",
+    done = subprocess.run([str(QR_CLI), "--engine", engine, "-"], input=b"a",
                           capture_output=True, timeout=30, check=False)
     assert done.returncode != 0
     with pytest.raises(ValueError) as raised:
@@ -112,7 +97,7 @@ def test_an_error_does_not_drop_the_instance() -> None:
     with pytest.raises(ValueError):
         py_tier_2.generate("a", "nope")
     assert current_instance() is instance
-    assert py_tier_2.generate("after", "fast") == core_png("after", "fast")
+    assert py_tier_2.generate("after", "fast") == qr_cli_png("after", "fast")
 
 
 def test_memory_stays_flat_over_thousands_of_calls() -> None:
@@ -174,7 +159,7 @@ def test_after_a_trap_the_next_call_uses_a_fresh_instance(caplog) -> None:
     assert "\n" not in lines[0].getMessage()
 
     for engine in ENGINES:
-        assert py_tier_2.generate("after the trap", engine) == core_png("after the trap", engine)
+        assert py_tier_2.generate("after the trap", engine) == qr_cli_png("after the trap", engine)
     fresh = current_instance()
     assert fresh is not None and fresh is not broken
     assert fresh.memory.data_len(fresh.store) < broken.memory.data_len(broken.store) * 4
@@ -190,12 +175,12 @@ def test_a_result_pointing_outside_memory_drops_the_instance() -> None:
     with pytest.raises(RuntimeError, match="outside memory"):
         py_tier_2.generate("bogus", None)
     assert current_instance() is None
-    assert py_tier_2.generate("next", None) == core_png("next", None)
+    assert py_tier_2.generate("next", None) == qr_cli_png("next", None)
 
 
 def test_concurrent_calls_from_many_threads_return_the_right_bytes() -> None:
     jobs = [(t, e) for t in TARGETS + OTHER_TEXTS for e in ENGINES]
-    expected = {job: core_png(*job) for job in jobs}
+    expected = {job: qr_cli_png(*job) for job in jobs}
     n_threads, rounds = 8, 6
     start = threading.Barrier(n_threads)
     failures: list[str] = []
@@ -243,9 +228,9 @@ def test_a_trap_in_one_thread_leaves_the_others_instances_alone() -> None:
     t.start()
     t.join(timeout=60)
     assert isinstance(result.get("error"), RuntimeError)
-    assert result["after"] == core_png("other again", None)
+    assert result["after"] == qr_cli_png("other again", None)
     assert current_instance() is main_instance
-    assert py_tier_2.generate("main again", None) == core_png("main again", None)
+    assert py_tier_2.generate("main again", None) == qr_cli_png("main again", None)
 
 
 def _in_forked_child(queue) -> None:
@@ -270,7 +255,7 @@ def test_a_forked_worker_compiles_its_own_module_and_does_not_hang() -> None:
         child.kill()
         pytest.fail("the forked child hung")
     assert child.exitcode == 0
-    assert queue.get(timeout=5) == (core_png("in the child", "fast"), True, True)
+    assert queue.get(timeout=5) == (qr_cli_png("in the child", "fast"), True, True)
 
 
 def test_a_missing_module_is_a_runtime_error_naming_the_build(monkeypatch, tmp_path) -> None:

@@ -9,7 +9,6 @@ target/venv, and target/release/qr-cli or RUSTY_QR_CLI). Run with `cargo xtask t
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -18,10 +17,10 @@ from pathlib import Path
 import pytest
 
 import qr_py
+from conftest import qr_cli_png
 from rusty_qr.tiers import py_tier_3
 
 ROOT = Path(__file__).resolve().parents[2]
-CLI = os.environ.get("RUSTY_QR_CLI") or str(ROOT / "target" / "release" / "qr-cli")
 ANSWERS = json.loads((ROOT / "contract" / "cases.json").read_text(encoding="utf-8"))["answers"]
 ENGINES = ["article", "fast"]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -36,28 +35,19 @@ TEXTS = [
 ]
 
 
-def cli_png(text: str, engine: str | None) -> bytes:
-    """The core's own bytes: `qr-cli [--engine E] -` with the text on stdin."""
-    assert Path(CLI).is_file(), f"{CLI} is missing: run `cargo xtask build` or set RUSTY_QR_CLI"
-    args = [CLI, "-"] if engine is None else [CLI, "--engine", engine, "-"]
-    done = subprocess.run(args, input=text.encode("utf-8"), capture_output=True, timeout=30)
-    assert done.returncode == 0, done.stderr.decode(errors="replace")
-    return done.stdout
-
-
 @pytest.mark.parametrize("engine", [*ENGINES, None])
 @pytest.mark.parametrize("text", TEXTS, ids=range(len(TEXTS)))
 def test_same_bytes_as_the_core(text: str, engine: str | None) -> None:
     png = qr_py.png(text, engine)
     assert type(png) is bytes
     assert png.startswith(PNG_SIGNATURE)
-    assert png == cli_png(text, engine)
+    assert png == qr_cli_png(text, engine)
     assert py_tier_3.generate(text, engine) == png
 
 
 def test_engine_is_optional_and_by_keyword() -> None:
     assert qr_py.png("a") == qr_py.png("a", None) == qr_py.png("a", engine="fast")
-    assert qr_py.png(text="a", engine="article") == cli_png("a", "article")
+    assert qr_py.png(text="a", engine="article") == qr_cli_png("a", "article")
     assert py_tier_3.generate("a") == qr_py.png("a")
 
 
