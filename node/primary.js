@@ -1,13 +1,11 @@
-// The cluster primary: forks N workers that share one listening port, replaces dead ones with backoff,
-// prints the ready line once all N listen, and stops them all on SIGINT/SIGTERM. Started by node/server.js.
+// The cluster primary: forks N workers that share one listening port, replaces dead ones with backoff
+// (node/restart-backoff.js), prints the ready line once all N listen, and stops them all on SIGINT/SIGTERM.
+// Started by node/server.js.
 'use strict';
 
 const cluster = require('node:cluster');
+const { RestartBackoff } = require('./restart-backoff');
 
-/** Restart delays: 100 ms, doubling per quick death up to 10 s; back to 100 ms after a worker lived 10 s. */
-const BACKOFF_BASE_MS = 100;
-const BACKOFF_MAX_MS = 10_000;
-const STABLE_AFTER_MS = 10_000;
 /** The env var that tells a worker which port to listen on (see portForNextWorker). */
 const PORT_ENV = 'RUSTY_QR_WORKER_PORT';
 
@@ -25,7 +23,7 @@ function runPrimary({ workers: count, port: requestedPort, log, onReady }) {
   let ready = false;
   let shuttingDown = false;
   let cleanStop = true; // every worker stopped with exit code 0 during shutdown
-  let delay = BACKOFF_BASE_MS;
+  const backoff = new RestartBackoff(); // every replacement waits, 100 ms or more
   let realPort = null; // known once the first worker listens
   let sharedPortArg = requestedPort; // the port argument every live worker passed to listen()
 
@@ -77,14 +75,13 @@ function runPrimary({ workers: count, port: requestedPort, log, onReady }) {
       for (const { worker: w } of alive.values()) w.process.kill('SIGKILL');
       process.exit(1);
     }
-    if (entry && Date.now() - entry.startedAt >= STABLE_AFTER_MS) delay = BACKOFF_BASE_MS;
+    const delay = backoff.delayAfterDeath(entry ? Date.now() - entry.startedAt : 0);
     log(`worker ${worker.id} (pid ${worker.process.pid}) died (${how}); replacing it in ${delay} ms`);
     const timer = setTimeout(() => {
       timers.delete(timer);
       if (!shuttingDown) fork();
     }, delay);
     timers.add(timer);
-    delay = Math.min(delay * 2, BACKOFF_MAX_MS);
   });
 
   const shutdown = (signal) => {

@@ -18,7 +18,7 @@
 const cluster = require('node:cluster');
 const os = require('node:os');
 const { parseArgs } = require('node:util');
-const { runWorker } = require('./http/serve');
+const { serveTier } = require('./http/serve-tier');
 const { runPrimary, workerPort } = require('./primary');
 
 const TIERS = ['tier-0', 'tier-1', 'tier-1-sidecar', 'tier-2', 'tier-2-bindgen', 'tier-3', 'tier-3-async', 'node-ceiling'];
@@ -87,14 +87,14 @@ function main() {
 
   if (mode === 'single') {
     const log = (line) => process.stderr.write(`[${tier}] ${line}\n`);
-    runWorker({ tier, engine, port, maxConnections, log, onListening: ready });
+    serveTier({ tier, engine, port, maxConnections, log, onListening: ready });
   } else if (cluster.isPrimary) {
     const log = (line) => process.stderr.write(`[${tier} primary] ${line}\n`);
     log(`forking ${workers} worker(s)`);
     runPrimary({ workers, port, log, onReady: ready });
   } else {
     const log = (line) => process.stderr.write(`[${tier} worker ${cluster.worker.id}] ${line}\n`);
-    runWorker({ tier, engine, port: workerPort(), maxConnections, log, onListening: () => {}, clustered: true });
+    serveTier({ tier, engine, port: workerPort(), maxConnections, log, onListening: () => {}, clustered: true });
   }
 }
 

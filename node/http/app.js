@@ -1,6 +1,7 @@
 // The express app of the HTTP contract: GET|HEAD /qrcode?text=T -> PNG, GET|HEAD /healthz -> `ok` (503 `draining`
 // once a shutdown has begun), every other answer a one-line text/plain body.
-// Used by node/http/serve.js; tested over HTTP by node/tests/server.test.js (`npm test`).
+// Used by node/http/serve-tier.js; tested in-process by node/tests/app.test.js (`npm test`), and over HTTP, with every
+// tier, by the conformance suite (lab/qr-harness/tests/conformance.rs).
 'use strict';
 
 const { isUtf8 } = require('node:buffer');
@@ -18,7 +19,7 @@ const ERRORS = Object.freeze({
 
 /**
  * Sends a contract answer: the status, and `body` as one line of text/plain without a trailing newline.
- * Plain node:http calls, so it also serves a response that never reaches express (node/http/serve.js's 503).
+ * Plain node:http calls, so it also serves a response that never reaches express (node/http/serve-tier.js's 503).
  */
 function sendText(res, status, body) {
   res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });

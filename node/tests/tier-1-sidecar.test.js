@@ -18,8 +18,7 @@ const tier1 = require('../tiers/tier-1');
 const sidecar = require('../tiers/tier-1-sidecar');
 
 const BOUNDED = { timeout: 120_000 };
-/** Every text set of the contract. */
-const ALL_TEXTS = ['article', 'edge', 'scan'].flatMap(contract.texts);
+const ALL_TEXTS = contract.allTexts();
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function requireCli() {

@@ -6,7 +6,7 @@ const assert = require('node:assert/strict');
 const test = require('node:test');
 
 const { decodeQrPng } = require('./support/qr-decode');
-const { defineRustTierSuite, loadTier } = require('./support/rust-tiers');
+const { defineRustTierSuite, loadTier } = require('./support/rust-tier-suite');
 
 defineRustTierSuite('tier-2-bindgen');
 

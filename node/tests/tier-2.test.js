@@ -4,7 +4,7 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { defineRustTierSuite } = require('./support/rust-tiers');
+const { defineRustTierSuite } = require('./support/rust-tier-suite');
 const { decodeQrPng } = require('./support/qr-decode');
 const tier2 = require('../tiers/tier-2');
 

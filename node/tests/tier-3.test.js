@@ -6,7 +6,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
-const { defineRustTierSuite, TEXTS } = require('./support/rust-tiers');
+const { defineRustTierSuite, TEXTS } = require('./support/rust-tier-suite');
 const { decodeQrPng } = require('./support/qr-decode');
 const tier3 = require('../tiers/tier-3');
 const tier3Async = require('../tiers/tier-3-async');

@@ -1,5 +1,5 @@
 // Tier 0: no Rust. npm `qrcode` with the article's options renders the PNG in JS.
-// Loaded by node/server.js (`node server.js --tier tier-0`); tested by node/tests/tiers.test.js.
+// Loaded by node/server.js (`node server.js --tier tier-0`); tested by node/tests/tier-0.test.js.
 'use strict';
 
 const QRCode = require('qrcode');

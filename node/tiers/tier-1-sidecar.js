@@ -8,21 +8,18 @@
 // (500) and its late answer is dropped; if the sidecar answered nothing at all in that time it is hung: killed. A
 // sidecar that dies, or sends a malformed frame or an answer to an id it was never asked (then it is killed with
 // SIGKILL), fails its in-flight requests (500); the next request starts a new one, at once after one death, but
-// after repeated quick deaths (each within STABLE_AFTER_MS of its start) only after a backoff (100 ms, doubling to
-// 10 s), during which requests fail at once with the last death's message (500: the tier is broken, not busy).
+// after repeated quick deaths (each within 10 s of its start) only after a backoff (100 ms, doubling to 10 s;
+// node/restart-backoff.js), during which requests fail at once with the last death's message (500: the tier is
+// broken, not busy).
 'use strict';
 
 const { spawn } = require('node:child_process');
 const { CLI, TIMEOUT_MS, spawnError } = require('./tier-1');
 const { encodeRequest, ResponseDecoder, STATUS, MAX_ID } = require('./sidecar/framing');
+const { RestartBackoff } = require('../restart-backoff');
 
 /** Requests one sidecar may have in flight (answered or timed out but still being worked on); past it: BUSY. */
 const MAX_IN_FLIGHT = 256;
-/** Restart delays after repeated quick deaths: 100 ms, doubling up to 10 s (as node/primary.js for workers). */
-const BACKOFF_BASE_MS = 100;
-const BACKOFF_MAX_MS = 10_000;
-/** A sidecar that dies sooner than this after its start died quickly. */
-const STABLE_AFTER_MS = 10_000;
 /** A stderr line longer than this is forwarded in pieces. */
 const MAX_STDERR_LINE = 4096;
 
@@ -193,7 +190,8 @@ class Slot {
     this.engine = engine;
     this.options = options;
     this.sidecar = null;
-    this.quickDeaths = 0; // deaths in a row, each within STABLE_AFTER_MS of its start
+    // The first death restarts at once (on the next request); repeated quick ones back off.
+    this.backoff = new RestartBackoff({ firstRestartAtOnce: true });
     this.retryAt = 0;
     this.lastDeath = null;
   }
@@ -203,7 +201,7 @@ class Slot {
       const wait = this.retryAt - Date.now();
       if (wait > 0) {
         const last = this.lastDeath.message;
-        return Promise.reject(new Error(`qr-cli --serve died ${this.quickDeaths} times in a row (last: ${last}); next start in ${wait} ms`));
+        return Promise.reject(new Error(`qr-cli --serve died ${this.backoff.deaths} times in a row (last: ${last}); next start in ${wait} ms`));
       }
       try {
         this.sidecar = new Sidecar(this.cli, this.engine, { ...this.options, onDeath: (s, err) => this.died(s, err) });
@@ -216,10 +214,7 @@ class Slot {
 
   died(sidecar, err) {
     if (this.sidecar === sidecar) this.sidecar = null;
-    this.quickDeaths = Date.now() - sidecar.startedAt < STABLE_AFTER_MS ? this.quickDeaths + 1 : 0;
-    // The first death restarts at once (the next request); repeated quick ones back off.
-    const delay = this.quickDeaths < 2 ? 0 : Math.min(BACKOFF_BASE_MS * 2 ** (this.quickDeaths - 2), BACKOFF_MAX_MS);
-    this.retryAt = Date.now() + delay;
+    this.retryAt = Date.now() + this.backoff.delayAfterDeath(Date.now() - sidecar.startedAt);
     this.lastDeath = err;
   }
 

@@ -1,5 +1,5 @@
 // Tier 1: the hot function is a Rust command-line program, spawned once per request (the article's strategy).
-// Loaded by node/server.js (`node server.js --tier tier-1`); tested by node/tests/tiers.test.js.
+// Loaded by node/server.js (`node server.js --tier tier-1`); tested by node/tests/tier-1.test.js.
 // The binary: env RUSTY_QR_CLI, else <repo>/target/release/qr-cli (built by `cargo xtask build`).
 'use strict';
 

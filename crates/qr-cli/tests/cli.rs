@@ -210,7 +210,7 @@ fn usage_errors_are_exit_2() {
 fn unknown_engine_is_exit_2_and_names_the_engines() {
     for args in [&["--engine", "nope", "text"][..], &["--engine=nope", "-"]] {
         let stderr = assert_usage_error(args);
-        // The core's own message, which lists `Engine::ALL` (node/tests/tiers.test.js reads it).
+        // The core's own message, which lists `Engine::ALL` (node/tests/tier-1.test.js reads it).
         let message = "nope".parse::<Engine>().unwrap_err().to_string();
         assert!(stderr.contains(&message), "{stderr}");
         assert!(stderr.contains("'--engine <ENGINE>'"), "{stderr}");

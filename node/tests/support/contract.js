@@ -1,5 +1,5 @@
-// Test helper: the HTTP contract as data (../../contract/cases.json, the file the Rust suites read too), its
-// cases expanded into requests, and the one check of a response against a case.
+// Test helper: the HTTP contract as data (contract/cases.json, the file the Rust suites read too): its answers,
+// its text sets, its cases as requests (for the query parser's test), and the one check of an answer.
 // Used by node/tests/*.test.js (`npm test`); not a test file itself.
 'use strict';
 
@@ -47,9 +47,14 @@ function texts(set) {
   return value.map(parts);
 }
 
+/** Every text of every set: the article's, the edge cases, and the scripts a scanner must show right. */
+function allTexts() {
+  return Object.keys(DOC.texts).flatMap(texts);
+}
+
 /** A GET of the PNG of `text`. */
 function pngCase(name, text) {
-  return { name, method: 'GET', target: qrPath(text), headers: {}, absentHeaders: [], head: false, expect: { png: text } };
+  return { name, method: 'GET', target: qrPath(text), expect: { png: text } };
 }
 
 /** Every case the Node host answers: the table's (those for `hosts` with "node", or for every host), then one PNG
@@ -69,15 +74,7 @@ function cases() {
     if (c.png !== undefined) expect = { png: parts(c.png) };
     if (c.answer !== undefined) expect = { answer: answer(c.answer) };
     if (c.status !== undefined) expect = { status: c.status };
-    return {
-      name: c.name,
-      method: c.method ?? 'GET',
-      target,
-      headers: c.headers ?? {},
-      absentHeaders: (c.absent_headers ?? []).map((h) => h.toLowerCase()),
-      head: c.head === true,
-      expect,
-    };
+    return { name: c.name, method: c.method ?? 'GET', target, expect };
   });
   const fromSets = Object.keys(DOC.texts).flatMap((set) =>
     texts(set).map((text, i) => pngCase(`${set} text ${i + 1}: ${JSON.stringify([...text].slice(0, 24).join(''))}`, text)),
@@ -86,29 +83,24 @@ function cases() {
 }
 
 /**
- * Asserts that `res` ({ status, headers (lower-case names), body: Buffer }) answers `c`; `head`: it answers a HEAD.
- * A PNG's content is judged by `await checkPng(body, text)`, which the caller provides.
+ * Asserts that `res` ({ status, headers (lower-case names), body: Buffer }) is what `c` expects: a PNG (judged by
+ * `await checkPng(body, text, what)`, which the caller provides) or an answer of the contract.
  */
-async function check(c, res, head, checkPng) {
-  const what = `${c.name} (${head ? 'HEAD' : c.method} ${c.target.slice(0, 60)})`;
+async function check(c, res, checkPng) {
+  const what = `${c.name} (${c.method} ${c.target.slice(0, 60)})`;
   if (c.expect.png !== undefined) {
     assert.equal(res.status, 200, `${what}: ${res.body.toString().slice(0, 100)}`);
     assert.equal(res.headers['content-type'], 'image/png', what);
-    if (!head) {
-      assert.equal(res.headers['content-length'], String(res.body.length), what);
-      await checkPng(res.body, c.expect.png, what);
-    }
-  } else if (c.expect.answer !== undefined) {
+    assert.equal(res.headers['content-length'], String(res.body.length), what);
+    await checkPng(res.body, c.expect.png, what);
+  } else {
     const { status, body, headers } = c.expect.answer;
     assert.equal(res.status, status, what);
     assert.equal(res.headers['content-type'], 'text/plain; charset=utf-8', what);
     assert.equal(res.headers['content-length'], String(Buffer.byteLength(body)), what);
-    assert.equal(res.body.toString('utf8'), head ? '' : body, what); // one line, no trailing newline
+    assert.equal(res.body.toString('utf8'), body, what); // one line, no trailing newline
     for (const [name, value] of Object.entries(headers)) assert.equal(res.headers[name], value, `${what}: ${name}`);
-  } else {
-    assert.equal(res.status, c.expect.status, what);
   }
-  for (const name of c.absentHeaders) assert.equal(res.headers[name], undefined, `${what}: no ${name}`);
 }
 
-module.exports = { cases, check, answer, texts, pngCase, qrPath, percentEncode };
+module.exports = { cases, check, answer, texts, allTexts, pngCase, qrPath };

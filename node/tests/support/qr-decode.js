@@ -3,6 +3,7 @@
 // through decode-lines.js, by the Rust suites; not a test file itself.
 'use strict';
 
+const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const jsQR = require('jsqr');
 const { PNG } = require('pngjs');
@@ -102,4 +103,11 @@ async function scanQrPng(png) {
   return found[0].text;
 }
 
-module.exports = { decodeQrPng, scanQrPng, pngSize };
+/** Asserts that `png` is a QR code of exactly `text`: jsqr reads its UTF-8 bytes, ZXing shows it as `text`. */
+async function assertReadsBack(png, text, what = JSON.stringify(text.slice(0, 40))) {
+  assert.ok(Buffer.isBuffer(png), `${what}: a Buffer`);
+  assert.deepEqual(decodeQrPng(png), Buffer.from(text, 'utf8'), `${what}: jsqr`);
+  assert.equal(await scanQrPng(png), text, `${what}: ZXing`);
+}
+
+module.exports = { decodeQrPng, scanQrPng, assertReadsBack, pngSize };

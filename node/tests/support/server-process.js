@@ -136,11 +136,10 @@ function request(port, urlPath, { method = 'GET', headers = {}, agent = false } 
 }
 
 /**
- * Splits complete HTTP/1.1 responses off the front of `data` (a Buffer), framed by Content-Length (HEAD answers and
- * 1xx/204/304 have no body). `isHead(i)` says whether the i-th request was a HEAD.
- * Returns { responses: [{ status, headers (lower-case names), body: Buffer }], rest: Buffer }.
+ * Splits complete HTTP/1.1 responses to GETs off the front of `data` (a Buffer), framed by Content-Length (1xx, 204
+ * and 304 have no body). Returns { responses: [{ status, headers (lower-case names), body: Buffer }], rest: Buffer }.
  */
-function parseResponses(data, isHead = () => false) {
+function parseResponses(data) {
   const responses = [];
   for (;;) {
     const end = data.indexOf('\r\n\r\n');
@@ -154,7 +153,7 @@ function parseResponses(data, isHead = () => false) {
       const value = line.slice(colon + 1).trim();
       headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
     }
-    const bodyless = isHead(responses.length) || status < 200 || status === 204 || status === 304;
+    const bodyless = status < 200 || status === 204 || status === 304;
     const length = bodyless ? 0 : Number(headers['content-length'] ?? 0);
     if (data.length < end + 4 + length) break;
     responses.push({ status, headers, body: data.subarray(end + 4, end + 4 + length) });
@@ -163,64 +162,38 @@ function parseResponses(data, isHead = () => false) {
   return { responses, rest: data };
 }
 
-/** The bytes of a request with a raw `target` (sent as UTF-8, exactly as given) and extra `headers` (a `Host`
+/** A GET of a raw `target` (sent as UTF-8, exactly as given) with `Connection: close` and extra `headers` (a `Host`
  * among them replaces 127.0.0.1). */
-function requestBytes(method, target, headers = {}, close = false) {
-  const lines = [`${method} ${target} HTTP/1.1`];
+function requestBytes(target, headers) {
+  const lines = [`GET ${target} HTTP/1.1`];
   if (!Object.keys(headers).some((name) => name.toLowerCase() === 'host')) lines.push('Host: 127.0.0.1');
   for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
-  if (close) lines.push('Connection: close');
+  lines.push('Connection: close');
   return Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'utf8');
 }
 
 /**
- * Sends one request with a raw target on a fresh connection with `Connection: close` and resolves its response once
- * the server closes the connection; rejects if anything follows the response.
+ * Sends one GET with a raw target on a fresh connection with `Connection: close` and resolves its response once the
+ * server closes the connection; rejects if anything follows the response.
  */
-function send(port, target, { method = 'GET', headers = {} } = {}) {
+function send(port, target, { headers = {} } = {}) {
   return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1', () => socket.write(requestBytes(method, target, headers, true)));
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(requestBytes(target, headers)));
     const chunks = [];
-    socket.setTimeout(30_000, () => socket.destroy(new Error(`no answer within 30 s to ${method} ${target.slice(0, 60)}`)));
+    socket.setTimeout(30_000, () => socket.destroy(new Error(`no answer within 30 s to GET ${target.slice(0, 60)}`)));
     socket.on('data', (chunk) => chunks.push(chunk));
     socket.on('error', (err) => {
-      // A server that refuses a request it has not read to the end (a 431) may reset after answering.
+      // A server that closes a connection with bytes unread may reset it after answering: the answer counts.
       if (err.code === 'ECONNRESET' && parseResponses(Buffer.concat(chunks)).responses.length === 1) return;
       reject(err);
     });
     socket.on('close', () => {
-      const { responses, rest } = parseResponses(Buffer.concat(chunks), () => method === 'HEAD');
-      if (responses.length !== 1) reject(new Error(`${responses.length} responses to ${method} ${target.slice(0, 60)}`));
+      const { responses, rest } = parseResponses(Buffer.concat(chunks));
+      if (responses.length !== 1) reject(new Error(`${responses.length} responses to GET ${target.slice(0, 60)}`));
       else if (rest.length > 0) reject(new Error(`${rest.length} bytes after the response to ${target.slice(0, 60)}`));
       else resolve(responses[0]);
     });
   });
 }
 
-/**
- * Writes all `paths` as GET requests in ONE write on one connection (pipelining), then reads the
- * responses in order. Resolves [{ status, headers, body }] once all arrived.
- */
-function pipeline(port, paths) {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let data = Buffer.alloc(0);
-    const responses = [];
-    socket.on('error', reject);
-    socket.on('connect', () => socket.write(Buffer.concat(paths.map((p) => requestBytes('GET', p)))));
-    socket.on('data', (chunk) => {
-      const parsed = parseResponses(Buffer.concat([data, chunk]));
-      responses.push(...parsed.responses);
-      data = parsed.rest;
-      if (responses.length === paths.length) {
-        socket.end();
-        resolve(responses);
-      }
-    });
-    socket.on('close', () => {
-      if (responses.length < paths.length) reject(new Error(`connection closed after ${responses.length} responses`));
-    });
-  });
-}
-
-module.exports = { startServer, startProcess, request, send, pipeline, SERVER_JS };
+module.exports = { startServer, startProcess, request, send, SERVER_JS };

@@ -1,5 +1,6 @@
-// One HTTP server process: loads a tier, checks it, serves the app on 127.0.0.1, shuts down gracefully.
-// Started by node/server.js (single mode) or by each cluster worker (node/primary.js).
+// One HTTP server process: loads a tier, self-checks it, serves the app on 127.0.0.1 (with a connection bound and a
+// header timeout), shuts down gracefully. Started by node/server.js (single mode) or by each cluster worker
+// (node/primary.js); tested by node/tests/server.test.js.
 'use strict';
 
 const http = require('node:http');
@@ -30,13 +31,14 @@ function loadTier(tier, engine) {
 }
 
 /**
- * Runs the server until SIGINT/SIGTERM. `onListening(port)` is called once the socket listens.
+ * Loads `tier`, self-checks it, and serves it on 127.0.0.1:`port` until SIGINT/SIGTERM (one process: single mode,
+ * or one cluster worker). `onListening(port)` is called once the socket listens.
  * Failing to load the tier, its self-check or listen is fatal: one log line, exit 1.
  * A cluster worker (`clustered`) takes orders from the primary only: SIGTERM stops it gracefully (again and
  * again: the primary forwards a signal the whole process group may also have got) and SIGINT, which a
  * terminal's Ctrl-C sends to every process of the group, is ignored; the primary forces with SIGKILL.
  */
-async function runWorker({ tier, engine, port, maxConnections, log, onListening, clustered = false }) {
+async function serveTier({ tier, engine, port, maxConnections, log, onListening, clustered = false }) {
   let server = null;
   let closing = false;
   const inFlight = new Set(); // responses not finished yet
@@ -141,4 +143,4 @@ async function runWorker({ tier, engine, port, maxConnections, log, onListening,
   server.listen(port, '127.0.0.1', () => onListening(server.address().port));
 }
 
-module.exports = { runWorker };
+module.exports = { serveTier };
