@@ -2,7 +2,8 @@
 //! with dynamic Huffman codes (§3.2.7): each scanline's copies are one long match (running on
 //! into the next scanline while it starts the same); the distinct scanlines get a greedy parse
 //! (§4) with two candidates, the scanline above and a run of one byte; then a Huffman code of
-//! the result (§3.2.2) is built and written LSB first (§3.1.1).
+//! the result (§3.2.2) is built and written LSB first (§3.1.1). The file holds one algorithm,
+//! with the tests that hold it to the RFC, so it stays whole past 500 lines.
 //!
 //! Reading order: [`Deflater::compress`], then [`Deflater::parse`] and [`match_at`] (the
 //! parse), then [`write_block`].
