@@ -3,6 +3,8 @@
 //! Run with `cargo run --release -p qr-server -- [--addr 127.0.0.1:42069] [--engine fast|article]` (fast is the default).
 
 mod drain;
+mod health;
+mod metrics;
 mod ops;
 mod query;
 
@@ -27,7 +29,8 @@ use tokio_util::task::TaskTracker;
 
 use crate::drain::Drain;
 
-pub use ops::{METRICS_CONTENT_TYPE, Ops};
+pub use metrics::METRICS_CONTENT_TYPE;
+pub use ops::Ops;
 pub use query::{TextError, text_param};
 
 /// Default bound on open connections. A connection past it is answered `503 server is busy` at
@@ -87,11 +90,17 @@ impl FromRef<AppState> for Ops {
 fn router(render: Render, ops: &Ops) -> Router {
     Router::new()
         .route("/qrcode", get(qrcode).fallback(method_not_allowed))
-        .route("/healthz", get(ops::healthz).fallback(method_not_allowed))
-        .route("/metrics", get(ops::metrics).fallback(method_not_allowed))
+        .route(
+            "/healthz",
+            get(health::healthz).fallback(method_not_allowed),
+        )
+        .route(
+            "/metrics",
+            get(metrics::metrics).fallback(method_not_allowed),
+        )
         .fallback(not_found)
         .layer(middleware::from_fn(printable_ascii_target))
-        .layer(middleware::from_fn_with_state(ops.clone(), ops::record))
+        .layer(middleware::from_fn_with_state(ops.clone(), metrics::record))
         .with_state(AppState {
             render,
             ops: ops.clone(),
@@ -324,9 +333,11 @@ pub async fn serve(
             }
         }
     }
-    ops.start_draining();
     drop(listener);
+    // Connections first: an answer that says `draining` must also say `connection: close`, and
+    // the health flag's Release store publishes the drain to whoever reads it.
     drain.start();
+    ops.start_draining();
     connections.close();
     match tokio::time::timeout(config.shutdown_grace, connections.wait()).await {
         Ok(()) => Ok(served),
