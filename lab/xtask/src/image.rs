@@ -32,7 +32,7 @@
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, bail, ensure};
+use anyhow::{Result, ensure};
 use qr_contract::Engine;
 use qr_harness::{paths, repo_root};
 use serde_json::{Value, json};
@@ -52,9 +52,9 @@ const DEFAULT_ARGS: [&str; 2] = ["--addr", "0.0.0.0:8080"];
 const PORT: &str = "8080/tcp";
 /// The uid the server runs as (deploy/Dockerfile's USER; distroless's `nonroot`).
 const UID: &str = "65532";
-/// How the static binary is built: glibc linked in, and no debug info (symbols stay, so a
+/// How the static binary is linked: glibc linked in, and no debug info (symbols stay, so a
 /// backtrace still names functions).
-const RUSTFLAGS: &str = "-C target-feature=+crt-static -C strip=debuginfo";
+const STATIC_FLAGS: [&str; 4] = ["-C", "target-feature=+crt-static", "-C", "strip=debuginfo"];
 
 /// `cargo xtask image [--check]`.
 pub fn image(check: bool) -> Result<()> {
@@ -87,23 +87,26 @@ fn mib(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
 }
 
-/// Builds the static qr-server with `--target` (the GNU one: only its standard library is
-/// installed), so it lands in its own folder (`target/<triple>/release/`) and the flags reach
-/// neither build scripts nor the normal release build. Our `RUSTFLAGS` replace any in the
-/// environment.
+/// Links the release qr-server statically: `cargo rustc` passes the flags to the binary's own
+/// compile and link only, so every library (the qr-server crate's included) is the release
+/// build's, already built, and only the binary is made again. It replaces the dynamic binary in
+/// `target/release/`, which the next `cargo build --release` makes again (its flags differ).
+/// A static binary is the same server: it runs wherever the dynamic one does.
 fn build_static(root: &Path) -> Result<PathBuf> {
-    let triple = match std::env::consts::ARCH {
-        "x86_64" => "x86_64-unknown-linux-gnu",
-        "aarch64" => "aarch64-unknown-linux-gnu",
-        other => bail!("no container image for {other}: only x86_64 and aarch64"),
-    };
-    let step = Step::start("static release build of qr-server (+crt-static, target/<triple>/)");
+    let step = Step::start("static link of the release qr-server (+crt-static)");
     run(cargo(root)
-        .args(["build", "--release", "-p", "qr-server", "--target", triple])
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .env("RUSTFLAGS", RUSTFLAGS))?;
+        .args([
+            "rustc",
+            "--release",
+            "-p",
+            "qr-server",
+            "--bin",
+            "qr-server",
+            "--",
+        ])
+        .args(STATIC_FLAGS))?;
     step.done();
-    Ok(paths::target_dir().join(triple).join("release/qr-server"))
+    Ok(paths::qr_server())
 }
 
 /// `docker build` of deploy/Dockerfile in a context folder holding `binary` alone

@@ -48,6 +48,7 @@
 
 use std::fs;
 use std::path::Path;
+use std::process::Command;
 
 use anyhow::{Context, Result};
 use qr_harness::paths;
@@ -63,22 +64,20 @@ pub fn build_all(root: &Path) -> Result<()> {
     build_napi(root)
 }
 
+/// `cargo build --release --target wasm32-unknown-unknown` as the Wasm modules are built (no
+/// debug info), for the packages the caller adds: a crate they depend on is built once for both.
+pub fn wasm_release_build(root: &Path) -> Command {
+    let mut command = cargo(root);
+    command.args(["build", "--release", "--target", WASM_TARGET]);
+    command.args(["--config", "profile.release.debug=false"]);
+    command
+}
+
 /// `node/build/qr_wasm.wasm` and `node/build/bindgen/`.
 pub fn build_wasm(root: &Path) -> Result<()> {
     crate::builds::ensure_wasm_target(root)?;
     let step = Step::start("release build of qr-wasm and qr-wasm-bindgen (wasm32)");
-    run(cargo(root).args([
-        "build",
-        "--release",
-        "--target",
-        WASM_TARGET,
-        "-p",
-        "qr-wasm",
-        "-p",
-        "qr-wasm-bindgen",
-        "--config",
-        "profile.release.debug=false",
-    ]))?;
+    run(wasm_release_build(root).args(["-p", "qr-wasm", "-p", "qr-wasm-bindgen"]))?;
     step.done();
 
     let built = paths::target_dir().join(WASM_TARGET).join("release");
