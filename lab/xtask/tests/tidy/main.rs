@@ -1,10 +1,12 @@
 //! Keeps the house in order (after rust-analyzer's tidy tests): the docs' paths and links resolve
-//! (`citations`), every file says what it is, stays small and is named for its job (`files`), and
-//! the map holds (`map`: product apart from lab, every tier and engine documented, README a front
-//! door). Run with `cargo test -p xtask --test tidy`.
+//! (`citations`), every file says what it is, stays small and is named for its job (`files`), the
+//! map holds (`map`: product apart from lab, every tier and engine documented, README a front
+//! door), and so do the habits a test can see (`habits`: commit subjects). Run with
+//! `cargo test -p xtask --test tidy`.
 
 mod citations;
 mod files;
+mod habits;
 mod map;
 
 use std::path::{Path, PathBuf};
