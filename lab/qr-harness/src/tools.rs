@@ -19,6 +19,35 @@ fn tools_dir() -> Result<PathBuf> {
     Ok(PathBuf::from(home).join(".cache/rusty-qr/tools"))
 }
 
+/// Where the pinned oha is installed (`oha-<version>/`), and its binary there.
+fn oha_paths() -> Result<(PathBuf, PathBuf)> {
+    let (krate, version) = OHA;
+    let root = tools_dir()?.join(format!("{krate}-{version}"));
+    let binary = root.join("bin").join(krate);
+    Ok((root, binary))
+}
+
+/// The `cargo install` of the pinned oha (`--locked`: with the tool's own lock file), or `None`
+/// when it is installed already. For a caller that installs it meanwhile; [`oha`] finishes the job.
+pub fn oha_install() -> Result<Option<Command>> {
+    let (root, binary) = oha_paths()?;
+    Ok((!binary.is_file()).then(|| oha_install_command(&root, true)))
+}
+
+fn oha_install_command(root: &Path, locked: bool) -> Command {
+    let (krate, version) = OHA;
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command.arg("install");
+    if locked {
+        command.arg("--locked");
+    }
+    command
+        .args(["--version", &format!("={version}"), "--root"])
+        .arg(root)
+        .arg(krate);
+    command
+}
+
 /// The oha binary, installed when absent (minutes, once) into `oha-<version>/`.
 ///
 /// With its default features, so with rustls on aws-lc-sys (a C build), though it only ever loads
@@ -27,8 +56,7 @@ fn tools_dir() -> Result<PathBuf> {
 /// `native-tls`, needs the system's OpenSSL headers, which the README does not ask for.
 pub fn oha() -> Result<PathBuf> {
     let (krate, version) = OHA;
-    let root = tools_dir()?.join(format!("{krate}-{version}"));
-    let path = root.join("bin").join("oha");
+    let (root, path) = oha_paths()?;
     if path.is_file() {
         return Ok(path);
     }
@@ -39,15 +67,7 @@ pub fn oha() -> Result<PathBuf> {
     // `--locked` first; if that fails, because a dependency pinned in the tool's own lock file has
     // since been yanked, once more without it: the tool itself stays exact.
     let install = |locked: bool| -> Result<()> {
-        let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-        command.arg("install");
-        if locked {
-            command.arg("--locked");
-        }
-        command
-            .args(["--version", &format!("={version}"), "--root"])
-            .arg(&root)
-            .arg(krate);
+        let mut command = oha_install_command(&root, locked);
         let status = command
             .status()
             .with_context(|| format!("cannot run cargo install {krate}"))?;

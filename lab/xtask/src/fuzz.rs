@@ -14,6 +14,7 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, Result, bail};
 use qr_harness::paths;
 
+use crate::background::Background;
 use crate::cmd::{self, Step, cargo, run};
 
 /// The fuzz crate, relative to the repository root.
@@ -108,21 +109,32 @@ pub fn fuzz(root: &Path, only: &[String], budget: Budget, replay: bool) -> Resul
     Ok(())
 }
 
-/// `cargo xtask test`'s part: the fuzz crate formatted and linted, then every target for
-/// [`TEST_SECONDS`].
-pub fn test(root: &Path) -> Result<()> {
+/// `cargo xtask test`'s first part: the fuzz crate formatted, linted and built, in the
+/// background (its own target directory, so it never waits on the workspace's builds).
+pub fn prepare_for_test(root: &Path) -> Result<Background> {
+    check_cxx()?;
     let manifest = root.join(FUZZ_DIR).join("Cargo.toml");
-    let step = Step::start("fuzz crate: cargo fmt --check, cargo clippy");
-    run(cargo(root)
+    let mut format = cargo(root);
+    format
         .args(["fmt", "--check", "--manifest-path"])
-        .arg(&manifest))?;
-    run(cargo(root)
-        .args(["clippy", "--all-targets", "--manifest-path"])
+        .arg(&manifest);
+    let mut lint = cargo(root);
+    lint.args(["clippy", "--all-targets", "--manifest-path"])
         .arg(&manifest)
         .arg("--target-dir")
         .arg(fuzz_target_dir())
-        .args(["--", "-D", "warnings"]))?;
-    step.done();
+        .args(["--", "-D", "warnings"]);
+    Background::start(
+        "the fuzz crate: cargo fmt --check, cargo clippy, the targets' build",
+        fuzz_target_dir().join("logs/prepared-for-test.log"),
+        vec![format, lint, build_command(root, &root.join(FUZZ_DIR))?],
+    )
+}
+
+/// `cargo xtask test`'s last part: once [`prepare_for_test`] is done, every target for
+/// [`TEST_SECONDS`].
+pub fn test(root: &Path, prepared: Background) -> Result<()> {
+    prepared.finish()?;
     fuzz(root, &[], Budget::Seconds(TEST_SECONDS), false)
 }
 
@@ -155,22 +167,28 @@ fn fuzz_target_dir() -> PathBuf {
 /// Release build of every target with [`COVERAGE_FLAGS`]; returns the binaries' folder.
 fn build(root: &Path, fuzz_dir: &Path) -> Result<PathBuf> {
     check_cxx()?;
-    let host = host_triple(root)?;
     let step = Step::start("build the fuzz targets (libFuzzer, coverage flags, release)");
+    run(&mut build_command(root, fuzz_dir)?)?;
+    step.done();
+    Ok(fuzz_target_dir().join(host_triple(root)?).join("release"))
+}
+
+/// The `cargo build` of every target with [`COVERAGE_FLAGS`] (and any `RUSTFLAGS` of ours).
+fn build_command(root: &Path, fuzz_dir: &Path) -> Result<Command> {
     let mut rustflags = COVERAGE_FLAGS.join(" ");
     if let Some(extra) = std::env::var_os("RUSTFLAGS") {
         rustflags.push(' ');
         rustflags.push_str(&extra.to_string_lossy());
     }
-    run(cargo(root)
+    let mut command = cargo(root);
+    command
         .args(["build", "--release", "--bins", "--manifest-path"])
         .arg(fuzz_dir.join("Cargo.toml"))
-        .args(["--target", &host, "--target-dir"])
+        .args(["--target", &host_triple(root)?, "--target-dir"])
         .arg(fuzz_target_dir())
         .env("RUSTFLAGS", rustflags)
-        .env_remove("CARGO_ENCODED_RUSTFLAGS"))?;
-    step.done();
-    Ok(fuzz_target_dir().join(host).join("release"))
+        .env_remove("CARGO_ENCODED_RUSTFLAGS");
+    Ok(command)
 }
 
 /// libfuzzer-sys compiles libFuzzer's C++ with the `cc` crate: a C++ compiler, or one line

@@ -7,6 +7,7 @@
 //! image [--check] | cluster --hosts N>`;
 //! `cargo xtask --help` lists them.
 
+mod background;
 mod bench;
 mod builds;
 mod cluster;

@@ -5,16 +5,31 @@ use std::process::Command;
 use anyhow::Result;
 use qr_harness::{paths, repo_root};
 
+use crate::background::Background;
 use crate::cmd::{Step, cargo, run};
 use crate::{builds, dependency_invariants, fuzz, image};
 
 /// Everything CI checks: formatting, lints, the build, every test (the conformance suite
 /// and the benchmark's own test included), and the core's independence from any host.
+///
+/// What only later steps need is built in the background meanwhile, at the lowest priority (see
+/// `background.rs`): the fuzz targets (their own target directory), and the load generator when
+/// it is not installed yet, whose one user, the benchmark's test, then runs near the end.
 pub fn test() -> Result<()> {
     let root = repo_root();
     let step = Step::start("cargo fmt --check");
     run(cargo(root).args(["fmt", "--all", "--check"]))?;
     step.done();
+
+    let fuzz_targets = fuzz::prepare_for_test(root)?;
+    let load_generator = match qr_harness::tools::oha_install()? {
+        Some(install) => Some(Background::start(
+            "the load generator (oha, pinned) for the benchmark's test",
+            paths::target_dir().join("oha-install.log"),
+            vec![install],
+        )?),
+        None => None,
+    };
 
     builds::all()?;
 
@@ -34,19 +49,17 @@ pub fn test() -> Result<()> {
 
     dependency_invariants::check(root)?;
 
-    let step = Step::start("the load generator for the benchmark's test (oha, pinned)");
-    qr_harness::tools::oha()?;
-    step.done();
-
     let step = Step::start("kubectl and the Python venv for the manifests' test (when missing)");
     qr_harness::tools::kubectl()?;
     qr_harness::python::venv()?;
     step.done();
 
-    let step = Step::start("cargo test (unit, integration, conformance over HTTP, bench harness)");
+    let step = Step::start("cargo test (unit, integration, conformance over HTTP, faults)");
     run(cargo(root).args([
         "test",
         "--workspace",
+        "--exclude",
+        "qr-bench",
         "--all-features",
         "--",
         "--include-ignored",
@@ -79,5 +92,25 @@ pub fn test() -> Result<()> {
     // The image: built with Docker, its rules checked, the conformance suite run against it.
     image::image(true)?;
 
-    fuzz::test(root)
+    if let Some(job) = load_generator {
+        // A failed install is tried once more in the foreground, without `--locked` if need be.
+        if let Err(error) = job.finish() {
+            eprintln!("    {error:#}");
+        }
+    }
+    let step = Step::start("the load generator for the benchmark's test (oha, pinned)");
+    qr_harness::tools::oha()?;
+    step.done();
+    let step = Step::start("cargo test -p qr-bench (the benchmark, and a quick real run of it)");
+    run(cargo(root).args([
+        "test",
+        "-p",
+        "qr-bench",
+        "--all-features",
+        "--",
+        "--include-ignored",
+    ]))?;
+    step.done();
+
+    fuzz::test(root, fuzz_targets)
 }
