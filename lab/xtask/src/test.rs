@@ -12,9 +12,10 @@ use crate::{builds, dependency_invariants, fuzz, image};
 /// Everything CI checks: formatting, lints, the build, every test (the conformance suite
 /// and the benchmark's own test included), and the core's independence from any host.
 ///
-/// What only later steps need is built in the background meanwhile, at the lowest priority (see
-/// `background.rs`): the fuzz targets (their own target directory), and the load generator when
-/// it is not installed yet, whose one user, the benchmark's test, then runs near the end.
+/// What only later steps need runs in the background meanwhile, at the lowest priority (see
+/// `background.rs`), each in its own target directory: clippy, the fuzz targets' build, and the
+/// load generator when it is not installed yet, whose one user, the benchmark's test, then runs
+/// near the end.
 pub fn test() -> Result<()> {
     let root = repo_root();
     let step = Step::start("cargo fmt --check");
@@ -31,21 +32,22 @@ pub fn test() -> Result<()> {
         None => None,
     };
 
-    builds::all()?;
-
     // `--all-features`: qr-core's `internals` (its stage bench) and qr-contract's `clap` are
-    // linted and tested too.
-    let step = Step::start("cargo clippy (all targets and features, warnings denied)");
-    run(cargo(root).args([
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--all-features",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
-    step.done();
+    // linted and tested too. Its own target directory: a check shares no artifact with a build,
+    // and cargo would otherwise make the builds wait for it.
+    let mut clippy = cargo(root);
+    clippy
+        .args(["clippy", "--workspace", "--all-targets", "--all-features"])
+        .arg("--target-dir")
+        .arg(paths::target_dir().join("clippy"))
+        .args(["--", "-D", "warnings"]);
+    let lints = Background::start(
+        "cargo clippy (all targets and features, warnings denied)",
+        paths::target_dir().join("clippy/clippy.log"),
+        vec![clippy],
+    )?;
+
+    builds::all()?;
 
     dependency_invariants::check(root)?;
 
@@ -112,5 +114,6 @@ pub fn test() -> Result<()> {
     ]))?;
     step.done();
 
+    lints.finish()?;
     fuzz::test(root, fuzz_targets)
 }
