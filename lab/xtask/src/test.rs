@@ -1,5 +1,6 @@
 //! `cargo xtask test`: everything CI checks, in one pipeline (see [`test`]).
 
+use std::path::Path;
 use std::process::Command;
 
 use anyhow::Result;
@@ -57,15 +58,7 @@ pub fn test() -> Result<()> {
     step.done();
 
     let step = Step::start("cargo test (unit, integration, conformance over HTTP, faults)");
-    run(cargo(root).args([
-        "test",
-        "--workspace",
-        "--exclude",
-        "qr-bench",
-        "--all-features",
-        "--",
-        "--include-ignored",
-    ]))?;
+    cargo_test(root, &["--workspace", "--exclude", "qr-bench"])?;
     step.done();
 
     let step = Step::start("Chromium for the playground's test (Debian's package, when missing)");
@@ -104,16 +97,18 @@ pub fn test() -> Result<()> {
     qr_harness::tools::oha()?;
     step.done();
     let step = Step::start("cargo test -p qr-bench (the benchmark, and a quick real run of it)");
-    run(cargo(root).args([
-        "test",
-        "-p",
-        "qr-bench",
-        "--all-features",
-        "--",
-        "--include-ignored",
-    ]))?;
+    cargo_test(root, &["-p", "qr-bench"])?;
     step.done();
 
     lints.finish()?;
     fuzz::test(root, fuzz_targets)
+}
+
+/// `cargo test` of the packages `selection` names, with every feature and the ignored tests (they
+/// need the builds, done by then).
+fn cargo_test(root: &Path, selection: &[&str]) -> Result<()> {
+    run(cargo(root)
+        .arg("test")
+        .args(selection)
+        .args(["--all-features", "--", "--include-ignored"]))
 }
