@@ -37,6 +37,20 @@ def parts(value) -> str:
     return "".join(p[0] * p[1] if isinstance(p, list) else p for p in value)
 
 
+def header_pairs(value) -> list[tuple[str, str]]:
+    """A case's headers as (name, value) pairs: an object, or a list (a name repeated) of
+    [name, value] pairs and [[name, value], count] repeats."""
+    if isinstance(value, dict):
+        return list(value.items())
+    pairs = []
+    for item in value:
+        if isinstance(item[0], list):
+            pairs += [tuple(item[0])] * item[1]
+        else:
+            pairs.append(tuple(item))
+    return pairs
+
+
 def percent_encode(text: str) -> str:
     """Every byte but the unreserved ones as %XX (node/tests/support/contract.js's percentEncode)."""
     unreserved = re.compile(rb"[A-Za-z0-9\-._~]")
@@ -64,7 +78,7 @@ class Case:
     name: str
     method: str
     target: str
-    headers: dict = field(default_factory=dict)
+    headers: list = field(default_factory=list)  # (name, value) pairs
     absent_headers: list = field(default_factory=list)
     head: bool = False
     png: str | None = None  # the text the PNG holds
@@ -97,7 +111,7 @@ def cases(host: str = HOST) -> list[Case]:
                 name=c["name"],
                 method=c.get("method", "GET"),
                 target=target,
-                headers=c.get("headers", {}),
+                headers=header_pairs(c.get("headers", {})),
                 absent_headers=[h.lower() for h in c.get("absent_headers", [])],
                 head=c.get("head", False),
                 png=png,
@@ -403,6 +417,21 @@ def slow_cli(tmp_path) -> str:
         "text=$(cat)\n"
         'case "$text" in sleep*) sleep "${text#sleep}" ;; esac\n'
         f"{draw}\n"
+    )
+    path.chmod(path.stat().st_mode | stat.S_IEXEC)
+    return str(path)
+
+
+def big_answer_cli(tmp_path, megabytes: int = 8) -> str:
+    """A qr-cli stand-in for py-tier-1 whose every answer is `megabytes` MB (a PNG signature, then
+    zeros): more than a socket's buffers hold, so a client that does not read it blocks its write
+    at once."""
+    path = tmp_path / "big-answer-cli"
+    path.write_text(
+        "#!/bin/sh\n"
+        "cat > /dev/null\n"
+        "printf '\\211PNG\\r\\n\\032\\n'\n"
+        f"head -c {megabytes * 1_000_000} /dev/zero\n"
     )
     path.chmod(path.stat().st_mode | stat.S_IEXEC)
     return str(path)

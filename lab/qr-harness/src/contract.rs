@@ -234,10 +234,29 @@ fn parse_hosts(value: &Value) -> Result<Vec<Host>> {
         .collect()
 }
 
-/// The optional `headers` object of `value`, as (name, value) pairs.
+/// The optional `headers` of `value`, as (name, value) pairs: an object, or a list where a name
+/// is repeated, of `[name, value]` pairs and `[[name, value], count]` repeats.
 fn headers(value: &Value) -> Result<Vec<(String, String)>> {
     match value.get("headers") {
         None => Ok(Vec::new()),
+        Some(Value::Array(items)) => {
+            let mut pairs = Vec::new();
+            for item in items {
+                match item.as_array().map(Vec::as_slice) {
+                    Some([Value::Array(pair), Value::Number(count)]) => {
+                        let [name, value] = pair.as_slice() else {
+                            bail!("a repeated header is [[name, value], count], not {item}");
+                        };
+                        let count = usize::try_from(count.as_u64().context("a repeat count")?)?;
+                        let pair = (string(name)?, string(value)?);
+                        pairs.extend(std::iter::repeat_n(pair, count));
+                    }
+                    Some([name, value]) => pairs.push((string(name)?, string(value)?)),
+                    _ => bail!("a header is [name, value] or [[name, value], count], not {item}"),
+                }
+            }
+            Ok(pairs)
+        }
         Some(headers) => object(headers, "headers")?
             .iter()
             .map(|(name, value)| Ok((name.clone(), string(value)?)))
@@ -338,7 +357,9 @@ mod tests {
                 {"name": "t", "text": "é", "head": true},
                 {"name": "e", "method": "POST", "target": "/x", "answer": "notAllowed"},
                 {"name": "s", "query": "x", "status": 431, "headers": {"If-None-Match": "*"},
-                 "absent_headers": ["ETag"]}
+                 "absent_headers": ["ETag"]},
+                {"name": "l", "text": "l", "headers": [["Connection", "a"], ["Connection", "b"],
+                 [["X-Pad", "p"], 3]]}
             ]}"#;
         let contract = Contract::parse(json, Path::new("/")).unwrap();
         let cases = contract.cases(Host::Node);
@@ -357,8 +378,14 @@ mod tests {
         );
         assert_eq!(cases[3].headers, [("If-None-Match".into(), "*".into())]);
         assert_eq!(cases[3].absent_headers, ["etag"]);
+        let repeated = |value: &str| ("Connection".to_owned(), value.to_owned());
+        let pad = ("X-Pad".to_owned(), "p".to_owned());
+        assert_eq!(
+            cases[4].headers,
+            [repeated("a"), repeated("b"), pad.clone(), pad.clone(), pad]
+        );
         assert_eq!(contract.texts("few"), ["a", "bbbc"]);
-        assert_eq!(cases[5].expect, Expect::Png("bbbc".into()));
+        assert_eq!(cases[6].expect, Expect::Png("bbbc".into()));
 
         for bad in [
             r#"{"name": "x", "query": "a", "target": "/b", "status": 1}"#,
@@ -367,6 +394,7 @@ mod tests {
             r#"{"name": "x", "query": "a", "answer": "nope"}"#,
             r#"{"name": "x", "query": "a", "status": 1, "hosts": ["deno"]}"#,
             r#"{"name": "x", "query": [["a", "b"]], "status": 1}"#,
+            r#"{"name": "x", "text": "a", "headers": [["Connection"]]}"#,
         ] {
             let json = format!(r#"{{"answers": {{}}, "texts": {{}}, "cases": [{bad}]}}"#);
             assert!(Contract::parse(&json, Path::new("/")).is_err(), "{bad}");

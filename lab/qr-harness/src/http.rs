@@ -34,7 +34,8 @@ impl Response {
 /// Extra request headers, as (name, value).
 pub type Headers = [(String, String)];
 
-/// The bytes of a request with a raw `target` and `headers`; `Connection: close` if `close`.
+/// The bytes of a request with a raw `target` and `headers`; `Connection: close` if `close`, unless
+/// `headers` hold a `Connection` header of their own (a case about that header).
 pub fn request_bytes(
     method: &str,
     target: &str,
@@ -46,7 +47,10 @@ pub fn request_bytes(
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
-    if close {
+    let own = headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("connection"));
+    if close && !own {
         request.push_str("Connection: close\r\n");
     }
     if matches!(method, "POST" | "PUT" | "PATCH") {
