@@ -58,6 +58,9 @@ class RawPath:
         if raw is not None:
             environ["PATH_INFO"] = raw_path_of(raw)
             environ["SCRIPT_NAME"] = ""
+        # No route upgrades a connection: werkzeug would refuse a WebSocket upgrade asked of a
+        # plain route (400, its own words); every other host answers it as the GET it also is.
+        environ.pop("HTTP_UPGRADE", None)
         return self.wsgi_app(environ, start_response)
 
 
@@ -76,6 +79,14 @@ def create_app(
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     app.url_map.merge_slashes = False
     app.wsgi_app = RawPath(app.wsgi_app)
+
+    @app.before_request
+    def leading_slashes() -> Response | None:
+        # werkzeug's matching drops a path's extra leading slashes (`//qrcode` would be served);
+        # every other host answers it as the other path it is.
+        if request.environ.get("PATH_INFO", "").startswith("//"):
+            return text_response(404, NOT_FOUND)
+        return None
 
     def qrcode() -> Response:
         parsed = parse_text_param(raw_query_of(_raw_target()))

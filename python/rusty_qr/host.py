@@ -16,7 +16,7 @@ from . import tiers
 from .app import create_app
 from .arbiter import HostArbiter, halt_if_starting
 from .connections.drain import DRAINING
-from .connections.heads import MAX_HEAD_BYTES
+from .connections.heads import MAX_HEAD_BYTES, MAX_HEAD_FIELDS
 from .logs import log, set_prefix
 
 
@@ -87,14 +87,20 @@ class Host(BaseApplication):
             "graceful_timeout": 10,
             # A worker that misses the heartbeat this long is killed and replaced.
             "timeout": 30,
-            # Limits of gunicorn's parser, opened up: ContractWorker bounds the whole head at
-            # 64 KiB itself (431), so a 60 KB URL reaches the app, as in every tier.
+            # Limits of gunicorn's parser, as every host's: ContractWorker bounds the whole head
+            # at 64 KiB itself (431), so a 60 KB URL reaches the app; at most 1,000 header
+            # fields (gunicorn refuses the 1,001st: 431).
             "limit_request_line": 0,
-            "limit_request_fields": 32768,
+            "limit_request_fields": MAX_HEAD_FIELDS,
             "limit_request_field_size": MAX_HEAD_BYTES,
             # A header name with '_' is dropped from the environ instead of refused (400):
             # the contract answers such a request as if the header were not there.
             "header_map": "drop",
+            # No client is a trusted proxy, 127.0.0.1 included (gunicorn's default trusts it):
+            # a SCRIPT_NAME header, or X-Forwarded-Proto and X-Forwarded-Ssl that disagree, then
+            # change nothing, as in every other host, instead of failing the request (400).
+            "forwarded_allow_ips": "",
+            "secure_scheme_headers": {},
             # The same parser everywhere (gunicorn_h1c, the optional C parser, is not installed).
             "http_parser": "python",
             # No Unix control socket in the working directory, and no thread in the master

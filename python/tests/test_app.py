@@ -1,7 +1,7 @@
 """The Flask app through Flask's test client: every case of contract/cases.json that reaches an
 app (the HTTP layer's own answers, raw bytes in the target and the head limit, are
 rusty_qr.connections', tested over a socket in test_connections.py; the conformance suite,
-lab/qr-harness/tests/conformance.rs, runs every case over HTTP), with a fake tier; then the 500
+lab/qr-harness/tests/conformance/, runs every case over HTTP), with a fake tier; then the 500
 and 503 paths and /healthz while draining."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The Python host's connection handling (rusty_qr.connections) over real sockets: pipelined heads
-split across reads, draining at SIGTERM, the connection bound, the header timeout, bodies, the
-64 KiB head limit. lab/qr-harness/tests/faults.rs puts the hosts under load with the same faults;
+split across reads, clients that do not read their answers, draining at SIGTERM, the connection
+bound, the header timeout, bodies, the 64 KiB head limit. lab/qr-harness/tests/faults/ puts the hosts under load with the same faults;
 these are the Python host's own, quick and with its knobs (a bound of 2, a 1.5 s header timeout).
 """
 
@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import Client, Server, request_bytes, slow_cli, wait_until
+from conftest import Client, Server, big_answer_cli, request_bytes, slow_cli, wait_until
 
 
 def _health(port):
@@ -39,6 +39,49 @@ def test_pipelined_requests_are_answered_in_order():
         statuses = [client.read_reply().status for _ in range(5)]
         assert statuses == [200, 200, 400, 404, 200]
         client.close()
+
+
+def _slow_reader(port: int, requests: int) -> socket.socket:
+    """A client that pipelines `requests` and never reads an answer (its receive buffer small)."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", port))
+    sock.sendall(request_bytes("GET", "/qrcode?text=unread") * requests)
+    return sock
+
+
+def test_clients_that_do_not_read_their_answers_hold_no_thread(tmp_path):
+    # 8 MB answers: the server's write to a client that does not read blocks at once. Four such
+    # clients, twice the pool's threads (one per CPU): a thread that waited on a write (gthread
+    # writes with sendall) would leave none for anyone else.
+    with Server("--tier", "py-tier-1", env={"RUSTY_QR_CLI": big_answer_cli(tmp_path)}) as server:
+        readers = [_slow_reader(server.port, 3) for _ in range(4)]
+        time.sleep(0.5)
+        started = time.monotonic()
+        client = Client(server.port)
+        client.send(request_bytes("GET", "/healthz"))
+        assert client.read_reply().status == 200
+        assert time.monotonic() - started < 2, "a request waited for the slow readers"
+        client.close()
+        for reader in readers:
+            reader.close()
+
+
+def test_a_client_that_takes_nothing_of_its_answer_for_the_header_timeout_is_cut_off(tmp_path):
+    env = {"RUSTY_QR_CLI": big_answer_cli(tmp_path), "RUSTY_QR_HEADER_TIMEOUT_S": "1.5"}
+    with Server("--tier", "py-tier-1", env=env) as server:
+        reader = _slow_reader(server.port, 1)
+        time.sleep(3)
+        # Its answer was cut: what the buffers hold, then the end (or a reset), never 8 MB.
+        got = 0
+        reader.settimeout(5)
+        try:
+            while chunk := reader.recv(1 << 20):
+                got += len(chunk)
+        except ConnectionResetError:
+            pass
+        assert got < 8_000_000
+        reader.close()
 
 
 def test_sigterm_drains_answers_what_was_sent_and_exits_0_with_a_silent_socket_open(tmp_path):

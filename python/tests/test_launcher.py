@@ -1,6 +1,6 @@
 """The launcher (`python -m rusty_qr`) as a real process: the ready line and every worker serving,
 usage errors, a tier failing its self-check, a port in use, a second signal. The contract's cases
-over HTTP are the conformance suite's (lab/qr-harness/tests/conformance.rs); the connection
+over HTTP are the conformance suite's (lab/qr-harness/tests/conformance/); the connection
 handling is tested in test_connections.py.
 """
 

@@ -1,9 +1,12 @@
-"""Reading request heads on the main thread, and the worker's open connections: each one either
-waits for its next head or is being answered by a pool thread. A head is read without blocking,
-as its bytes come, and handed over only once it is whole (up to its blank line), so no slow client
-ever holds a thread. A head over MAX_HEAD_BYTES gets a bodiless 431; one not complete
-HEADER_TIMEOUT_S after its connection opened (or its previous answer was written) is cut off, with
-a bodiless 408 if part of it came. Heads pipelined behind a request are taken from what was read.
+"""Reading request heads and writing answers on the main thread, and the worker's open
+connections: each one waits for its next head, is being answered by a pool thread, or has its
+answer being written. A head is read without blocking, as its bytes come, and handed over only
+once it is whole (up to its blank line); an answer is written without blocking, as the client
+reads it: so no slow client, sending or reading, ever holds a thread. A head over MAX_HEAD_BYTES
+gets a bodiless 431; one not complete HEADER_TIMEOUT_S after its connection opened (or its
+previous answer was written) is cut off, with a bodiless 408 if part of it came; an answer the
+client takes nothing of for HEADER_TIMEOUT_S is cut off too. Heads pipelined behind a request are
+taken from what was read, one at a time: the next once the answer before it is written.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ from .refusals import bodiless
 #: Request line and headers up to this many bytes reach the app (a 60 KB URL gets the contract's
 #: `text must be <= 512 bytes`); a longer head gets 431. Node's maxHeaderSize is the same.
 MAX_HEAD_BYTES = 64 * 1024
+#: Header fields a head may have (the contract's rule for every host, and nginx's default): the
+#: 1,001st gets 431.
+MAX_HEAD_FIELDS = 1000
 #: A connection whose head is not all there this long after it opened (or after its previous
 #: answer) is closed, as in node/http/serve-tier.js and qr-server.
 HEADER_TIMEOUT_S = float(os.environ.get("RUSTY_QR_HEADER_TIMEOUT_S") or 10.0)  # tests shorten it
@@ -31,9 +37,20 @@ HEADER_TIMEOUT_S = float(os.environ.get("RUSTY_QR_HEADER_TIMEOUT_S") or 10.0)  #
 class Conn:
     """One client connection, owned by the main thread but while a pool thread answers it."""
 
-    __slots__ = ("sock", "client", "server", "buf", "scanned", "state", "token", "registered")
+    __slots__ = (
+        "sock",
+        "client",
+        "server",
+        "buf",
+        "scanned",
+        "state",
+        "token",
+        "registered",
+        "out",
+        "keep",
+    )
 
-    HEAD, BUSY, CLOSED = "head", "busy", "closed"
+    HEAD, BUSY, WRITING, CLOSED = "head", "busy", "writing", "closed"
 
     def __init__(self, sock: socket.socket, client, server):
         self.sock = sock
@@ -42,23 +59,29 @@ class Conn:
         self.buf = bytearray()  # what came of the next head (and maybe more, pipelined)
         self.scanned = 0  # how much of buf is known not to end a head
         self.state = Conn.HEAD
-        self.token = 0  # which head the current timeout entry is for
-        self.registered = False  # on the selector, waiting for bytes
+        self.token = 0  # which head or write the current timeout entry is for
+        self.registered = False  # on the selector, waiting for bytes or for room to write
+        self.out = memoryview(b"")  # what is left to write of its answer
+        self.keep = False  # whether it waits for its next head once the answer is written
 
 
 class HeadReader:
-    """The open connections, and the reading of their heads. `on_head(conn, head)` is called with
-    each whole head (and what was read past it); `answered` takes the connection back."""
+    """The open connections, the reading of their heads and the writing of their answers.
+    `on_head(conn, head)` is called with each whole head (and what was read past it); `answered`
+    takes the connection back with its answer; `may_keep()` says whether a connection may still
+    wait for another head once its answer is written (not once the drain's grace is over)."""
 
     def __init__(
         self,
         poller: selectors.BaseSelector,
         lingering: Lingering,
         on_head: Callable[[Conn, bytes], None],
+        may_keep: Callable[[], bool],
     ):
         self.poller = poller
         self.lingering = lingering
         self.on_head = on_head
+        self.may_keep = may_keep
         self.conns: set[Conn] = set()
         self.timeouts: deque = deque()  # (deadline, conn, token), deadlines in order
 
@@ -67,8 +90,8 @@ class HeadReader:
         return len(self.conns)
 
     def busy(self) -> int:
-        """How many connections a pool thread is answering."""
-        return sum(1 for conn in self.conns if conn.state is Conn.BUSY)
+        """How many connections have an answer being made or written."""
+        return sum(1 for conn in self.conns if conn.state in (Conn.BUSY, Conn.WRITING))
 
     def open(self, sock: socket.socket, client, server):
         """Takes a new connection (non-blocking) and waits for its first head."""
@@ -134,32 +157,64 @@ class HeadReader:
         conn.scanned = 0
         self.on_head(conn, data)
 
-    def answered(self, conn: Conn, future: Future, may_keep: bool):
+    def answered(self, conn: Conn, future: Future):
         """Back on the main thread after an answer: `future` holds (keep the connection, the bytes
-        read past the request). The connection waits for its next head if the answer kept it and
-        `may_keep`; else it closes."""
+        read past the request, the answer). The answer is written as the client takes it; then the
+        connection waits for its next head if the answer kept it and `may_keep()`; else it closes."""
         if conn.state is not Conn.BUSY:
             return  # cut at the drain limit meanwhile
         try:
-            keep_alive, leftover = future.result()
+            keep_alive, leftover, answer = future.result()
         except Exception:  # noqa: BLE001 - the answer catches everything; this is a last resort
-            keep_alive, leftover = False, b""
-        if keep_alive and may_keep:
-            try:
-                conn.sock.setblocking(False)
-            except OSError:
-                self.close(conn)
-                return
-            conn.buf = bytearray(leftover)
+            keep_alive, leftover, answer = False, b"", b""
+        try:
+            conn.sock.setblocking(False)
+        except OSError:
+            self.close(conn)
+            return
+        conn.buf = bytearray(leftover)
+        conn.keep = keep_alive
+        conn.out = memoryview(answer)
+        conn.state = Conn.WRITING
+        self._write(conn)
+
+    def _write(self, conn: Conn):
+        """Writes what the socket takes of the answer; once all is written, the next head."""
+        try:
+            while conn.out:
+                sent = conn.sock.send(conn.out)
+                conn.out = conn.out[sent:]
+                conn.token += 1  # progress: the stall timeout starts again
+        except (BlockingIOError, InterruptedError):
+            if not conn.registered:
+                self.poller.register(conn.sock, selectors.EVENT_WRITE, partial(self._on_writable, conn))
+                conn.registered = True
+            self.timeouts.append((time.monotonic() + HEADER_TIMEOUT_S, conn, conn.token))
+            return
+        except OSError:
+            self.close(conn)
+            return
+        if conn.registered:
+            self.poller.unregister(conn.sock)
+            conn.registered = False
+        if conn.keep and self.may_keep():
             self._expect_head(conn)
         else:
             self.close(conn, linger=True)
 
+    def _on_writable(self, conn: Conn, _sock):
+        self._write(conn)
+
     def expire(self, now: float):
-        """The header timeout: cuts off every connection whose head is late."""
+        """The header timeout, and the write stall's: cuts off every connection whose head is
+        late or whose client has taken nothing of its answer for HEADER_TIMEOUT_S."""
         while self.timeouts and self.timeouts[0][0] <= now:
             _, conn, token = self.timeouts.popleft()
-            if conn.state is Conn.HEAD and conn.token == token:
+            if conn.token != token:
+                continue
+            if conn.state is Conn.WRITING:
+                self.close(conn)
+            elif conn.state is Conn.HEAD:
                 # A 408 if part of a head came, else just closed.
                 if conn.buf:
                     self.refuse(conn, bodiless(408))

@@ -83,8 +83,14 @@ class ContractWorker(ThreadWorker):
         # Replaces ThreadWorker.run: its loop stops accepting at the bound (we answer 503), keeps
         # no head deadline, and drains with a 2 s linger and the whole keep-alive timeout.
         lingering = Lingering(self.poller)
-        # `_answered` takes connections back from the pool: it needs the two last.
-        self.heads = heads = HeadReader(self.poller, lingering, self._answer_in_pool)
+        # `_answered` takes connections back from the pool: it needs the two last. A connection
+        # waits for another head only until the drain's grace is over.
+        self.heads = heads = HeadReader(
+            self.poller,
+            lingering,
+            self._answer_in_pool,
+            may_keep=lambda: not self.drain.idle_closed,
+        )
         acceptor = Acceptor(
             self.poller,
             self.sockets,
@@ -147,4 +153,4 @@ class ContractWorker(ThreadWorker):
     def _answered(self, conn: Conn, future: Future):
         # Back on the main thread: keep the connection for its next head, or close it (always,
         # once the drain's grace is over).
-        self.heads.answered(conn, future, may_keep=not self.drain.idle_closed)
+        self.heads.answered(conn, future)
