@@ -1,7 +1,7 @@
 // The express app of the HTTP contract: GET|HEAD /qrcode?text=T -> PNG, GET|HEAD /healthz -> `ok` (503 `draining`
 // once a shutdown has begun), every other answer a one-line text/plain body.
 // Used by node/http/serve-tier.js; tested in-process by node/tests/app.test.js (`npm test`), and over HTTP, with every
-// tier, by the conformance suite (lab/qr-harness/tests/conformance.rs).
+// tier, by the conformance suite (lab/qr-harness/tests/conformance/).
 'use strict';
 
 const { isUtf8 } = require('node:buffer');

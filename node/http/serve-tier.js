@@ -7,9 +7,12 @@ const http = require('node:http');
 const net = require('node:net');
 const path = require('node:path');
 const { createApp, sendText, clientErrorResponse, ERRORS } = require('./app');
+const { oneAtATime } = require('./one-at-a-time');
 
 /** Request line + headers up to 64 KiB, so a 20 KB URL reaches the app (and gets "text must be <= 512 bytes"). */
 const MAX_HEADER_SIZE = 64 * 1024;
+/** Header fields a request may have (the contract's rule for every host, and nginx's default); more is a 431. */
+const MAX_HEADER_FIELDS = 1000;
 /** A client that has not sent its request line and headers by then is cut off (tier-4 has the same
  * limit); Node checks it every CHECK_INTERVAL_MS, and answers 408 where hyper just closes. */
 const HEADERS_TIMEOUT_MS = 10_000;
@@ -105,6 +108,12 @@ async function serveTier({ tier, engine, port, maxConnections, log, onListening,
       sendText(res, 503, ERRORS.busy);
       return;
     }
+    if (req.rawHeaders.length > 2 * MAX_HEADER_FIELDS) {
+      // The HTTP layer's refusal, as in every host: a status, no body, and the connection closes.
+      res.writeHead(431, { 'Content-Length': 0, Connection: 'close' });
+      res.end();
+      return;
+    }
     inFlight.add(res);
     res.once('close', () => inFlight.delete(res));
     lastResponse.set(req.socket, res);
@@ -114,8 +123,15 @@ async function serveTier({ tier, engine, port, maxConnections, log, onListening,
     if (req.headers['content-length'] > 0 || req.headers['transfer-encoding'] !== undefined) {
       res.setHeader('Connection', 'close');
     }
-    app(req, res);
+    oneAtATime(req.socket, res, () => app(req, res));
   });
+  // A client that has sent its whole request and then shut its sending side (`nc -N`, HTTP/1.0-style clients) still
+  // gets every answer: Node's default ends such a connection at once, losing the answers still being made (every
+  // answer of an async tier). This is http.Server's own switch for it; the connection ends after the last answer.
+  server.httpAllowHalfOpen = true;
+  // Node keeps a request's first maxHeadersCount fields and drops the rest unsaid: one more than the bound, so that a
+  // request past it is seen, and refused above.
+  server.maxHeadersCount = MAX_HEADER_FIELDS + 1;
   // Past `maxConnections` open connections a new one is read, answered 503 and closed, so an overload cannot
   // queue without limit. (Tier-4 writes its 503 before reading anything and closes within 1 s.)
   server.on('connection', (socket) => {

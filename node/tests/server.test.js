@@ -1,8 +1,8 @@
 // node/server.js as a black box, for what only the Node host does. The table of contract/cases.json and the faults
-// every host shares run over HTTP in the lab (lab/qr-harness/tests/conformance.rs, faults.rs), against every Node
+// every host shares run over HTTP in the lab (lab/qr-harness/tests/conformance/ and faults/), against every Node
 // tier; here: stdout holds the ready line alone, SIGTERM and SIGINT (a terminal's Ctrl-C to a cluster's process
 // group) exit 0 after in-flight requests, the flags and their errors, --max-connections, a body never read (the
-// header timeout is faults.rs's), the primary replacing a killed worker, and tier-1 with a binary gone, not
+// header timeout is the fault tests'), the primary replacing a killed worker, and tier-1 with a binary gone, not
 // executable or hung.
 // Run with `npm test` (in node/).
 'use strict';
