@@ -41,6 +41,10 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 /// Request line plus headers accepted (so a 20 KB URL reaches the app); more is a 431.
 pub const MAX_HEAD_BYTES: usize = 64 * 1024;
 
+/// Header fields accepted (the contract's rule for every host, and nginx's default); more is a
+/// 431. hyper's own default is 100.
+pub const MAX_HEAD_FIELDS: usize = 1000;
+
 /// Default time a client has to send a request's head (also the idle keep-alive limit).
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -287,7 +291,9 @@ pub async fn serve(
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(config.header_read_timeout.min(MAX_HEADER_READ_TIMEOUT))
-        .max_header_size(MAX_HEAD_BYTES);
+        .max_header_size(MAX_HEAD_BYTES)
+        .max_headers(MAX_HEAD_FIELDS)
+        .half_close(true);
     let turning_away = Arc::new(Semaphore::new(MAX_TURNING_AWAY));
     let mut served = Served::default();
     let open = Arc::new(Semaphore::new(

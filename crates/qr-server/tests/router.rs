@@ -1,5 +1,5 @@
 //! The whole HTTP contract (`contract/cases.json`), case by case, through `app().oneshot(...)` (the
-//! conformance suite, lab/qr-harness/tests/conformance.rs, sends every case to the qr-server
+//! conformance suite, lab/qr-harness/tests/conformance/, sends every case to the qr-server
 //! binary over a socket); plus keep-alive and the head size limit over a socket.
 
 mod common;
