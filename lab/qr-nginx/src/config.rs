@@ -87,6 +87,10 @@ http {{
     proxy_http_version 1.1;
     proxy_set_header Connection "";
     proxy_set_header Host $http_host;
+    # A client that shuts its sending side once its request is sent (`nc -N`, HTTP/1.0-style
+    # clients) still gets its answer: by default nginx takes that end of input for the client
+    # going away and drops the request the app is answering (its log says 499).
+    proxy_ignore_client_abort on;
 "#,
             workers = self.workers,
             pid = dir("nginx.pid"),
