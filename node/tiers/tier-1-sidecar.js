@@ -4,9 +4,10 @@
 // Loaded by node/server.js (`node server.js --tier tier-1-sidecar`); tested by node/tests/tier-1-sidecar.test.js.
 // The binary: env RUSTY_QR_CLI, else <repo>/target/release/qr-cli, as tier-1.
 //
-// Failures: past `maxInFlight` requests in flight -> BUSY (503). A request not answered within `timeoutMs` fails
-// (500) and its late answer is dropped; if the sidecar answered nothing at all in that time it is hung: killed. A
-// sidecar that dies, or sends a malformed frame or an answer to an id it was never asked (then it is killed with
+// Failures: past `maxInFlight` requests in flight -> BUSY (503). A request not answered within `timeoutMs` (the core
+// takes milliseconds) means the sidecar is hung: it is killed at that first timeout, and every request in flight on
+// it fails at once (500), so that none waits for a child that will not answer; the next request starts a fresh one.
+// A sidecar that dies, or sends a malformed frame or an answer to an id it was never asked (then it is killed with
 // SIGKILL), fails its in-flight requests (500); the next request starts a new one, at once after one death, but
 // after repeated quick deaths (each within 10 s of its start) only after a backoff (100 ms, doubling to 10 s;
 // node/restart-backoff.js), during which requests fail at once with the last death's message (500: the tier is
@@ -18,7 +19,7 @@ const { CLI, TIMEOUT_MS, spawnError } = require('./tier-1');
 const { encodeRequest, ResponseDecoder, STATUS, MAX_ID } = require('./sidecar/framing');
 const { RestartBackoff } = require('../restart-backoff');
 
-/** Requests one sidecar may have in flight (answered or timed out but still being worked on); past it: BUSY. */
+/** Requests one sidecar may have in flight; past it: BUSY. */
 const MAX_IN_FLIGHT = 256;
 /** A stderr line longer than this is forwarded in pieces. */
 const MAX_STDERR_LINE = 4096;
@@ -34,11 +35,9 @@ class Sidecar {
     this.timeoutMs = timeoutMs;
     this.maxInFlight = maxInFlight;
     this.onDeath = onDeath;
-    this.pending = new Map(); // id -> { resolve, reject, timer, sentAt }
-    this.abandoned = new Set(); // ids that timed out: their late answers are dropped
+    this.pending = new Map(); // id -> { resolve, reject, timer }
     this.nextId = 0;
     this.decoder = new ResponseDecoder();
-    this.lastAnswerAt = -Infinity;
     this.startedAt = Date.now();
     this.reason = ''; // the first stderr line since the last answer: why it is dying, once it dies
     this.dead = null; // the Error its requests failed with, once dead
@@ -62,7 +61,7 @@ class Sidecar {
 
   /** Sends `text` (a Buffer); resolves with the PNG, rejects with the core's message, BUSY, a timeout or a death. */
   request(text) {
-    if (this.pending.size + this.abandoned.size >= this.maxInFlight) {
+    if (this.pending.size >= this.maxInFlight) {
       return Promise.reject(busy(`qr-cli --serve has ${this.maxInFlight} requests in flight`));
     }
     let frame;
@@ -75,30 +74,20 @@ class Sidecar {
     // Out of descriptors at spawn (EMFILE, ENFILE): no pipes, and the 'error' that says so comes later.
     if (!this.child.stdin) return Promise.reject(this.dead ?? busy('cannot start qr-cli --serve right now'));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => this.timeOut(id), this.timeoutMs);
-      this.pending.set(id, { resolve, reject, timer, sentAt: performance.now() });
+      const timer = setTimeout(() => this.kill(`qr-cli --serve did not answer within ${this.timeoutMs} ms`), this.timeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
       if (this.pending.size === 1) this.setRef(true);
       this.child.stdin.write(frame); // one write per frame: frames never interleave
     });
   }
 
-  /** The next id that is neither in flight nor abandoned. */
+  /** The next id that is not in flight. */
   takeId() {
     for (;;) {
       const id = this.nextId;
       this.nextId = id === MAX_ID ? 0 : id + 1;
-      if (!this.pending.has(id) && !this.abandoned.has(id)) return id;
+      if (!this.pending.has(id)) return id;
     }
-  }
-
-  /** Request `id` was not answered in time: it fails; if nothing at all was answered since it was sent, it is hung. */
-  timeOut(id) {
-    const entry = this.pending.get(id);
-    this.pending.delete(id);
-    this.abandoned.add(id);
-    entry.reject(new Error(`qr-cli --serve did not answer within ${this.timeoutMs} ms`));
-    if (this.lastAnswerAt < entry.sentAt) this.kill(`qr-cli --serve answered nothing for ${this.timeoutMs} ms`);
-    else if (this.pending.size === 0) this.setRef(false);
   }
 
   /** Decodes the answers in a chunk of stdout; a broken frame or an unknown id kills the sidecar. */
@@ -114,11 +103,9 @@ class Sidecar {
         return;
       }
       if (frame === null) break;
-      this.lastAnswerAt = performance.now();
       this.reason = ''; // it still answers: what it wrote before is not why it will die
       const entry = this.pending.get(frame.id);
       if (entry === undefined) {
-        if (this.abandoned.delete(frame.id)) continue; // the late answer to a timed-out request
         this.kill(`qr-cli --serve answered request ${frame.id}, which is not in flight`);
         return;
       }
@@ -170,7 +157,6 @@ class Sidecar {
       reject(err);
     }
     this.pending.clear();
-    this.abandoned.clear();
     this.setRef(false);
     this.onDeath(this, err);
   }
