@@ -1,13 +1,20 @@
 // The playground's server: the page, its script and the Wasm module over HTTP (browsers refuse Wasm from
 // file://), and `/tier/PORT/qrcode?...` passed on to http://127.0.0.1:PORT/qrcode?... so the page reaches a
 // running tier from its own origin. Run with `cargo xtask serve web [--port P]` (it builds the Wasm module), or
-// `node web/playground-server.js [--port P]`; prints `listening on http://127.0.0.1:PORT`, stops on SIGINT/SIGTERM.
+// `node web/playground-server.js [--port P] [--timeout-ms T]`; prints `listening on http://127.0.0.1:PORT`, stops
+// on SIGINT/SIGTERM.
+//
+// It trusts no upstream: an answer is passed to the browser only once it has come whole, within the timeout, and
+// only if it is what a QR tier answers (200 image/png, or an error as one line of text/plain); anything else
+// becomes a 502 or 504 of its own. A browser connection's requests are passed one at a time
+// (node/http/one-at-a-time.js), over a few kept-alive upstream connections, which close with the client's.
 'use strict';
 
 const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
+const { oneAtATime } = require('../node/http/one-at-a-time');
 
 const ROOT = path.join(__dirname, '..');
 /** What the page loads: URL path -> [file, content type]. Nothing else is served. */
@@ -23,39 +30,90 @@ const TIER = /^\/tier\/(\d{1,5})(\/qrcode(?:\?.*)?)$/;
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost']);
 
 function answer(res, status, body, type = 'text/plain; charset=utf-8') {
+  if (res.destroyed) return;
   res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
 }
 
-/** Passes the request on to the tier on `port` and its answer back (status, type, body). */
-function passToTier(req, res, port, target) {
+/** The most a QR tier's answer may be (its PNGs are a few KiB). */
+const MAX_ANSWER_BYTES = 1 << 20;
+/** The upstream connections kept, to any one tier: a flood of requests shares them. */
+const UPSTREAM_CONNECTIONS = 4;
+const upstreams = new http.Agent({ keepAlive: true, maxSockets: UPSTREAM_CONNECTIONS, timeout: 5_000 });
+
+/** Whether a tier may answer `status` with `type`: a PNG, or one of the contract's text answers. */
+function qrAnswer(status, type) {
+  if (status === 200) return type === 'image/png';
+  return status >= 400 && status <= 599 && type === 'text/plain; charset=utf-8';
+}
+
+/**
+ * Passes the request on to the tier on `port` and, once all of it has come within `timeoutMs`, its answer back
+ * (status, type, body); what no QR tier answers, an answer cut short or one too late is the playground's own 502 or
+ * 504 instead.
+ */
+function passToTier(res, port, target, timeoutMs) {
   if (port < 1 || port > 65535) return answer(res, 400, `${port} is not a port`);
-  let upstream;
+  let settled = false;
+  let upstream = null;
+  let deadline = null;
+  const fail = (status, message) => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(deadline);
+    upstream?.destroy();
+    answer(res, status, message);
+  };
   try {
-    upstream = http.get({ host: '127.0.0.1', port, path: target, timeout: 10_000 }, (tierRes) => {
-      const headers = { 'Content-Type': tierRes.headers['content-type'] ?? 'application/octet-stream' };
-      if (tierRes.headers['content-length'] !== undefined) headers['Content-Length'] = tierRes.headers['content-length'];
-      res.writeHead(tierRes.statusCode, headers);
-      tierRes.pipe(res);
+    upstream = http.get({ host: '127.0.0.1', port, path: target, agent: upstreams }, (tierRes) => {
+      const type = tierRes.headers['content-type'];
+      if (!qrAnswer(tierRes.statusCode, type)) {
+        return fail(502, `the tier on ${port} answered ${tierRes.statusCode} ${type ?? 'with no type'}, which no QR tier answers`);
+      }
+      const chunks = [];
+      let length = 0;
+      tierRes.on('data', (chunk) => {
+        length += chunk.length;
+        if (length > MAX_ANSWER_BYTES) fail(502, `the tier on ${port} answered more than ${MAX_ANSWER_BYTES} bytes`);
+        else chunks.push(chunk);
+      });
+      tierRes.on('end', () => {
+        if (settled) return;
+        if (!tierRes.complete) return fail(502, `the tier on ${port} cut its answer short`);
+        settled = true;
+        clearTimeout(deadline);
+        answer(res, tierRes.statusCode, Buffer.concat(chunks), type);
+      });
+      tierRes.on('aborted', () => fail(502, `the tier on ${port} cut its answer short`));
     });
   } catch (err) {
     return answer(res, 400, `cannot pass this request on: ${err.message}`); // e.g. a raw non-ASCII byte in it
   }
-  upstream.on('timeout', () => upstream.destroy(new Error('no answer within 10 s')));
-  // The page aborts a request when the text changes: so does the tier's.
-  res.on('close', () => upstream.destroy());
+  deadline = setTimeout(() => fail(504, `the tier on ${port} did not answer within ${timeoutMs} ms`), timeoutMs);
+  // A tier that switches protocols (101) is not a QR tier.
+  upstream.on('upgrade', (tierRes, socket) => {
+    socket.destroy();
+    fail(502, `the tier on ${port} answered ${tierRes.statusCode}, which no QR tier answers`);
+  });
+  // The page aborts a request when the text changes, or the browser goes: so does the tier's.
+  res.on('close', () => {
+    clearTimeout(deadline);
+    if (!settled) {
+      settled = true;
+      upstream.destroy();
+    }
+  });
   upstream.on('error', (err) => {
-    if (res.headersSent) return res.destroy();
-    answer(res, 502, `no tier answers on 127.0.0.1:${port} (${err.code ?? err.message}): start one, e.g. cargo xtask serve tier-4 --port ${port}`);
+    fail(502, `no tier answers on 127.0.0.1:${port} (${err.code ?? err.message}): start one, e.g. cargo xtask serve tier-4 --port ${port}`);
   });
 }
 
-function handle(req, res) {
+function handle(req, res, timeoutMs) {
   const host = (req.headers.host ?? '').replace(/:\d+$/, '');
   if (!LOCAL_HOSTS.has(host)) return answer(res, 403, 'this server answers to 127.0.0.1 and localhost only');
   if (req.method !== 'GET' && req.method !== 'HEAD') return answer(res, 405, 'method not allowed');
   const tier = TIER.exec(req.url);
-  if (tier) return passToTier(req, res, Number(tier[1]), tier[2]);
+  if (tier) return oneAtATime(req.socket, res, () => passToTier(res, Number(tier[1]), tier[2], timeoutMs));
   const file = FILES.get(req.url.split('?')[0]);
   if (!file) return answer(res, 404, 'not found');
   fs.readFile(file[0], (err, body) => {
@@ -67,15 +125,20 @@ function handle(req, res) {
 
 function main() {
   let port;
+  let timeoutMs;
   try {
-    const { values } = parseArgs({ options: { port: { type: 'string', default: '42070' } } });
+    const { values } = parseArgs({
+      options: { port: { type: 'string', default: '42070' }, 'timeout-ms': { type: 'string', default: '10000' } },
+    });
     port = Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port ${values.port} is not a port`);
+    timeoutMs = Number(values['timeout-ms']);
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new Error(`--timeout-ms ${values['timeout-ms']} is not a number of milliseconds`);
   } catch (err) {
     console.error(`web/playground-server.js: ${err.message}`);
     process.exit(2);
   }
-  const server = http.createServer(handle);
+  const server = http.createServer((req, res) => handle(req, res, timeoutMs));
   server.on('error', (err) => {
     console.error(`web/playground-server.js: cannot listen on 127.0.0.1:${port}: ${err.message}`);
     process.exit(1);
