@@ -9,6 +9,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use qr_harness::{Tier, repo_root};
 
+use crate::build_lock::BuildLock;
 use crate::cmd::{self, Step, cargo, run};
 use crate::node_build::{self, WASM_TARGET};
 use crate::py_build;
@@ -16,6 +17,7 @@ use crate::py_build;
 /// Release builds of everything the tiers run.
 pub fn all() -> Result<()> {
     let root = repo_root();
+    let _one_at_a_time = BuildLock::acquire("builds")?;
     check_node()?;
     release(root, &["qr-cli", "qr-server", "qr-nginx"])?;
     qr_harness::tools::nginx()?;
@@ -34,6 +36,7 @@ fn python(root: &Path) -> Result<()> {
 /// Release builds of only what `tier` runs, for `serve`.
 pub fn tier(tier: Tier) -> Result<()> {
     let root = repo_root();
+    let _one_at_a_time = BuildLock::acquire("builds")?;
     if tier.is_node() || tier == Tier::Tier4Nginx {
         check_node()?;
         npm_ci_if_stale(root)?;
@@ -59,6 +62,13 @@ pub fn tier(tier: Tier) -> Result<()> {
         }
         Tier::PyTier3 | Tier::PyCeiling => python(root),
     }
+}
+
+/// What the playground needs: the Wasm module its page loads.
+pub fn web() -> Result<()> {
+    let _one_at_a_time = BuildLock::acquire("builds")?;
+    check_node()?;
+    node_build::build_wasm(repo_root())
 }
 
 /// `cargo build --release` of the binaries `packages`.
@@ -137,4 +147,33 @@ pub fn ensure_wasm_target(root: &Path) -> Result<()> {
     run(Command::new("rustup")
         .args(["target", "add", WASM_TARGET])
         .current_dir(root))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    #[ignore = "needs the npm packages (`cargo xtask build`); run by `cargo xtask test`"]
+    fn a_tiers_build_waits_while_another_build_holds_the_lock() {
+        let held = BuildLock::acquire("builds").unwrap();
+        let (done, finished) = mpsc::channel();
+        let build = std::thread::spawn(move || {
+            let result = tier(Tier::Tier0);
+            done.send(()).unwrap();
+            result
+        });
+        assert!(
+            finished.recv_timeout(Duration::from_millis(500)).is_err(),
+            "the build ran while another held the lock"
+        );
+        drop(held);
+        finished
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the build ran once the lock was free");
+        build.join().unwrap().unwrap();
+    }
 }

@@ -9,6 +9,7 @@
 
 mod background;
 mod bench;
+mod build_lock;
 mod builds;
 mod cluster;
 mod cmd;

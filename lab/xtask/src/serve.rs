@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use qr_contract::Engine;
 use qr_harness::{Mode, ServerSpec, Tier, repo_root};
 
-use crate::{builds, node_build};
+use crate::builds;
 
 /// A tier's default port (`serve`'s, and nginx's for `cluster`).
 pub const TIER_PORT: u16 = 42069;
@@ -87,8 +87,7 @@ fn serve_tier(spec: &ServerSpec) -> Result<()> {
 /// Builds the Wasm module, then replaces this process with the playground's server (web/playground-server.js).
 fn serve_web(port: u16) -> Result<()> {
     let root = repo_root();
-    builds::check_node()?;
-    node_build::build_wasm(root)?;
+    builds::web()?;
     let mut command = Command::new("node");
     command
         .arg(root.join("web/playground-server.js"))
