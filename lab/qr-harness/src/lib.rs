@@ -3,8 +3,8 @@
 //! process-group handle) and its process tree's memory and CPU from /proc, the HTTP contract as
 //! data, the HTTP test client, load with every answer accounted for, and the pinned tools.
 //!
-//! Used by `cargo xtask` (soak included), the conformance suite (`tests/conformance.rs`), the fault
-//! tests (`tests/faults.rs`), qr-server's tests and the benchmark. Run its own tests with `cargo test -p qr-harness`.
+//! Used by `cargo xtask` (soak included), the conformance suite (`tests/conformance/`), the fault
+//! tests (`tests/faults/`), qr-server's tests and the benchmark. Run its own tests with `cargo test -p qr-harness`.
 
 pub mod contract;
 pub mod http;

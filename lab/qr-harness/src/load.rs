@@ -1,6 +1,6 @@
 //! Load with every answer accounted for: keep-alive connections, each a thread sending a cycle
 //! of contract cases one after another and sorting every answer into a [`Tally`]. The fault
-//! tests (`tests/faults.rs`) and `cargo xtask soak` drive servers with it; the benchmark's
+//! tests (`tests/faults/`) and `cargo xtask soak` drive servers with it; the benchmark's
 //! throughput figures come from oha instead.
 //!
 //! An answer is right when `contract::check` passes it (status, type, exact body and length,

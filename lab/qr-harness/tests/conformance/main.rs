@@ -9,7 +9,10 @@
 //! Each case asserts the exact status, Content-Type, body and headers the contract gives, so the
 //! same request gets the same answer from every tier by construction; every PNG is read back as its
 //! exact text by rqrr, jsqr and ZXing (qr-decode), and the PNGs of every tier but tier-0 must equal
-//! `qr_core::png` with the same engine byte for byte.
+//! `qr_core::png` with the same engine byte for byte. Then the attacks of `attacks.rs` (half-closed
+//! clients, slow readers, a pipelined flood) run against each tier and mode once.
+
+mod attacks;
 
 use std::io::{BufReader, Write};
 use std::net::SocketAddr;
@@ -285,6 +288,12 @@ fn conformance(tier: Tier, mode: Mode, engine: Option<Engine>) {
         .chain(run_refusal_after_keep_alive(spec, addr, &contract))
     {
         record("pipelining", Err(failure));
+    }
+    // The attacks try connection handling, which no engine changes: one engine's run does.
+    if engine != Some(Engine::Article) {
+        for failure in attacks::all(spec, addr, server.as_ref().map(Server::pid)) {
+            record("attacks", Err(failure));
+        }
     }
     // After all of that, the server (every worker) still answers normally.
     for i in 0..4 {
