@@ -1,5 +1,5 @@
 // The playground (web/) in a real headless Chromium: for the article's 10 texts and a non-ASCII one, with each
-// engine, the PNG the page makes in the tab equals the core's (qr-cli: the same qr_core::png) byte for byte and
+// engine, the PNG the page makes in the tab equals the core's (qr-cli: the same qr_core::generate) byte for byte and
 // reads back in jsqr and ZXing; the running tier's answer beside it is the same bytes; the contract's errors
 // show on both sides as the server words them. Needs `cargo xtask build` and Chromium (`cargo xtask test` has both).
 'use strict';
@@ -81,7 +81,7 @@ test('web: the page makes the core\'s PNGs in Chromium, shows the tier\'s beside
         const what = `${engine}: ${JSON.stringify(text)}`;
         assert.equal(made.state, 'png', `${what}: ${made.error}`);
         const png = Buffer.from(made.png, 'base64');
-        assert.ok(png.equals(corePng(text, engine)), `${what}: the tab's PNG differs from qr_core::png`);
+        assert.ok(png.equals(corePng(text, engine)), `${what}: the tab's PNG differs from qr_core::generate`);
         assert.equal(made.size, `${png.length} bytes`);
         await assertReadsBack(png, text, what);
         const served = await shown(page, 'server', text);

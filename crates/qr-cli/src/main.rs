@@ -127,7 +127,8 @@ fn run(engine: Engine, source: Source) -> Result<(), String> {
         }
     };
     let text = qr_core::text(&bytes).map_err(|err| err.to_string())?;
-    let png = qr_core::png(text, &Options::with_engine(engine)).map_err(|err| err.to_string())?;
+    let png =
+        qr_core::generate(text, &Options::with_engine(engine)).map_err(|err| err.to_string())?;
     let mut stdout = io::stdout().lock();
     stdout
         .write_all(&png)

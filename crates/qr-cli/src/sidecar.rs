@@ -134,7 +134,7 @@ fn compute(engine: Engine, jobs: &Mutex<Receiver<Job>>, answers: &mpsc::Sender<A
 
 /// The answer to one text: the contract's text rule, then the PNG, else the core's message.
 fn render(bytes: &[u8], options: &Options) -> (Status, Vec<u8>) {
-    match qr_core::text(bytes).and_then(|text| qr_core::png(text, options)) {
+    match qr_core::text(bytes).and_then(|text| qr_core::generate(text, options)) {
         Ok(png) => (Status::Png, png),
         Err(err) if err.is_bad_input() => (Status::BadInput, err.to_string().into_bytes()),
         Err(err) => (Status::Failed, err.to_string().into_bytes()),

@@ -44,14 +44,14 @@ fn assert_png_of(output: &Output, text: &[u8], engine: Engine) {
     );
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(decode(&output.stdout), text);
-    let expected = qr_core::png(
+    let expected = qr_core::generate(
         std::str::from_utf8(text).unwrap(),
         &Options::with_engine(engine),
     )
     .unwrap();
     assert!(
         output.stdout == expected,
-        "same bytes as qr_core::png ({engine})"
+        "same bytes as qr_core::generate ({engine})"
     );
 }
 

@@ -73,7 +73,7 @@ fn requests<'a>(pairs: impl IntoIterator<Item = (u32, &'a [u8])>) -> Vec<u8> {
 fn png(text: &str, engine: Engine) -> Answer {
     Answer {
         status: Status::Png,
-        body: qr_core::png(text, &Options::with_engine(engine)).unwrap(),
+        body: qr_core::generate(text, &Options::with_engine(engine)).unwrap(),
     }
 }
 

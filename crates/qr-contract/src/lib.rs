@@ -1,12 +1,19 @@
-//! The words of rusty-qr's contract that every tier shares: the engine names, the text rule and the
-//! messages it fails with. No dependencies, so tools (xtask, the launcher) know them without building
+//! The words of rusty-qr's contract that every tier shares: the engine names, the text rule, the
+//! image options and their rules (`options.rs`), and the messages they fail with. No dependencies, so tools (xtask, the launcher) know them without building
 //! an encoder; `qr-core` re-exports all of it, and every Rust caller reaches it as `qr_core::...`.
 //! The `clap` feature makes `Engine` a clap argument for the binaries (`--engine`).
 //!
 //! Run its tests with `cargo test -p qr-contract`. The HTTP cases are data: `contract/cases.json`.
 
+mod options;
+
 use std::fmt;
 use std::str::FromStr;
+
+pub use options::{
+    DEFAULT_MARGIN, EcLevel, Format, MAX_MARGIN, MAX_SIZE, MIN_DEFAULT_PX, MIN_SIZE, OptionName,
+    Options, Rgba,
+};
 
 /// The most UTF-8 bytes a `text` may have (the HTTP contract's limit, in every tier).
 pub const MAX_TEXT_BYTES: usize = 512;
@@ -43,6 +50,13 @@ pub enum QrError {
     TooLong,
     /// The text is not valid UTF-8 (HTTP 400).
     NotUtf8,
+    /// An option's value breaks its rule (HTTP 400).
+    BadOption(OptionName),
+    /// `size` cannot give every module a pixel: `min` is the least it can be (HTTP 400).
+    SizeTooSmall {
+        /// The symbol's width in modules plus twice the margin.
+        min: u32,
+    },
     /// The engine failed; the detail is for logs, never for clients (HTTP 500).
     Generation(String),
 }
@@ -56,19 +70,24 @@ impl QrError {
 
 impl fmt::Display for QrError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            QrError::Missing => "missing \"text\" query param",
-            QrError::TooLong => "text must be <= 512 bytes",
-            QrError::NotUtf8 => "\"text\" query param must be valid UTF-8",
-            QrError::Generation(_) => "failed to generate qr code",
-        })
+        match self {
+            QrError::Missing => f.write_str("missing \"text\" query param"),
+            QrError::TooLong => f.write_str("text must be <= 512 bytes"),
+            QrError::NotUtf8 => f.write_str("\"text\" query param must be valid UTF-8"),
+            QrError::BadOption(name) => f.write_str(name.rule()),
+            QrError::SizeTooSmall { min } => write!(
+                f,
+                "\"size\" must be at least {min} pixels for this text, ecLevel and margin"
+            ),
+            QrError::Generation(_) => f.write_str("failed to generate qr code"),
+        }
     }
 }
 
 impl std::error::Error for QrError {}
 
-/// Which implementation turns text into a PNG. Every engine keeps the same contract
-/// (EC level L, 4-module quiet zone, smallest whole module size giving >= 200 px).
+/// Which implementation turns text into an image. Every engine keeps the same contract
+/// (`docs/api.md`: the options, their defaults and how modules map to pixels).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum Engine {
     /// The article's pipeline: the `qrcode` crate and the `image` crate's 8-bit PNG encoder.

@@ -62,14 +62,14 @@ fn engines(c: &mut Criterion) {
         let options = Options::with_engine(engine);
         let mean = texts
             .iter()
-            .map(|t| qr_core::png(t, &options).unwrap().len())
+            .map(|t| qr_core::generate(t, &options).unwrap().len())
             .sum::<usize>() as f64
             / texts.len() as f64;
         eprintln!("engine {engine}: mean PNG {mean:.1} bytes");
         group.bench_function(engine.name(), |b| {
             b.iter(|| {
                 for t in &texts {
-                    black_box(qr_core::png(black_box(t), &options).unwrap());
+                    black_box(qr_core::generate(black_box(t), &options).unwrap());
                 }
             })
         });

@@ -15,7 +15,7 @@ use qrcode::optimize::{Optimizer, Parser, Segment, total_encoded_len};
 use qrcode::types::Mode;
 use qrcode::{EcLevel, QrCode, Version};
 
-use crate::{MIN_IMAGE_PX, QrError};
+use crate::{MIN_DEFAULT_PX as MIN_IMAGE_PX, QrError};
 
 pub(crate) fn png(data: &[u8]) -> Result<Vec<u8>, QrError> {
     let failed =

@@ -11,7 +11,7 @@ fn decode(png: &[u8]) -> Vec<u8> {
 
 fn assert_round_trip(text: &str) {
     for &engine in Engine::ALL {
-        let png = qr_core::png(text, &Options::with_engine(engine)).expect("a PNG");
+        let png = qr_core::generate(text, &Options::with_engine(engine)).expect("a PNG");
         assert_eq!(
             decode(&png),
             text.as_bytes(),
@@ -51,7 +51,7 @@ fn emoji_and_nul_round_trip() {
 
 #[test]
 fn article_png_is_8_bit_gray() {
-    let png = qr_core::png("hello", &Options::with_engine(Engine::Article)).unwrap();
+    let png = qr_core::generate("hello", &Options::with_engine(Engine::Article)).unwrap();
     let decoder = image::codecs::png::PngDecoder::new(std::io::Cursor::new(&png)).unwrap();
     use image::ImageDecoder;
     assert_eq!(decoder.color_type(), image::ColorType::L8);
@@ -60,17 +60,20 @@ fn article_png_is_8_bit_gray() {
 #[test]
 fn limits_give_typed_errors_with_contract_messages() {
     let options = Options::default();
-    assert_eq!(qr_core::png("", &options), Err(QrError::Missing));
+    assert_eq!(qr_core::generate("", &options), Err(QrError::Missing));
     assert_eq!(QrError::Missing.to_string(), "missing \"text\" query param");
     let too_long = "a".repeat(513);
-    assert_eq!(qr_core::png(&too_long, &options), Err(QrError::TooLong));
+    assert_eq!(
+        qr_core::generate(&too_long, &options),
+        Err(QrError::TooLong)
+    );
     assert_eq!(QrError::TooLong.to_string(), "text must be <= 512 bytes");
     // 171 three-byte characters are 513 bytes: the limit counts bytes, not characters.
     assert_eq!(
-        qr_core::png(&"漢".repeat(171), &options),
+        qr_core::generate(&"漢".repeat(171), &options),
         Err(QrError::TooLong)
     );
-    assert!(qr_core::png(&"a".repeat(512), &options).is_ok());
+    assert!(qr_core::generate(&"a".repeat(512), &options).is_ok());
 }
 
 /// The article's pipeline is pinned (qrcode 0.14.1, image 0.25.10): its PNG sizes are too.
@@ -80,7 +83,7 @@ fn article_png_sizes_match_the_article() {
     let sizes: Vec<usize> = TARGETS
         .lines()
         .map(|text| {
-            qr_core::png(text, &Options::with_engine(Engine::Article))
+            qr_core::generate(text, &Options::with_engine(Engine::Article))
                 .unwrap()
                 .len()
         })

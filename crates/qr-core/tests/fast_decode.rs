@@ -34,7 +34,7 @@ fn random_texts_round_trip_through_rqrr() {
     let options = Options::with_engine(Engine::Fast);
     for _ in 0..300 {
         let text = random_text(&mut rng);
-        let png = qr_core::png(&text, &options).expect("a PNG");
+        let png = qr_core::generate(&text, &options).expect("a PNG");
         assert_eq!(
             qr_decode::decode(&png).unwrap(),
             text.as_bytes(),
@@ -45,7 +45,7 @@ fn random_texts_round_trip_through_rqrr() {
 
 #[test]
 fn fast_png_is_1_bit_gray_and_square() {
-    let png = qr_core::png("hello", &Options::with_engine(Engine::Fast)).unwrap();
+    let png = qr_core::generate("hello", &Options::with_engine(Engine::Fast)).unwrap();
     assert_eq!(&png[12..16], b"IHDR");
     let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
     let height = u32::from_be_bytes(png[20..24].try_into().unwrap());
@@ -62,7 +62,7 @@ fn fast_pngs_of_the_targets_average_at_most_400_bytes() {
     let options = Options::with_engine(Engine::Fast);
     let total: usize = texts
         .iter()
-        .map(|t| qr_core::png(t, &options).unwrap().len())
+        .map(|t| qr_core::generate(t, &options).unwrap().len())
         .sum();
     let mean = total as f64 / texts.len() as f64;
     assert!(mean <= 400.0, "mean {mean:.1} bytes");

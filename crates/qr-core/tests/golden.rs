@@ -41,7 +41,7 @@ fn modules(png: &[u8]) -> String {
 
 #[test]
 fn article_pixels_match_fixture() {
-    let png = qr_core::png(TEXT, &Options::with_engine(Engine::Article)).unwrap();
+    let png = qr_core::generate(TEXT, &Options::with_engine(Engine::Article)).unwrap();
     let actual = modules(&png);
     if std::env::var_os("RUSTY_QR_BLESS").is_some() {
         std::fs::write(FIXTURE, &actual).unwrap();

@@ -12,7 +12,7 @@ proptest! {
     ) {
         let text = String::from_utf8_lossy(&bytes);
         for &engine in Engine::ALL {
-            match qr_core::png(&text, &Options::with_engine(engine)) {
+            match qr_core::generate(&text, &Options::with_engine(engine)) {
                 Ok(png) => {
                     prop_assert!(!text.is_empty() && text.len() <= MAX_TEXT_BYTES);
                     prop_assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));

@@ -18,7 +18,7 @@ fn every_text_reads_back_as_itself_in_every_decoder_and_engine() {
     for set in ["article", "edge", "scan"] {
         for text in contract.texts(set) {
             for &engine in Engine::ALL {
-                let png = qr_core::png(text, &Options::with_engine(engine)).unwrap();
+                let png = qr_core::generate(text, &Options::with_engine(engine)).unwrap();
                 checked += 1;
                 if let Err(e) = qr_decode::check(&png, text, false) {
                     failures.push(format!("{engine}, {set} {text:?}: {e}"));

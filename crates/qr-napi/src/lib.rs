@@ -1,4 +1,4 @@
-//! Tier 3 of rusty-qr: `qr_core::png` as a Node.js native addon on napi-rs v3.
+//! Tier 3 of rusty-qr: `qr_core::generate` as a Node.js native addon on napi-rs v3.
 //!
 //! Run with `cargo xtask build` (copies the addon to `node/build/qr_napi.node` for
 //! `node/tiers/tier-3.js`). Exports `generate(text, engine?) -> Buffer` (sync) and
@@ -17,7 +17,7 @@ use qr_core::{Engine, Options, QrError};
 pub fn generate_impl(text: &str, engine: Option<&str>) -> Result<Vec<u8>, String> {
     catch_panic(|| {
         let engine = Engine::from_name(engine).map_err(|e| e.to_string())?;
-        qr_core::png(text, &Options::with_engine(engine)).map_err(|e| e.to_string())
+        qr_core::generate(text, &Options::with_engine(engine)).map_err(|e| e.to_string())
     })
 }
 
@@ -71,12 +71,12 @@ mod tests {
 
     #[test]
     fn same_bytes_as_the_core_and_errors_as_messages() {
-        let core = qr_core::png("https://tourofrust.com", &Options::default()).unwrap();
+        let core = qr_core::generate("https://tourofrust.com", &Options::default()).unwrap();
         assert_eq!(generate_impl("https://tourofrust.com", None).unwrap(), core);
         for &engine in Engine::ALL {
             assert_eq!(
                 generate_impl("https://tourofrust.com", Some(engine.name())).unwrap(),
-                qr_core::png("https://tourofrust.com", &Options::with_engine(engine)).unwrap()
+                qr_core::generate("https://tourofrust.com", &Options::with_engine(engine)).unwrap()
             );
         }
         assert_eq!(

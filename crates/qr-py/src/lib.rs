@@ -1,4 +1,4 @@
-//! py-tier-3 of rusty-qr: `qr_core::png` as a CPython extension module, `qr_py`, on PyO3 (abi3:
+//! py-tier-3 of rusty-qr: `qr_core::generate` as a CPython extension module, `qr_py`, on PyO3 (abi3:
 //! one wheel for every CPython >= 3.11). Run with `cargo xtask build` (maturin builds the wheel into
 //! `target/wheels/` and installs it into the project's venv, `target/venv`).
 //!
@@ -54,7 +54,7 @@ pub fn generate_impl(text: &str, engine: Option<&str>) -> Result<Vec<u8>, Failur
     catch_panic(|| {
         let engine =
             Engine::from_name(engine).map_err(|error| Failure::BadInput(error.to_string()))?;
-        Ok(qr_core::png(text, &Options::with_engine(engine))?)
+        Ok(qr_core::generate(text, &Options::with_engine(engine))?)
     })
 }
 
@@ -99,12 +99,12 @@ mod tests {
 
     #[test]
     fn same_bytes_as_the_core_for_every_engine() {
-        let default = qr_core::png(TEXT, &Options::default()).unwrap();
+        let default = qr_core::generate(TEXT, &Options::default()).unwrap();
         assert_eq!(generate_impl(TEXT, None).unwrap(), default);
         for &engine in Engine::ALL {
             assert_eq!(
                 generate_impl("漢字 é 🦀", Some(engine.name())).unwrap(),
-                qr_core::png("漢字 é 🦀", &Options::with_engine(engine)).unwrap(),
+                qr_core::generate("漢字 é 🦀", &Options::with_engine(engine)).unwrap(),
                 "{engine}"
             );
         }

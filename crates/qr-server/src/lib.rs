@@ -192,7 +192,9 @@ impl IntoResponse for AppError {
 async fn qrcode(State(render): State<Render>, uri: Uri) -> Result<Response, AppError> {
     let text = text_param(uri.query())?;
     let png = match render {
-        Render::Engine(engine) => Bytes::from(qr_core::png(&text, &Options::with_engine(engine))?),
+        Render::Engine(engine) => {
+            Bytes::from(qr_core::generate(&text, &Options::with_engine(engine))?)
+        }
         Render::Ceiling(png) => {
             qr_core::validate(&text)?;
             png

@@ -140,7 +140,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let ops = Ops::new(cli.access_log);
     let router = match &cli.ceiling {
         Some(text) => ceiling_app(
-            qr_core::png(text, &Options::with_engine(cli.engine))
+            qr_core::generate(text, &Options::with_engine(cli.engine))
                 .with_context(|| format!("--ceiling {text:?}"))?,
             &ops,
         ),

@@ -88,7 +88,7 @@ fn flags_are_taken() {
             "5000",
         ]);
         let reply = send(addr, &request("GET", "/qrcode?text=flags"));
-        let expected = qr_core::png("flags", &qr_core::Options::with_engine(engine)).unwrap();
+        let expected = qr_core::generate("flags", &qr_core::Options::with_engine(engine)).unwrap();
         assert!(reply.body == expected, "{engine}");
         signal(&child, "TERM");
         assert_eq!(child.wait().unwrap().code(), Some(0));
@@ -393,7 +393,7 @@ fn the_access_log_is_one_line_per_request_on_stderr_and_off_by_default() {
             assert_eq!(lines, [] as [&str; 0], "no log without --access-log");
             continue;
         }
-        let png = qr_core::png("logged", &qr_core::Options::default()).unwrap();
+        let png = qr_core::generate("logged", &qr_core::Options::default()).unwrap();
         let expected = [
             format!("GET /qrcode?text=logged 200 {} ", png.len()),
             "HEAD /nope 404 9 ".to_owned(),

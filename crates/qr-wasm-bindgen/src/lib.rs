@@ -1,4 +1,4 @@
-//! Tier 2 of rusty-qr, wasm-bindgen flavour: `qr_core::png` exported to JS through generated glue.
+//! Tier 2 of rusty-qr, wasm-bindgen flavour: `qr_core::generate` exported to JS through generated glue.
 //!
 //! Run with `cargo xtask build` (wasm-bindgen --target nodejs writes `node/build/bindgen/`, loaded by
 //! `node/tiers/tier-2-bindgen.js`). Only conversions live here: all logic is in qr-core.
@@ -14,5 +14,5 @@ use wasm_bindgen::prelude::*;
 pub fn generate(text: &str, engine: Option<String>) -> Result<Vec<u8>, JsError> {
     // `?` turns the core's errors into `JsError`s carrying their `Display` message.
     let engine = Engine::from_name(engine.as_deref())?;
-    Ok(qr_core::png(text, &Options::with_engine(engine))?)
+    Ok(qr_core::generate(text, &Options::with_engine(engine))?)
 }

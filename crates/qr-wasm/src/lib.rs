@@ -1,4 +1,4 @@
-//! Tier 2 of rusty-qr: `qr_core::png` compiled to WebAssembly behind a hand-written ABI (no wasm-bindgen).
+//! Tier 2 of rusty-qr: `qr_core::generate` compiled to WebAssembly behind a hand-written ABI (no wasm-bindgen).
 //!
 //! Run with `cargo xtask build` (builds `node/build/qr_wasm.wasm` for `node/tiers/tier-2.js`).
 //!
@@ -16,7 +16,7 @@
 //!
 //! Panics: the core is panic-free; on wasm32-unknown-unknown a panic would abort, i.e. trap
 //! (`WebAssembly.RuntimeError`), which the host survives by dropping this instance for a new one.
-//! There is no other logic here: only conversions around `qr_core::png`.
+//! There is no other logic here: only conversions around `qr_core::generate`.
 
 use std::alloc::{Layout, alloc as raw_alloc, dealloc as raw_dealloc};
 use std::ptr::{self, NonNull};
@@ -128,7 +128,7 @@ fn generate_bytes(text: &[u8], engine: Option<&[u8]>) -> Result<Vec<u8>, String>
     let text = qr_core::text(text).map_err(|e| e.to_string())?;
     let engine = engine.map(String::from_utf8_lossy);
     let engine = Engine::from_name(engine.as_deref()).map_err(|e| e.to_string())?;
-    qr_core::png(text, &Options::with_engine(engine)).map_err(|e| e.to_string())
+    qr_core::generate(text, &Options::with_engine(engine)).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -164,12 +164,12 @@ mod tests {
         assert_eq!(status, STATUS_OK);
         assert_eq!(
             png,
-            qr_core::png("https://tourofrust.com", &Options::default()).unwrap()
+            qr_core::generate("https://tourofrust.com", &Options::default()).unwrap()
         );
         for engine in Engine::ALL {
             let (status, png) = call("h\u{e9}".as_bytes(), Some(engine.name()));
             assert_eq!(status, STATUS_OK, "{engine}");
-            let expected = qr_core::png("h\u{e9}", &Options::with_engine(*engine)).unwrap();
+            let expected = qr_core::generate("h\u{e9}", &Options::with_engine(*engine)).unwrap();
             assert_eq!(png, expected, "{engine}");
         }
     }

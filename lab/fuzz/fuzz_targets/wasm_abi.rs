@@ -185,7 +185,7 @@ fn expected(text: &Arg, engine: &Arg) -> Result<Vec<u8>, String> {
             .parse()
             .map_err(|e: qr_core::UnknownEngine| e.to_string())?,
     };
-    let png = qr_core::png(text, &Options::with_engine(engine));
+    let png = qr_core::generate(text, &Options::with_engine(engine));
     assert!(png.is_ok(), "a valid text failed: {png:?}");
     png.map_err(|e| e.to_string())
 }

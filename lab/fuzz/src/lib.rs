@@ -43,7 +43,7 @@ pub fn core(data: &[u8], engine: Engine) {
             return;
         }
     };
-    let png = match qr_core::png(text, &Options::with_engine(engine)) {
+    let png = match qr_core::generate(text, &Options::with_engine(engine)) {
         Ok(png) => png,
         Err(error) => panic!(
             "{engine}: a valid text of {} bytes failed: {error:?}",

@@ -72,7 +72,7 @@ impl Host {
 
 /// The text whose PNG a ceiling serves for every request: its PNG is the median size of the
 /// benchmark's targets for both engines (387 and 772 bytes). `node/tiers/node-ceiling.js` keeps
-/// the same text; the conformance suite checks both ceilings' bytes against `qr_core::png` of it.
+/// the same text; the conformance suite checks both ceilings' bytes against `qr_core::generate` of it.
 pub const CEILING_TEXT: &str = "https://www.reddit.com/r/rust/top/?t=month";
 
 impl Tier {
@@ -140,7 +140,7 @@ impl Tier {
         self.host() != Host::Rust
     }
 
-    /// Whether the image comes from the Rust core, so its PNG bytes equal `qr_core::png`'s
+    /// Whether the image comes from the Rust core, so its PNG bytes equal `qr_core::generate`'s
     /// (every tier but the pure ones; a ceiling serves the core's PNG of [`CEILING_TEXT`]).
     pub fn uses_rust_core(self) -> bool {
         !matches!(self, Tier::Tier0 | Tier::PyTier0)

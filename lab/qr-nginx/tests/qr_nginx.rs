@@ -161,7 +161,7 @@ fn qrcode_reaches_rust_every_other_path_node_over_kept_alive_connections() {
         "{to_node} connections to node for {REQUESTS} requests"
     );
 
-    let png = qr_core::png("through nginx", &Options::default()).unwrap();
+    let png = qr_core::generate("through nginx", &Options::default()).unwrap();
     for _ in 0..REQUESTS {
         let response = http::send(addr, "GET", "/qrcode?text=through+nginx", &[]).unwrap();
         assert_eq!(response.status, 200);

@@ -7,7 +7,7 @@
 
 use super::deflate::{Deflater, Rows};
 use super::symbol::Symbol;
-use crate::MIN_IMAGE_PX;
+use crate::MIN_DEFAULT_PX as MIN_IMAGE_PX;
 
 /// Modules of quiet zone (light margin) on each side (ISO/IEC 18004:2015 §6.3, "Quiet zone").
 pub const QUIET: usize = 4;

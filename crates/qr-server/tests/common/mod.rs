@@ -27,7 +27,7 @@ pub fn png_check(png: &[u8], text: &str) -> Result<(), String> {
             String::from_utf8_lossy(&decoded)
         ));
     }
-    let expected = qr_core::png(text, &Options::default()).map_err(|e| e.to_string())?;
+    let expected = qr_core::generate(text, &Options::default()).map_err(|e| e.to_string())?;
     if png != expected {
         return Err("not the core's bytes".into());
     }

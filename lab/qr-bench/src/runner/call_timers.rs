@@ -24,12 +24,12 @@ const BUDGET: Duration = Duration::from_secs(3);
 /// What `time_core` rows say they are.
 const CORE_SOURCE: &str = "qr-bench in-process";
 
-/// Times `qr_core::png` per call, single thread: warm-up, then rounds over the targets
+/// Times `qr_core::generate` per call, single thread: warm-up, then rounds over the targets
 /// until `rounds` or [`BUDGET`] is reached.
 fn time_core(engine: Engine, targets: &[String], rounds: u32) -> Result<CallRow> {
     let options = Options::with_engine(engine);
     for t in targets.iter().cycle().take(20) {
-        qr_core::png(t, &options)?;
+        qr_core::generate(t, &options)?;
     }
     let mut times = Vec::new();
     let mut bytes = 0usize;
@@ -37,7 +37,7 @@ fn time_core(engine: Engine, targets: &[String], rounds: u32) -> Result<CallRow>
     for _ in 0..rounds {
         for t in targets {
             let start = Instant::now();
-            let png = qr_core::png(std::hint::black_box(t), &options)?;
+            let png = qr_core::generate(std::hint::black_box(t), &options)?;
             times.push(start.elapsed().as_secs_f64() * 1e6);
             bytes += png.len();
         }

@@ -9,7 +9,7 @@
 //! Each case asserts the exact status, Content-Type, body and headers the contract gives, so the
 //! same request gets the same answer from every tier by construction; every PNG is read back as its
 //! exact text by rqrr, jsqr and ZXing (qr-decode), and the PNGs of every tier but tier-0 must equal
-//! `qr_core::png` with the same engine byte for byte. Then the attacks of `attacks.rs` (half-closed
+//! `qr_core::generate` with the same engine byte for byte. Then the attacks of `attacks.rs` (half-closed
 //! clients, slow readers, a pipelined flood) run against each tier and mode once.
 
 mod attacks;
@@ -37,10 +37,10 @@ fn png_check(spec: ServerSpec) -> impl Fn(&[u8], &str) -> Result<(), String> {
         qr_decode::check(png, text, !spec.tier.uses_rust_core())?;
         if spec.tier.uses_rust_core() {
             let options = Options::with_engine(spec.engine.unwrap_or_default());
-            let expected = qr_core::png(text, &options).map_err(|e| e.to_string())?;
+            let expected = qr_core::generate(text, &options).map_err(|e| e.to_string())?;
             if png != expected {
                 return Err(format!(
-                    "the PNG ({} bytes) differs from qr_core::png with {} ({} bytes)",
+                    "the PNG ({} bytes) differs from qr_core::generate with {} ({} bytes)",
                     png.len(),
                     options.engine,
                     expected.len()
@@ -471,12 +471,15 @@ fn rusty_qr_tiers_rejects_unknown_names() {
 fn the_png_check_accepts_the_core_and_rejects_the_wrong_text_or_bytes() {
     // The suite's own checks must be able to fail.
     let tier4 = ServerSpec::new(Tier::Tier4, Mode::Single);
-    let png = qr_core::png("hello", &Options::default()).unwrap();
+    let png = qr_core::generate("hello", &Options::default()).unwrap();
     assert_eq!(png_check(tier4)(&png, "hello"), Ok(()));
     assert!(png_check(tier4)(&png, "hellO").is_err());
-    let article = qr_core::png("hello", &Options::with_engine(Engine::Article)).unwrap();
+    let article = qr_core::generate("hello", &Options::with_engine(Engine::Article)).unwrap();
     let err = png_check(tier4)(&article, "hello").unwrap_err();
-    assert!(err.contains("differs from qr_core::png with fast"), "{err}");
+    assert!(
+        err.contains("differs from qr_core::generate with fast"),
+        "{err}"
+    );
     let tier0 = ServerSpec::new(Tier::Tier0, Mode::Single);
     assert_eq!(png_check(tier0)(&article, "hello"), Ok(()));
     assert!(png_check(tier0)(b"not a png", "hello").is_err());
