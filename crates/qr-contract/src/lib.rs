@@ -6,6 +6,7 @@
 //! Run its tests with `cargo test -p qr-contract`. The HTTP cases are data: `contract/cases.json`.
 
 mod options;
+pub mod record;
 
 use std::fmt;
 use std::str::FromStr;

@@ -9,8 +9,8 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use qr_core::internals::{PngWriter, Symbol, encode};
-use qr_core::{Engine, Options};
+use qr_core::internals::{Geometry, PngWriter, Symbol, encode};
+use qr_core::{EcLevel, Engine, Format, Options};
 
 const TARGETS: &str = include_str!("../../../contract/article-texts.txt");
 
@@ -77,6 +77,40 @@ fn engines(c: &mut Criterion) {
     group.finish();
 }
 
+/// The fast engine per call with one option away from the defaults, beside the defaults: what
+/// `ecLevel=H` (a bigger symbol), `format=svg` and `size=1000` (uneven modules) cost.
+fn options(c: &mut Criterion) {
+    let texts = texts();
+    let mut group = c.benchmark_group("options");
+    group.throughput(Throughput::Elements(texts.len() as u64));
+    let with = |change: fn(&mut Options)| {
+        let mut options = Options::with_engine(Engine::Fast);
+        change(&mut options);
+        options
+    };
+    for (name, options) in [
+        ("default", with(|_| {})),
+        ("ecLevel=H", with(|o| o.ec_level = EcLevel::H)),
+        ("format=svg", with(|o| o.format = Format::Svg)),
+        ("size=1000", with(|o| o.size = Some(1000))),
+    ] {
+        let mean = texts
+            .iter()
+            .map(|t| qr_core::generate(t, &options).unwrap().len())
+            .sum::<usize>() as f64
+            / texts.len() as f64;
+        eprintln!("options {name}: mean {mean:.1} bytes");
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                for t in &texts {
+                    black_box(qr_core::generate(black_box(t), &options).unwrap());
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
 fn symbols(c: &mut Criterion) {
     let texts = texts();
     let mut group = c.benchmark_group("symbol");
@@ -84,7 +118,7 @@ fn symbols(c: &mut Criterion) {
     group.bench_function("fast", |b| {
         b.iter(|| {
             for t in &texts {
-                black_box(encode(black_box(t.as_bytes()), None).unwrap());
+                black_box(encode(black_box(t.as_bytes()), EcLevel::L, None).unwrap());
             }
         })
     });
@@ -131,14 +165,20 @@ fn png_writers(c: &mut Criterion) {
     let texts = texts();
     let symbols: Vec<Symbol> = texts
         .iter()
-        .map(|t| encode(t.as_bytes(), None).unwrap())
+        .map(|t| encode(t.as_bytes(), EcLevel::L, None).unwrap())
         .collect();
     let mut writer = PngWriter::default();
+    let options = Options::default();
+    let geometries: Vec<Geometry> = symbols
+        .iter()
+        .map(|s| Geometry::new(s.size(), &options).unwrap())
+        .collect();
     let inputs: Vec<(Vec<u8>, Vec<u8>)> = symbols
         .iter()
-        .map(|s| {
-            let raw = writer.raw(s);
-            let stride = writer.scanlines(s).1;
+        .zip(&geometries)
+        .map(|(s, g)| {
+            let raw = writer.raw(s, g);
+            let stride = writer.scanlines(s, g);
             let up = up_filtered(&raw, stride);
             (raw, up)
         })
@@ -165,13 +205,17 @@ fn png_writers(c: &mut Criterion) {
     }
     let mut group = c.benchmark_group("png");
     group.throughput(Throughput::Elements(texts.len() as u64));
-    let ours =
-        symbols.iter().map(|s| writer.png(s).len()).sum::<usize>() as f64 / texts.len() as f64;
+    let ours = symbols
+        .iter()
+        .zip(&geometries)
+        .map(|(s, g)| writer.png(s, g, &options).len())
+        .sum::<usize>() as f64
+        / texts.len() as f64;
     eprintln!("png fast (whole PNG): mean {ours:.1} bytes");
     group.bench_function("fast", |b| {
         b.iter(|| {
-            for s in &symbols {
-                black_box(writer.png(black_box(s)));
+            for (s, g) in symbols.iter().zip(&geometries) {
+                black_box(writer.png(black_box(s), g, &options));
             }
         })
     });
@@ -206,6 +250,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = engines, symbols, png_writers
+    targets = engines, options, symbols, png_writers
 }
 criterion_main!(benches);

@@ -1,5 +1,7 @@
-//! The article's pipeline: `qrcode` at EC level L rendered 8-bit gray with a minimum of 200 x 200
-//! px, then the `image` crate's PNG encoder at default compression, no filter.
+//! The article's pipeline: `qrcode` (EC level L unless asked otherwise) rendered 8-bit gray with a
+//! minimum of 200 x 200 px, then the `image` crate's PNG encoder at default compression, no filter.
+//! Options: `qrcode` makes the symbol at any level; the pixels follow the shared plan
+//! (`geometry.rs`), the SVG the shared writer (`svg.rs`).
 //!
 //! One change, for scanners: `qrcode`'s segment optimiser puts UTF-8 byte pairs that happen to look
 //! like Shift-JIS (most Japanese kana do) into Kanji mode, which a scanner (ZXing) then shows as
@@ -9,38 +11,92 @@
 //! such text; tests/decode.rs pins the article's PNG sizes).
 
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
-use image::{ExtendedColorType, ImageEncoder, Luma};
+use image::{ExtendedColorType, ImageEncoder};
 use qrcode::bits::Bits;
 use qrcode::optimize::{Optimizer, Parser, Segment, total_encoded_len};
-use qrcode::types::Mode;
+use qrcode::types::{Color, Mode};
 use qrcode::{EcLevel, QrCode, Version};
 
-use crate::{MIN_DEFAULT_PX as MIN_IMAGE_PX, QrError};
+use crate::geometry::Geometry;
+use crate::{Format, Options, QrError, svg};
 
-pub(crate) fn png(data: &[u8]) -> Result<Vec<u8>, QrError> {
+pub(crate) fn generate(data: &[u8], options: &Options) -> Result<Vec<u8>, QrError> {
     let failed =
         |stage: &str, e: &dyn std::fmt::Display| QrError::Generation(format!("{stage}: {e}"));
-    let bits = bits_without_kanji(data).map_err(|e| failed("qrcode", &e))?;
-    let code = QrCode::with_bits(bits, EcLevel::L).map_err(|e| failed("qrcode", &e))?;
-    let image = code
-        .render::<Luma<u8>>()
-        .min_dimensions(MIN_IMAGE_PX, MIN_IMAGE_PX)
-        .build();
-    let mut out = Vec::with_capacity(1024);
-    PngEncoder::new_with_quality(&mut out, CompressionType::Default, FilterType::NoFilter)
-        .write_image(
-            image.as_raw(),
-            image.width(),
-            image.height(),
-            ExtendedColorType::L8,
-        )
-        .map_err(|e| failed("png", &e))?;
-    Ok(out)
+    let ec = ec_level(options.ec_level);
+    let bits = bits_without_kanji(data, ec).map_err(|e| failed("qrcode", &e))?;
+    let code = QrCode::with_bits(bits, ec).map_err(|e| failed("qrcode", &e))?;
+    let geometry = Geometry::new(code.width(), options)?;
+    let dark = |x: usize, y: usize| code[(x, y)] == Color::Dark;
+    match options.format {
+        Format::Svg => Ok(svg::svg(&geometry, options, dark)),
+        Format::Png => {
+            let (pixels, colour) = pixels(&geometry, options, dark);
+            let size = geometry.size as u32;
+            let mut out = Vec::with_capacity(1024);
+            PngEncoder::new_with_quality(&mut out, CompressionType::Default, FilterType::NoFilter)
+                .write_image(&pixels, size, size, colour)
+                .map_err(|e| failed("png", &e))?;
+            Ok(out)
+        }
+    }
 }
 
-/// `qrcode::bits::encode_auto(data, EcLevel::L)` with Kanji segments turned into byte segments
-/// before optimising: the same steps, in the same order, on the same version groups.
-fn bits_without_kanji(data: &[u8]) -> qrcode::QrResult<Bits> {
+/// The image's samples by the shared plan, 8 bits each: greyscale for black on white (the
+/// article's), else RGB, or RGBA when a colour has alpha. `qrcode`'s own renderers scale by whole
+/// modules with a 4-or-0 module quiet zone, so they cannot draw `size` or `margin`; the tests
+/// show these are their pixels wherever they can.
+fn pixels(
+    geometry: &Geometry,
+    options: &Options,
+    dark: impl Fn(usize, usize) -> bool,
+) -> (Vec<u8>, ExtendedColorType) {
+    let (colour, dark_px, light_px): (_, &[u8], &[u8]) = if options.is_black_on_white() {
+        (ExtendedColorType::L8, &[0], &[255])
+    } else if options.dark.is_opaque() && options.light.is_opaque() {
+        (
+            ExtendedColorType::Rgb8,
+            &options.dark.0[..3],
+            &options.light.0[..3],
+        )
+    } else {
+        (ExtendedColorType::Rgba8, &options.dark.0, &options.light.0)
+    };
+    let widths: Vec<usize> = geometry.widths().collect();
+    let module = |k: usize| {
+        k.checked_sub(geometry.margin)
+            .filter(|&m| m < geometry.symbol)
+    };
+    let row_len = geometry.size * dark_px.len();
+    let mut out = Vec::with_capacity(row_len * geometry.size);
+    for (k, &height) in widths.iter().enumerate() {
+        let start = out.len();
+        for (j, &width) in widths.iter().enumerate() {
+            let is_dark = matches!((module(j), module(k)), (Some(x), Some(y)) if dark(x, y));
+            let px = if is_dark { dark_px } else { light_px };
+            for _ in 0..width {
+                out.extend_from_slice(px);
+            }
+        }
+        for _ in 1..height {
+            out.extend_from_within(start..start + row_len);
+        }
+    }
+    (out, colour)
+}
+
+fn ec_level(level: crate::EcLevel) -> EcLevel {
+    match level {
+        crate::EcLevel::L => EcLevel::L,
+        crate::EcLevel::M => EcLevel::M,
+        crate::EcLevel::Q => EcLevel::Q,
+        crate::EcLevel::H => EcLevel::H,
+    }
+}
+
+/// `qrcode::bits::encode_auto(data, ec)` with Kanji segments turned into byte segments before
+/// optimising: the same steps, in the same order, on the same version groups.
+fn bits_without_kanji(data: &[u8], ec: EcLevel) -> qrcode::QrResult<Bits> {
     let segments: Vec<Segment> = Parser::new(data)
         .map(|segment| match segment.mode {
             Mode::Kanji => Segment {
@@ -55,27 +111,27 @@ fn bits_without_kanji(data: &[u8]) -> qrcode::QrResult<Bits> {
         let widest = Version::Normal(group);
         let optimal: Vec<Segment> = Optimizer::new(segments.iter().copied(), widest).collect();
         let total_bits = total_encoded_len(&optimal, widest);
-        if total_bits > capacity(widest)? {
+        if total_bits > capacity(widest, ec)? {
             continue;
         }
         let mut smallest = widest;
         for version in (1..group).rev().map(Version::Normal) {
-            if capacity(version)? < total_bits {
+            if capacity(version, ec)? < total_bits {
                 break;
             }
             smallest = version;
         }
         let mut bits = Bits::new(smallest);
         bits.push_segments(data, optimal.into_iter())?;
-        bits.push_terminator(EcLevel::L)?;
+        bits.push_terminator(ec)?;
         return Ok(bits);
     }
     Err(qrcode::types::QrError::DataTooLong)
 }
 
-/// The data bits `version` holds at EC level L.
-fn capacity(version: Version) -> qrcode::QrResult<usize> {
-    Bits::new(version).max_len(EcLevel::L)
+/// The data bits `version` holds at level `ec`.
+fn capacity(version: Version, ec: EcLevel) -> qrcode::QrResult<usize> {
+    Bits::new(version).max_len(ec)
 }
 
 #[cfg(test)]
@@ -89,12 +145,20 @@ mod tests {
 
     /// What `qrcode` itself would encode, as (version, data codewords).
     fn upstream(data: &[u8]) -> (Version, Vec<u8>) {
-        let bits = qrcode::bits::encode_auto(data, EcLevel::L).unwrap();
+        upstream_at(data, EcLevel::L)
+    }
+
+    fn upstream_at(data: &[u8], ec: EcLevel) -> (Version, Vec<u8>) {
+        let bits = qrcode::bits::encode_auto(data, ec).unwrap();
         (bits.version(), bits.into_bytes())
     }
 
     fn ours(data: &[u8]) -> (Version, Vec<u8>) {
-        let bits = bits_without_kanji(data).unwrap();
+        ours_at(data, EcLevel::L)
+    }
+
+    fn ours_at(data: &[u8], ec: EcLevel) -> (Version, Vec<u8>) {
+        let bits = bits_without_kanji(data, ec).unwrap();
         (bits.version(), bits.into_bytes())
     }
 
@@ -124,6 +188,15 @@ mod tests {
             let data = text.as_bytes();
             prop_assume!(!has_kanji_pairs(data));
             prop_assert_eq!(ours(data), upstream(data));
+        }
+
+        /// The same at every level.
+        #[test]
+        fn at_every_level_the_bits_are_upstreams(text in "[ -~]{1,512}|[0-9]{1,512}|[ -~é€🦀]{1,120}", level in 0..4usize) {
+            let data = text.as_bytes();
+            prop_assume!(!has_kanji_pairs(data));
+            let ec = [EcLevel::L, EcLevel::M, EcLevel::Q, EcLevel::H][level];
+            prop_assert_eq!(ours_at(data, ec), upstream_at(data, ec));
         }
 
         /// Any bytes at all are encoded without a Kanji segment.
@@ -171,6 +244,52 @@ mod tests {
             modes.push(mode);
         }
         modes
+    }
+
+    /// The PNG's pixels, decoded (as RGBA).
+    fn decoded(png: &[u8]) -> image::RgbaImage {
+        image::load_from_memory(png).unwrap().to_rgba8()
+    }
+
+    /// Where `qrcode`'s own renderer can draw a request (whole module sizes, a 4-or-0 module quiet
+    /// zone, any colours), the shared plan draws the same pixels.
+    #[test]
+    fn the_plan_draws_qrcodes_own_pixels() {
+        use image::{Luma, Rgba};
+        let text = "https://tourofrust.com";
+        for ec in [crate::EcLevel::L, crate::EcLevel::H] {
+            let code = QrCode::with_bits(
+                bits_without_kanji(text.as_bytes(), ec_level(ec)).unwrap(),
+                ec_level(ec),
+            )
+            .unwrap();
+            for margin in [0, 4] {
+                let mut options = Options::default();
+                options.ec_level = ec;
+                options.margin = margin;
+                let theirs = code
+                    .render::<Luma<u8>>()
+                    .quiet_zone(margin == 4)
+                    .min_dimensions(200, 200)
+                    .build();
+                let ours = decoded(&generate(text.as_bytes(), &options).unwrap());
+                assert_eq!(ours, image::DynamicImage::ImageLuma8(theirs).to_rgba8());
+                options.dark = crate::Rgba([0x0b, 0x3d, 0x91, 0xff]);
+                options.light = crate::Rgba([0xff, 0xee, 0xdd, 0x40]);
+                let theirs = code
+                    .render::<Rgba<u8>>()
+                    .dark_color(Rgba(options.dark.0))
+                    .light_color(Rgba(options.light.0))
+                    .quiet_zone(margin == 4)
+                    .module_dimensions(3, 3)
+                    .build();
+                options.size = Some(theirs.width());
+                assert_eq!(
+                    decoded(&generate(text.as_bytes(), &options).unwrap()),
+                    theirs
+                );
+            }
+        }
     }
 
     #[test]

@@ -6,13 +6,15 @@
 
 mod article;
 mod fast;
+mod geometry;
+mod svg;
 #[cfg(feature = "internals")]
 #[doc(hidden)]
 pub use fast::internals;
 
 pub use qr_contract::{
     DEFAULT_MARGIN, EcLevel, Engine, Format, MAX_MARGIN, MAX_SIZE, MAX_TEXT_BYTES, MIN_DEFAULT_PX,
-    MIN_SIZE, OptionName, Options, QrError, Rgba, UnknownEngine, text, validate,
+    MIN_SIZE, OptionName, Options, QrError, Rgba, UnknownEngine, record, text, validate,
 };
 
 /// Checks `text` against the contract's rule ([`validate`]: a `&str` is UTF-8 already) and the
@@ -22,7 +24,7 @@ pub fn generate(text: &str, options: &Options) -> Result<Vec<u8>, QrError> {
     validate(text)?;
     options.check()?;
     match options.engine {
-        Engine::Article => article::png(text.as_bytes()),
-        Engine::Fast => fast::png(text.as_bytes()),
+        Engine::Article => article::generate(text.as_bytes(), options),
+        Engine::Fast => fast::generate(text.as_bytes(), options),
     }
 }

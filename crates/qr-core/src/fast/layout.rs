@@ -1,61 +1,19 @@
-//! Everything about a QR symbol's version that does not depend on the text, at EC level L:
-//! capacities (ISO/IEC 18004:2015 Table 1 and Table 9), the function patterns (§6.3, placed as
-//! §7.7 describes; alignment-pattern centres from Annex E) with the format information of each
-//! mask (§7.9) and the version information (§7.10), the mask patterns restricted to data modules
-//! (§7.8.2), and the order in which codeword bits fill the data modules (§7.7). Built once per
-//! version and cached.
+//! Everything about a QR symbol's version and error-correction level that does not depend on
+//! the text, built from the standard's numbers (`tables.rs`): the function patterns (§6.3,
+//! placed as §7.7 describes; alignment-pattern centres from Annex E) with the format information
+//! of each mask (§7.9) and the version information (§7.10), the mask patterns restricted to data
+//! modules (§7.8.2), and the order in which codeword bits fill the data modules (§7.7). Built
+//! once per (version, level) and cached.
 
 use std::sync::OnceLock;
 
-/// The largest version the fast engine builds: version 15 holds 520 bytes at EC level L, more
-/// than the contract's 512 (rows would fit a `u128` up to version 27).
-pub const MAX_VERSION: usize = 15;
-
-/// The widest symbol, in modules.
-pub const MAX_SIZE: usize = size(MAX_VERSION);
-
-/// Width and height in modules of a symbol of `version`: 21 for version 1, 4 more per version
-/// (§6.3, "Symbol versions and sizes").
-pub const fn size(version: usize) -> usize {
-    17 + 4 * version
-}
-
-/// Modules left for codeword bits once function patterns, format and version information are
-/// placed, by version (index 0 unused): 8 per codeword plus 0, 3 or 7 remainder bits
-/// (Table 1, codeword capacity of all versions; remainder bits, §7.6).
-const DATA_MODULES: [u16; MAX_VERSION + 1] = [
-    0, 208, 359, 567, 807, 1079, 1383, 1568, 1936, 2336, 2768, 3232, 3728, 4256, 4651, 5243,
-];
-
-/// Error-correction blocks at EC level L, by version (index 0 unused) (§7.5.1, Table 9, "Error
-/// correction characteristics").
-const BLOCKS: [u8; MAX_VERSION + 1] = [0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 4, 4, 4, 4, 4, 6];
-
-/// Error-correction codewords per block at EC level L, by version (index 0 unused) (§7.5.1,
-/// Table 9: total minus data codewords of a block).
-const ECC_PER_BLOCK: [u8; MAX_VERSION + 1] =
-    [0, 7, 10, 15, 20, 26, 18, 20, 24, 30, 18, 20, 24, 26, 30, 22];
-
-/// Row and column coordinates of the alignment patterns' centres, by version (Annex E, Table
-/// E.1). A pattern sits at every pair of them except the three pairs on a finder pattern.
-const ALIGNMENT_CENTRES: [&[usize]; MAX_VERSION + 1] = [
-    &[],
-    &[],
-    &[6, 18],
-    &[6, 22],
-    &[6, 26],
-    &[6, 30],
-    &[6, 34],
-    &[6, 22, 38],
-    &[6, 24, 42],
-    &[6, 26, 46],
-    &[6, 28, 50],
-    &[6, 30, 54],
-    &[6, 32, 58],
-    &[6, 34, 62],
-    &[6, 26, 46, 66],
-    &[6, 26, 48, 70],
-];
+use super::tables::{
+    ALIGNMENT_CENTRES, BLOCKS, ECC_PER_BLOCK, LEVELS, data_codewords, level_index,
+};
+pub use super::tables::{
+    MAX_SIZE, MAX_VERSION, MODE_BITS, count_bits, data_modules, size, version_for,
+};
+use crate::EcLevel;
 
 /// The row and the column that hold the timing patterns (§6.3, "Timing pattern").
 const TIMING: usize = 6;
@@ -64,8 +22,9 @@ const TIMING: usize = 6;
 /// 7 x 7 modules in a corner, then a 1-module light separator).
 const FINDER_CENTRE: usize = 3;
 
-/// The 2-bit indicator of error-correction level L in the format information (§7.9).
-const EC_LEVEL_L: u32 = 0b01;
+/// The 2-bit error-correction level indicator of the format information, by level (L, M, Q,
+/// H): 01, 00, 11, 10 (§7.9, table "Error correction level indicators").
+const EC_LEVEL_BITS: [u32; LEVELS] = [0b01, 0b00, 0b11, 0b10];
 
 /// Bits of the mask pattern reference in the format information (§7.9).
 const MASK_BITS: u32 = 3;
@@ -97,40 +56,13 @@ const FIRST_VERSION_WITH_VERSION_INFO: usize = 7;
 /// Bits of a position in [`Layout::order`] that hold the column (the row is above them).
 pub const COLUMN_BITS: u32 = 7;
 
-/// Modules that carry codeword bits (remainder bits included) in a symbol of `version`.
-pub const fn data_modules(version: usize) -> usize {
-    DATA_MODULES[version] as usize
-}
-
-/// Data codewords (not error correction) a symbol of `version` holds at EC level L.
-pub const fn data_codewords(version: usize) -> usize {
-    data_modules(version) / 8 - ECC_PER_BLOCK[version] as usize * BLOCKS[version] as usize
-}
-
-/// Bits of the byte-mode character count indicator: 8 up to version 9, then 16 (§7.4, table
-/// "Number of bits in character count indicator").
-pub const fn count_bits(version: usize) -> usize {
-    if version <= 9 { 8 } else { 16 }
-}
-
-/// Bits of a mode indicator (§7.4, table "Mode indicators").
-pub const MODE_BITS: usize = 4;
-
-/// The smallest version whose byte-mode segment holds `len` bytes at EC level L.
-pub fn version_for(len: usize) -> Option<usize> {
-    (1..=MAX_VERSION).find(|&v| {
-        let count_bits = count_bits(v);
-        len < (1 << count_bits) && MODE_BITS + count_bits + 8 * len <= data_codewords(v) * 8
-    })
-}
-
-/// Everything about one version that does not depend on the text.
+/// Everything about one version and level that does not depend on the text.
 pub struct Layout {
     /// Version, 1..=MAX_VERSION.
     pub version: usize,
     /// Width and height in modules.
     pub size: usize,
-    /// Data codewords (EC level L).
+    /// Data codewords (at this layout's level).
     pub data_codewords: usize,
     /// Error-correction codewords per block.
     pub ecc_len: usize,
@@ -151,11 +83,13 @@ pub struct Layout {
     pub planes: [Vec<u128>; 8],
 }
 
-/// The cached layout of `version` (1..=MAX_VERSION).
-pub fn layout(version: usize) -> &'static Layout {
-    static CACHE: [OnceLock<Layout>; MAX_VERSION + 1] =
-        [const { OnceLock::new() }; MAX_VERSION + 1];
-    CACHE[version].get_or_init(|| Layout::new(version))
+/// The cached layout of `version` (1..=MAX_VERSION) at level `ec`.
+#[inline]
+pub fn layout(version: usize, ec: EcLevel) -> &'static Layout {
+    static CACHE: [[OnceLock<Layout>; MAX_VERSION + 1]; LEVELS] =
+        [const { [const { OnceLock::new() }; MAX_VERSION + 1] }; LEVELS];
+    let level = level_index(ec);
+    CACHE[level][version].get_or_init(|| Layout::new(version, level))
 }
 
 /// `data` followed by the remainder of `data * x^n` divided by `generator` (of degree n), all
@@ -179,9 +113,9 @@ struct Grid {
 }
 
 impl Grid {
-    /// The function patterns of `version`, with the format bits of mask 0 (so that their
-    /// modules are marked) and the version information.
-    fn function_patterns(version: usize) -> Grid {
+    /// The function patterns of `version`, with the format bits of level index `level` and
+    /// mask 0 (so that their modules are marked) and the version information.
+    fn function_patterns(version: usize, level: usize) -> Grid {
         let size = size(version);
         let mut grid = Grid {
             size,
@@ -207,7 +141,7 @@ impl Grid {
                 }
             }
         }
-        grid.format_bits(0);
+        grid.format_bits(level, 0);
         grid.version_bits(version);
         grid
     }
@@ -251,11 +185,11 @@ impl Grid {
         }
     }
 
-    /// The two copies of the 15 format bits (level L and `mask`), and the always-dark module
-    /// next to the lower-left copy (§7.9).
-    fn format_bits(&mut self, mask: usize) {
+    /// The two copies of the 15 format bits (level index `level` and `mask`), and the
+    /// always-dark module next to the lower-left copy (§7.9).
+    fn format_bits(&mut self, level: usize, mask: usize) {
         const F: usize = FORMAT_LINE;
-        let data = EC_LEVEL_L << MASK_BITS | mask as u32;
+        let data = EC_LEVEL_BITS[level] << MASK_BITS | mask as u32;
         let bits = bch_codeword(data, FORMAT_GENERATOR) ^ FORMAT_MASK;
         let bit = |i: usize| bits >> i & 1 == 1;
         let size = self.size;
@@ -347,14 +281,14 @@ fn mask_bit(mask: usize, x: usize, y: usize) -> bool {
 }
 
 impl Layout {
-    fn new(version: usize) -> Layout {
+    fn new(version: usize, level: usize) -> Layout {
         let size = size(version);
-        let mut grid = Grid::function_patterns(version);
+        let mut grid = Grid::function_patterns(version, level);
         let order = grid.placement_order();
         debug_assert_eq!(order.len(), data_modules(version));
 
         let fixed = std::array::from_fn(|mask| {
-            grid.format_bits(mask);
+            grid.format_bits(level, mask);
             rows_and_columns(&grid.dark, size)
         });
         let planes = std::array::from_fn(|mask| {
@@ -368,13 +302,13 @@ impl Layout {
             rows_and_columns(&rows, size)
         });
 
-        let blocks = BLOCKS[version] as usize;
-        let ecc_len = ECC_PER_BLOCK[version] as usize;
+        let blocks = BLOCKS[level][version] as usize;
+        let ecc_len = ECC_PER_BLOCK[level][version] as usize;
         let raw_codewords = data_modules(version) / 8;
         Layout {
             version,
             size,
-            data_codewords: data_codewords(version),
+            data_codewords: data_codewords(version, level),
             ecc_len,
             blocks,
             short_blocks: blocks - raw_codewords % blocks,
@@ -383,6 +317,41 @@ impl Layout {
             order,
             fixed,
             planes,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_modules_are_what_placement_leaves() {
+        for version in 1..=MAX_VERSION {
+            let order = Grid::function_patterns(version, 0).placement_order();
+            assert_eq!(order.len(), data_modules(version), "version {version}");
+        }
+    }
+
+    #[test]
+    fn every_block_holds_whole_codewords() {
+        // Table 9: the data codewords split into blocks of k and k + 1, each with c - k
+        // error-correction codewords, and the blocks hold every codeword of the version.
+        for ec in EcLevel::ALL {
+            for version in 1..=MAX_VERSION {
+                let layout = layout(version, ec);
+                let long = layout.blocks - layout.short_blocks;
+                assert_eq!(
+                    layout.short_data_len * layout.blocks + long,
+                    layout.data_codewords,
+                    "version {version}, level {ec:?}"
+                );
+                assert_eq!(
+                    layout.data_codewords + layout.ecc_len * layout.blocks,
+                    data_modules(version) / 8,
+                    "version {version}, level {ec:?}"
+                );
+            }
         }
     }
 }

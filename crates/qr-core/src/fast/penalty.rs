@@ -229,6 +229,7 @@ fn scaled_core<W: Line>(d: W, size: u32, c: u32, n: u32) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::EcLevel;
     use crate::fast::symbol::{Symbol, encode};
     use crate::fast::testkit::{Rng, random_bytes, reference_line, reference_penalty};
 
@@ -301,11 +302,12 @@ mod tests {
         let mut rng = Rng(7);
         for i in 0..200 {
             let data = random_bytes(&mut rng);
-            let symbol = encode(&data, Some((i % 8) as u8)).unwrap();
+            let ec = EcLevel::ALL[i / 8 % EcLevel::ALL.len()];
+            let symbol = encode(&data, ec, Some((i % 8) as u8)).unwrap();
             assert_eq!(
                 score_of(&symbol),
                 reference_penalty(symbol.size(), |x, y| symbol.module(x, y)),
-                "data {data:?}"
+                "level {ec:?}, data {data:?}"
             );
         }
     }

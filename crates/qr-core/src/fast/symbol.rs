@@ -1,15 +1,16 @@
-//! Builds a QR symbol (byte mode, EC level L, smallest version) as a bit-packed matrix: the
-//! data codewords (ISO/IEC 18004:2015 §7.4), their error correction in interleaved blocks
+//! Builds a QR symbol (byte mode, a given EC level, smallest version) as a bit-packed matrix:
+//! the data codewords (ISO/IEC 18004:2015 §7.4), their error correction in interleaved blocks
 //! (§7.5, §7.6), their bits placed in the data modules (§7.7) and the mask of lowest penalty
-//! (§7.8) applied over the version's function patterns.
+//! (§7.8) applied over the function patterns of the version and level.
 
 use super::layout::{self, COLUMN_BITS, Layout, MAX_SIZE};
 use super::{penalty, rs};
+use crate::EcLevel;
 
 /// The most codewords (data + error correction) of any version the engine builds.
 const MAX_CODEWORDS: usize = layout::data_modules(layout::MAX_VERSION) / 8;
 
-/// The most error-correction codewords of one block (EC level L: 30, versions 9 and 14).
+/// The most error-correction codewords of one block (30, at every level: Table 9).
 const MAX_ECC_PER_BLOCK: usize = 32;
 
 /// The mode indicator of byte mode, 0100 (§7.4, table "Mode indicators").
@@ -41,14 +42,15 @@ impl Symbol {
     }
 }
 
-/// Builds the symbol of `data` (byte mode, EC level L, smallest version), with the mask of
-/// lowest penalty or `mask` if given. `None` if it does not fit or `mask` is not 0..=7.
-pub fn encode(data: &[u8], mask: Option<u8>) -> Option<Symbol> {
+/// Builds the symbol of `data` (byte mode, error-correction level `ec`, smallest version), with
+/// the mask of lowest penalty or `mask` if given. `None` if it does not fit or `mask` is not
+/// 0..=7.
+pub fn encode(data: &[u8], ec: EcLevel, mask: Option<u8>) -> Option<Symbol> {
     if mask.is_some_and(|m| usize::from(m) >= MASKS) {
         return None;
     }
-    let version = layout::version_for(data.len())?;
-    let layout = layout::layout(version);
+    let version = layout::version_for(data.len(), ec)?;
+    let layout = layout::layout(version, ec);
     let mut codewords = [0u8; MAX_CODEWORDS];
     let total = codewords_of(data, layout, &mut codewords)?;
 
@@ -71,11 +73,9 @@ pub fn encode(data: &[u8], mask: Option<u8>) -> Option<Symbol> {
         Some(m) => usize::from(m),
         None => best_mask(lines, layout),
     };
-    let mut candidate = [0u128; 2 * MAX_SIZE];
-    let candidate = &mut candidate[..2 * size];
-    apply(lines, layout, chosen, candidate);
+    // The rows alone: `apply` stops at the shorter slice.
     let mut rows = [0u128; MAX_SIZE];
-    rows[..size].copy_from_slice(&candidate[..size]);
+    apply(&lines[..size], layout, chosen, &mut rows[..size]);
     Some(Symbol { version, rows })
 }
 
@@ -83,9 +83,8 @@ pub fn encode(data: &[u8], mask: Option<u8>) -> Option<Symbol> {
 /// the symbol fits them.
 fn best_mask(lines: &[u128], layout: &Layout) -> usize {
     let size = layout.size;
-    let mut best = (u32::MAX, 0);
-    for m in 0..MASKS {
-        let score = if size <= u64::BITS as usize {
+    if size <= u64::BITS as usize {
+        lowest(|m| {
             let mut candidate = [0u64; 2 * u64::BITS as usize];
             let fixed = &layout.fixed[m];
             let plane = &layout.planes[m];
@@ -93,12 +92,24 @@ fn best_mask(lines: &[u128], layout: &Layout) -> usize {
                 *o = ((d ^ p) | f) as u64;
             }
             penalty::score(&candidate[..2 * size], size)
-        } else {
-            let mut candidate = [0u128; 2 * MAX_SIZE];
-            let candidate = &mut candidate[..2 * size];
+        })
+    } else {
+        // One buffer for every mask: `apply` overwrites all of it.
+        let mut candidate = [0u128; 2 * MAX_SIZE];
+        let candidate = &mut candidate[..2 * size];
+        lowest(|m| {
             apply(lines, layout, m, candidate);
             penalty::score(candidate, size)
-        };
+        })
+    }
+}
+
+/// The mask of lowest `score` (the first one on a tie).
+#[inline(always)]
+fn lowest(mut score: impl FnMut(usize) -> u32) -> usize {
+    let mut best = (u32::MAX, 0);
+    for m in 0..MASKS {
+        let score = score(m);
         if score < best.0 {
             best = (score, m);
         }
@@ -205,8 +216,9 @@ impl Symbol {
     }
 }
 
-/// Differential tests: our symbols equal the oracle's (qrcodegen's) module for module, at the
-/// same mask and with the same automatic mask choice.
+/// Differential tests: our symbols equal the oracle's (qrcodegen's) module for module, at every
+/// EC level, at the same mask and with the same automatic mask choice: bit for bit where the
+/// standard fixes the bits.
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,63 +226,136 @@ mod tests {
 
     const TARGETS: &str = include_str!("../../../../contract/article-texts.txt");
 
-    /// Our symbol of `data` equals qrcodegen's, at `mask` or (`None`) at the mask each chooses.
-    fn assert_same(data: &[u8], mask: Option<u8>) {
-        let ours = encode(data, mask).expect("fits");
-        let theirs = reference(data, mask);
-        assert_eq!(ours.size() as i32, theirs.size(), "size, data {data:?}");
+    /// Our symbol of `data` at `ec` equals qrcodegen's, at `mask` or (`None`) at the mask each
+    /// chooses.
+    fn assert_same(data: &[u8], ec: EcLevel, mask: Option<u8>) {
+        let ours = encode(data, ec, mask).expect("fits");
+        let theirs = reference(data, ec, mask);
+        let len = data.len();
+        assert_eq!(
+            ours.size() as i32,
+            theirs.size(),
+            "size, level {ec:?}, {len} bytes {data:?}"
+        );
         for y in 0..ours.size() {
             for x in 0..ours.size() {
                 assert_eq!(
                     ours.module(x, y),
                     theirs.get_module(x as i32, y as i32),
-                    "module ({x}, {y}), mask {mask:?}, data {data:?}"
+                    "module ({x}, {y}), level {ec:?}, mask {mask:?}, {len} bytes {data:?}"
                 );
             }
         }
         if mask.is_none() {
-            let theirs_forced = encode(data, Some(theirs.mask().value())).expect("fits");
+            let theirs_forced = encode(data, ec, Some(theirs.mask().value())).expect("fits");
             assert!(
                 ours.rows() == theirs_forced.rows(),
-                "mask choice: qrcodegen chose {}, data {data:?}",
+                "mask choice: qrcodegen chose {}, level {ec:?}, {len} bytes {data:?}",
                 theirs.mask().value()
             );
         }
     }
 
     #[test]
-    fn targets_equal_reference_for_every_mask_and_auto() {
-        for text in TARGETS.lines() {
-            for mask in 0..MASKS as u8 {
-                assert_same(text.as_bytes(), Some(mask));
+    fn targets_equal_reference_at_every_level_for_every_mask_and_auto() {
+        for ec in EcLevel::ALL {
+            for text in TARGETS.lines() {
+                for mask in 0..MASKS as u8 {
+                    assert_same(text.as_bytes(), ec, Some(mask));
+                }
+                assert_same(text.as_bytes(), ec, None);
             }
-            assert_same(text.as_bytes(), None);
         }
     }
 
-    #[test]
-    fn random_texts_equal_reference() {
-        let mut texts = Rng(0x0123_4567_89AB_CDEF);
-        let mut masks = Rng(0x5EED);
-        for _ in 0..1000 {
+    /// Random texts of 1..=512 bytes at `ec`, each with the automatic mask and a random one.
+    fn random_texts_equal_reference(ec: EcLevel, seed: u64) {
+        let mut texts = Rng(seed);
+        let mut masks = Rng(0x5EED ^ seed);
+        for _ in 0..250 {
             let data = random_bytes(&mut texts);
-            assert_same(&data, None);
-            assert_same(&data, Some(masks.below(8) as u8));
+            assert_same(&data, ec, None);
+            assert_same(&data, ec, Some(masks.below(8) as u8));
         }
     }
 
     #[test]
-    fn every_length_equals_reference() {
-        // Every length crosses every version boundary up to the contract's limit.
+    fn random_texts_equal_reference_at_l() {
+        random_texts_equal_reference(EcLevel::L, 0x0123_4567_89AB_CDEF);
+    }
+
+    #[test]
+    fn random_texts_equal_reference_at_m() {
+        random_texts_equal_reference(EcLevel::M, 0x1234_5678_9ABC_DEF0);
+    }
+
+    #[test]
+    fn random_texts_equal_reference_at_q() {
+        random_texts_equal_reference(EcLevel::Q, 0x2345_6789_ABCD_EF01);
+    }
+
+    #[test]
+    fn random_texts_equal_reference_at_h() {
+        random_texts_equal_reference(EcLevel::H, 0x3456_789A_BCDE_F012);
+    }
+
+    /// Every length 1..=512 at `ec`, with the automatic mask: every length crosses every
+    /// version boundary up to the contract's limit.
+    fn every_length_equals_reference(ec: EcLevel) {
         for len in 1..=512 {
             let data: Vec<u8> = (0..len).map(|i| (i * 7 + len) as u8).collect();
-            assert_same(&data, None);
+            assert_same(&data, ec, None);
         }
+    }
+
+    #[test]
+    fn every_length_equals_reference_at_l() {
+        every_length_equals_reference(EcLevel::L);
+    }
+
+    #[test]
+    fn every_length_equals_reference_at_m() {
+        every_length_equals_reference(EcLevel::M);
+    }
+
+    #[test]
+    fn every_length_equals_reference_at_q() {
+        every_length_equals_reference(EcLevel::Q);
+    }
+
+    #[test]
+    fn every_length_equals_reference_at_h() {
+        every_length_equals_reference(EcLevel::H);
+    }
+
+    #[test]
+    fn the_contract_maximum_fits_every_level() {
+        // 512 bytes: versions 15, 18, 22 and 25 (at H, version 24 holds 511 bytes).
+        let data = [b'x'; crate::MAX_TEXT_BYTES];
+        for (ec, version) in EcLevel::ALL.into_iter().zip([15, 18, 22, 25]) {
+            let symbol = encode(&data, ec, None).expect("512 bytes fit");
+            assert_eq!(symbol.version, version, "level {ec:?}");
+            assert_eq!(symbol.size(), layout::size(version), "level {ec:?}");
+            assert_eq!(
+                reference(&data, ec, None).version().value(),
+                version as u8,
+                "qrcodegen's version, level {ec:?}"
+            );
+        }
+        assert_eq!(layout::size(25), 117);
     }
 
     #[test]
     fn too_long_for_the_engine_is_none() {
-        assert!(encode(&vec![b'a'; 4000], None).is_none());
-        assert!(encode(b"a", Some(8)).is_none());
+        // One byte more than version 25 holds (1273, 997, 715, 535) needs version 26.
+        for (ec, capacity) in EcLevel::ALL.into_iter().zip([1273, 997, 715, 535]) {
+            assert!(encode(&vec![b'a'; capacity], ec, None).is_some(), "{ec:?}");
+            assert!(
+                encode(&vec![b'a'; capacity + 1], ec, None).is_none(),
+                "{ec:?}"
+            );
+            assert!(encode(&vec![b'a'; 4000], ec, None).is_none(), "{ec:?}");
+            assert!(encode(b"a", ec, Some(8)).is_none(), "{ec:?}");
+        }
     }
 }

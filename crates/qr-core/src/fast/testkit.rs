@@ -1,13 +1,15 @@
 //! What the fast engine's unit tests share: the one seeded generator (`tests/common/mod.rs`,
 //! compiled in here too, so that failures reproduce everywhere the same way) and the one
-//! reference oracle, the `qrcodegen` crate at the same version and mask, with its mask penalty
-//! ported line for line (qrcodegen keeps that private).
+//! reference oracle, the `qrcodegen` crate at the same level, version and mask, with its mask
+//! penalty ported line for line (qrcodegen keeps that private).
 
 #[path = "../../tests/common/mod.rs"]
 mod common;
 
 pub use common::Rng;
 use qrcodegen::{Mask, QrCode, QrCodeEcc, QrSegment, Version};
+
+use crate::EcLevel;
 
 /// A random byte string of 1..=512 bytes: printable ASCII or, as often, arbitrary bytes.
 pub fn random_bytes(rng: &mut Rng) -> Vec<u8> {
@@ -24,13 +26,19 @@ pub fn random_bytes(rng: &mut Rng) -> Vec<u8> {
         .collect()
 }
 
-/// qrcodegen's symbol of `data`: byte mode, EC level L, smallest version, and `mask` or, if
-/// `None`, the mask qrcodegen chooses.
-pub fn reference(data: &[u8], mask: Option<u8>) -> QrCode {
+/// qrcodegen's symbol of `data`: one byte segment, error-correction level `ec` (not boosted),
+/// the smallest of versions 1..=40, and `mask` or, if `None`, the mask qrcodegen chooses.
+pub fn reference(data: &[u8], ec: EcLevel, mask: Option<u8>) -> QrCode {
     let segment = QrSegment::make_bytes(data);
+    let ecc = match ec {
+        EcLevel::L => QrCodeEcc::Low,
+        EcLevel::M => QrCodeEcc::Medium,
+        EcLevel::Q => QrCodeEcc::Quartile,
+        EcLevel::H => QrCodeEcc::High,
+    };
     QrCode::encode_segments_advanced(
         &[segment],
-        QrCodeEcc::Low,
+        ecc,
         Version::MIN,
         Version::MAX,
         mask.map(Mask::new),
