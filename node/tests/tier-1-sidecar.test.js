@@ -1,4 +1,5 @@
-// Tests of tier-1-sidecar: the real `qr-cli --serve` in-process (bytes, concurrency, the bound, deaths), a fake
+// Tests of tier-1-sidecar: the real `qr-cli --serve` in-process (bytes, the image options in the frame's record,
+// bad input, concurrency, the bound, deaths), a fake
 // sidecar for what the real one never does (late, silent, malformed, stray answers), and a real HTTP server whose
 // sidecar is killed with SIGKILL under load. Run with `npm test` (in node/); needs target/release/qr-cli
 // (`cargo build --release -p qr-cli`, or set RUSTY_QR_CLI).
@@ -13,6 +14,7 @@ const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const { decodeQrPng } = require('./support/qr-decode');
 const contract = require('./support/contract');
+const { OPTION_SETS, OPTION_TEXTS, DEFAULTS_GIVEN, TOO_SMALL, REFUSED, isSvg, assertBadInput } = require('./support/rust-tier-suite');
 const { startServer, request } = require('./support/server-process');
 const tier1 = require('../tiers/tier-1');
 const sidecar = require('../tiers/tier-1-sidecar');
@@ -68,6 +70,35 @@ test('tier-1-sidecar: the same bytes as qr-cli for every contract text, with the
   assert.ok((await sidecar.generateQrCode('x', null)).equals(await tier1.generateQrCode('x', undefined)));
 });
 
+test('tier-1-sidecar: the options record gives the same bytes as qr-cli\'s flags (tier-1), SVG included, all in flight at once', BOUNDED, async () => {
+  requireCli();
+  for (const engine of [undefined, ...(await engineNames())]) {
+    const asked = OPTION_SETS.flatMap((options) => OPTION_TEXTS.map((text) => [text, options]));
+    const images = await Promise.all(asked.map(([text, options]) => sidecar.generateQrCode(text, engine, options)));
+    for (const [i, [text, options]] of asked.entries()) {
+      const what = `${JSON.stringify(text)}, engine ${engine}, ${JSON.stringify(options)}`;
+      assert.equal(isSvg(images[i]), options.format === 'svg', what);
+      assert.ok(images[i].equals(await tier1.generateQrCode(text, engine, options)), `qr-cli's bytes for ${what}`);
+    }
+    const none = await sidecar.generateQrCode('hello', engine);
+    for (const options of [{}, null, DEFAULTS_GIVEN]) {
+      assert.ok(none.equals(await sidecar.generateQrCode('hello', engine, options)), `${JSON.stringify(options)}, engine ${engine}`);
+    }
+  }
+});
+
+test('tier-1-sidecar: bad input is status 1 -> BAD_INPUT with the contract\'s message; the sidecar serves on', BOUNDED, async () => {
+  requireCli();
+  const generate = sidecar.createGenerator();
+  await assertBadInput(() => generate(TOO_SMALL.text, 'fast', TOO_SMALL.options), TOO_SMALL.message, 'too small');
+  // What the server never sends: the record carries a byte the sidecar refuses, or a number out of bounds.
+  for (const [options, message] of REFUSED) {
+    await assertBadInput(() => generate('hello', 'fast', options), message, JSON.stringify(options));
+  }
+  assert.equal(generate.pids().length, 1, 'the same sidecar throughout');
+  assert.deepEqual(decodeQrPng(await generate('still fine', 'fast')), Buffer.from('still fine'));
+});
+
 test('tier-1-sidecar: many concurrent requests on one sidecar each get their own PNG', BOUNDED, async () => {
   requireCli();
   const generate = sidecar.createGenerator();
@@ -95,8 +126,8 @@ test('tier-1-sidecar: past the in-flight bound a request is BUSY at once; then i
 test('tier-1-sidecar: core errors keep the core message; an unknown engine fails with clap\'s line', BOUNDED, async () => {
   requireCli();
   const generate = sidecar.createGenerator();
-  await assert.rejects(generate('', 'fast'), /^Error: missing "text" query param$/);
-  await assert.rejects(generate('a'.repeat(513), 'fast'), /^Error: text must be <= 512 bytes$/);
+  await assertBadInput(() => generate('', 'fast'), 'missing "text" query param', 'empty');
+  await assertBadInput(() => generate('a'.repeat(513), 'fast'), 'text must be <= 512 bytes', '513 bytes');
   await assert.rejects(generate('x', 'no-such-engine'), (err) => {
     assert.match(err.message, /^qr-cli --serve exited with status 2: error: invalid value 'no-such-engine' for '--engine <ENGINE>': unknown engine "no-such-engine"/);
     assert.notEqual(err.code, 'BUSY');
@@ -131,9 +162,10 @@ test('tier-1-sidecar: a killed sidecar fails its in-flight requests; the next re
   assert.notEqual(newPid, pid);
 });
 
-// A fake sidecar for what the real one never does. It speaks the protocol and answers each text with its own bytes
-// as the "PNG", except: `slow` after 600 ms, `silent` never, `garbage` with an oversized frame, `stray` with an id
-// nobody asked, `die` by exiting 3, `say` with a stderr line first.
+// A fake sidecar for what the real one never does. It speaks the protocol (a request's payload: the 16-byte options
+// record, then the text) and answers each text with its own bytes as the "PNG", except: `slow` after 600 ms,
+// `silent` never, `garbage` with an oversized frame, `stray` with an id nobody asked, `die` by exiting 3, `say` with
+// a stderr line first.
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'rusty-qr-sidecar-'));
 test.after(() => fs.rmSync(scratch, { recursive: true, force: true }));
 const FAKE = path.join(scratch, 'fake-qr-cli');
@@ -154,7 +186,7 @@ process.stdin.on('data', (chunk) => {
   while (buffer.length >= 8 && buffer.length >= 4 + buffer.readUInt32LE(0)) {
     const len = buffer.readUInt32LE(0);
     const id = buffer.readUInt32LE(4) >>> 1;
-    const text = buffer.subarray(8, 4 + len);
+    const text = buffer.subarray(8 + 16, 4 + len);
     buffer = buffer.subarray(4 + len);
     switch (text.toString()) {
       case 'slow': setTimeout(() => answer(id, text), 600); break;

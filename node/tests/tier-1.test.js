@@ -1,6 +1,7 @@
 // In-process tests of tier-1 (one qr-cli process per request): every contract text reads back as itself with each
-// engine, concurrent requests, and binaries that misbehave (noisy, failing, silent, exiting early, stuck, out of
-// file descriptors). Run with `npm test` (in node/); needs target/release/qr-cli (`cargo xtask build`).
+// engine, the image options as flags (the same bytes as tier-3's napi object; bad input as BAD_INPUT), concurrent
+// requests, and binaries that misbehave (noisy, failing, silent, exiting early, stuck, out of file descriptors).
+// Run with `npm test` (in node/); needs target/release/qr-cli and node/build/ (`cargo xtask build`).
 'use strict';
 
 const test = require('node:test');
@@ -11,6 +12,7 @@ const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const { assertReadsBack, pngSize } = require('./support/qr-decode');
 const contract = require('./support/contract');
+const { OPTION_SETS, OPTION_TEXTS, DEFAULTS_GIVEN, TOO_SMALL, REFUSED, isSvg, assertBadInput } = require('./support/rust-tier-suite');
 const tier1 = require('../tiers/tier-1');
 
 const ALL_TEXTS = contract.allTexts();
@@ -45,6 +47,43 @@ test('tier-1: every text decodes back, with the default engine and with each eng
   }
 });
 
+test('tier-1: no options are no flags at all; each option given is one --flag=value, ecLevel as --ec-level', () => {
+  for (const none of [undefined, null, {}, { size: undefined }]) {
+    assert.deepEqual(tier1.cliArgs(undefined, none), ['-']);
+    assert.deepEqual(tier1.cliArgs('article', none), ['--engine', 'article', '-']);
+  }
+  assert.deepEqual(tier1.cliArgs('fast', { format: 'svg', size: 300, ecLevel: 'H', light: 'ffffff00' }), [
+    '--engine', 'fast', '--format=svg', '--size=300', '--ec-level=H', '--light=ffffff00', '-',
+  ]);
+});
+
+test('tier-1: image options as flags give the same bytes as tier-3 (the napi object), SVG included', async () => {
+  requireCli();
+  const tier3 = require('../tiers/tier-3');
+  for (const engine of [undefined, ...engineNames()]) {
+    for (const options of OPTION_SETS) {
+      for (const text of OPTION_TEXTS) {
+        const what = `${JSON.stringify(text)}, engine ${engine}, ${JSON.stringify(options)}`;
+        const image = await tier1.generateQrCode(text, engine, options);
+        assert.equal(isSvg(image), options.format === 'svg', what);
+        assert.ok(image.equals(tier3.generateQrCode(text, engine, options)), `tier-1 and tier-3 differ for ${what}`);
+      }
+    }
+    const none = await tier1.generateQrCode('hello', engine);
+    assert.ok(none.equals(await tier1.generateQrCode('hello', engine, {})), `{}, engine ${engine}`);
+    assert.ok(none.equals(await tier1.generateQrCode('hello', engine, DEFAULTS_GIVEN)), `the defaults given, engine ${engine}`);
+  }
+});
+
+test("tier-1: bad input is exit status 1 -> BAD_INPUT with qr-cli's line, the contract's message", async () => {
+  requireCli();
+  await assertBadInput(() => tier1.generateQrCode(TOO_SMALL.text, 'fast', TOO_SMALL.options), TOO_SMALL.message, 'too small');
+  for (const [options, message] of REFUSED) {
+    await assertBadInput(() => tier1.generateQrCode('hello', 'fast', options), message, JSON.stringify(options));
+  }
+  await assertBadInput(() => tier1.generateQrCode('', undefined), 'missing "text" query param', 'empty text');
+});
+
 test('tier-1: concurrent requests each get their own PNG', async () => {
   requireCli();
   const texts = Array.from({ length: 16 }, (_, i) => `request ${i} ${'x'.repeat(i * 20)}`);
@@ -52,9 +91,13 @@ test('tier-1: concurrent requests each get their own PNG', async () => {
   for (const [i, png] of pngs.entries()) await assertReadsBack(png, texts[i]);
 });
 
-test('tier-1: an unknown engine fails with the core message', async () => {
+test('tier-1: an unknown engine fails with the core message (a failure: exit status 2, not bad input)', async () => {
   requireCli();
-  await assert.rejects(tier1.generateQrCode('x', 'no-such-engine'), /unknown engine "no-such-engine"/);
+  await assert.rejects(tier1.generateQrCode('x', 'no-such-engine'), (err) => {
+    assert.match(err.message, /unknown engine "no-such-engine"/);
+    assert.equal(err.code, undefined);
+    return true;
+  });
 });
 
 test('tier-1: a missing binary is a clear error, not a crash', async () => {
@@ -80,8 +123,22 @@ test('tier-1: success is judged by exit status, not by stderr', async () => {
   const noisy = script('noisy', `echo "warning: something odd" >&2\nexec "${tier1.CLI}" "$@"`);
   await assertReadsBack(await tier1.createGenerator({ cli: noisy })('noisy', undefined), 'noisy');
 
-  const failing = script('failing', 'cat > /dev/null\necho "text must be <= 512 bytes" >&2\nexit 1');
-  await assert.rejects(tier1.createGenerator({ cli: failing })('x', undefined), /^Error: text must be <= 512 bytes$/);
+  const refusing = script('refusing', 'cat > /dev/null\necho "text must be <= 512 bytes" >&2\nexit 1');
+  await assertBadInput(() => tier1.createGenerator({ cli: refusing })('x', undefined), 'text must be <= 512 bytes', 'exit 1');
+
+  // Exit 3 is a failure (500), whatever its line says; exit 1 with nothing to say is one too.
+  const failing = script('failing', 'cat > /dev/null\necho "failed to generate qr code" >&2\nexit 3');
+  await assert.rejects(tier1.createGenerator({ cli: failing })('x', undefined), (err) => {
+    assert.equal(err.message, 'failed to generate qr code');
+    assert.equal(err.code, undefined);
+    return true;
+  });
+  const mute = script('mute', 'cat > /dev/null\nexit 1');
+  await assert.rejects(tier1.createGenerator({ cli: mute })('x', undefined), (err) => {
+    assert.equal(err.message, 'qr-cli exited with status 1');
+    assert.equal(err.code, undefined);
+    return true;
+  });
 
   // exit 0 with nothing on stdout is not a PNG
   const silent = script('silent', 'cat > /dev/null\nexit 0');

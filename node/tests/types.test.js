@@ -40,9 +40,16 @@ function emittedDeclarations() {
   return emittedTypeDefs().filter((typeDef) => typeDef.def !== '');
 }
 
-/** The declarations as @napi-rs/cli writes them: the doc comment, then `export declare <def>`. */
+/**
+ * The declarations as @napi-rs/cli writes them: the doc comment, then `export declare <def>` for a function, or
+ * `export interface <name> { <def>, indented }` for a `#[napi(object)]` struct.
+ */
 function render(typeDefs) {
-  return typeDefs.map(({ js_doc, def }) => `${js_doc}export declare ${def}\n`).join('\n');
+  const declaration = ({ kind, name, def }) =>
+    kind === 'interface'
+      ? `export interface ${name} {\n${def.split('\n').map((line) => `  ${line}`).join('\n')}\n}`
+      : `export declare ${def}`;
+  return typeDefs.map((typeDef) => `${typeDef.js_doc}${declaration(typeDef)}\n`).join('\n');
 }
 
 /** The committed file without its leading `//` header and the blank lines after it. */

@@ -1,24 +1,37 @@
 // The hand-written glue for qr_wasm.wasm (crates/qr-wasm), for every JavaScript host: Node's tier-2
-// (`require('./qr-wasm-abi')`) and the browser playground (web/, `<script src="qr-wasm-abi.js">`, which
-// defines `QrWasmGlue`). Its ABI is documented in crates/qr-wasm/src/lib.rs:
+// (`require('./qr-wasm-abi')`) and the browser playground (web/, `<script src="options-record.js">` then
+// `<script src="qr-wasm-abi.js">`, which defines `QrWasmGlue`). Its ABI is documented in crates/qr-wasm/src/lib.rs:
 //   alloc(len) -> ptr            dealloc(ptr, len)
-//   generate(text_ptr, text_len, engine_ptr, engine_len) -> result   (engine_ptr 0 = the default engine)
-//   result -> three little-endian u32: status (0 = PNG, 1 = error message), data_ptr, data_len
+//   generate(text_ptr, text_len, engine_ptr, engine_len, options_ptr) -> result
+//                                (engine_ptr 0 = the default engine; options_ptr 0 = the default options, else
+//                                the 16-byte options record, written by ./options-record.js)
+//   result -> three little-endian u32: status (0 = the image, 1 = failure message, 2 = bad input message),
+//             data_ptr, data_len
 //   free_result(result)          frees the result and its data
 (function (root, factory) {
-  if (typeof module === 'object' && module.exports) module.exports = factory();
-  else root.QrWasmGlue = factory();
-})(typeof self !== 'undefined' ? self : this, function () {
+  if (typeof module === 'object' && module.exports) module.exports = factory(require('./options-record'));
+  else root.QrWasmGlue = factory(root.QrOptionsRecord);
+})(typeof self !== 'undefined' ? self : this, function (optionsRecord) {
   'use strict';
 
   const STATUS_OK = 0;
+  const STATUS_BAD_INPUT = 2;
   const RESULT_SIZE = 12; // three u32
 
   const encoder = new TextEncoder();
   const decoder = new TextDecoder('utf-8');
 
-  /** An error reported by the core (bad input, unknown engine...), with its message: the instance is fine after it. */
-  class CoreError extends Error {}
+  /**
+   * An error reported by the core, with its message: the instance is fine after it. `code` is 'BAD_INPUT' when the
+   * input is at fault (a text or an option that breaks its rule, a size too small: the contract's 400 body), else
+   * undefined (an unknown engine, the engine failing).
+   */
+  class CoreError extends Error {
+    constructor(message, code) {
+      super(message);
+      this.code = code;
+    }
+  }
 
   /** The length of `s` in UTF-8, as TextEncoder writes it (a lone surrogate becomes U+FFFD, 3 bytes). */
   function countUtf8(s) {
@@ -53,8 +66,21 @@
     return { ptr, len };
   }
 
-  /** Calls `generate` on `wasm`, frees everything it allocated, returns a copy of the PNG or throws. */
-  function callGenerate(wasm, text, engine) {
+  /**
+   * Writes the record of `options` into a fresh allocation in the instance and records it in `allocations`.
+   * Returns its pointer: 0 (the defaults) when `options` gives none, with nothing encoded or allocated.
+   */
+  function copyOptionsIn(wasm, options, allocations) {
+    if (!optionsRecord.hasOptions(options)) return 0;
+    const ptr = wasm.alloc(optionsRecord.RECORD_LEN);
+    if (ptr === 0) throw new Error('qr_wasm: out of memory');
+    allocations.push([ptr, optionsRecord.RECORD_LEN]);
+    optionsRecord.writeRecord(options, new Uint8Array(wasm.memory.buffer, ptr, optionsRecord.RECORD_LEN), 0);
+    return ptr;
+  }
+
+  /** Calls `generate` on `wasm`, frees everything it allocated, returns a copy of the image or throws. */
+  function callGenerate(wasm, text, engine, options) {
     const allocations = [];
     let result = 0;
     let trapped = false;
@@ -62,7 +88,8 @@
       const t = copyStringIn(wasm, text, allocations);
       // No engine (undefined or null) is a null pointer: the core's default.
       const e = engine == null ? { ptr: 0, len: 0 } : copyStringIn(wasm, engine, allocations);
-      result = wasm.generate(t.ptr, t.len, e.ptr, e.len) >>> 0;
+      const o = copyOptionsIn(wasm, options, allocations);
+      result = wasm.generate(t.ptr, t.len, e.ptr, e.len, o) >>> 0;
 
       // generate grows memory as it works: read through a view made after the call.
       const header = new DataView(wasm.memory.buffer, result, RESULT_SIZE);
@@ -70,9 +97,9 @@
       const dataPtr = header.getUint32(4, true);
       const dataLen = header.getUint32(8, true);
       const data = new Uint8Array(wasm.memory.buffer, dataPtr, dataLen);
-      // slice() copies: the PNG never aliases Wasm memory, which the next call reuses.
+      // slice() copies: the image never aliases Wasm memory, which the next call reuses.
       if (status === STATUS_OK) return data.slice();
-      throw new CoreError(decoder.decode(data));
+      throw new CoreError(decoder.decode(data), status === STATUS_BAD_INPUT ? 'BAD_INPUT' : undefined);
     } catch (err) {
       trapped = !(err instanceof CoreError);
       throw err;
@@ -86,19 +113,20 @@
   }
 
   /**
-   * The glue for one compiled `WebAssembly.Module`: `generate(text, engine) -> Uint8Array` makes the PNG of
-   * `text` with the named engine (undefined = the core's default) and throws a CoreError with the core's
-   * message; after any other failure (a trap, i.e. a WebAssembly.RuntimeError, or a malformed result) the
-   * instance is dropped and the next call makes a fresh one. `currentInstance()` is the live instance (null
-   * before the first call or after a trap), for tests.
+   * The glue for one compiled `WebAssembly.Module`: `generate(text, engine, options) -> Uint8Array` makes the image
+   * of `text` with the named engine (undefined = the core's default) and the image options (an object of the
+   * options given, as ./options-record.js takes them; undefined or {} = the defaults: a null pointer) and throws a
+   * CoreError with the core's message; after any other failure (a trap, i.e. a WebAssembly.RuntimeError, or a
+   * malformed result) the instance is dropped and the next call makes a fresh one. `currentInstance()` is the live
+   * instance (null before the first call or after a trap), for tests.
    */
   function connect(wasmModule) {
     let instance = null;
     return {
-      generate(text, engine) {
+      generate(text, engine, options) {
         if (instance === null) instance = new WebAssembly.Instance(wasmModule, {});
         try {
-          return callGenerate(instance.exports, text, engine);
+          return callGenerate(instance.exports, text, engine, options);
         } catch (err) {
           if (!(err instanceof CoreError)) instance = null;
           throw err;

@@ -1,14 +1,17 @@
 // node/tiers/tier-1-sidecar.d.ts: TypeScript declarations of node/tiers/tier-1-sidecar.js (tier 1 with one
 // long-lived `qr-cli --serve` per engine and process, spoken to in frames; see crates/qr-cli/README.md).
 
-/** A `(text, engine) -> Promise<Buffer>` with its own sidecars. */
+import type { ImageOptions } from './options-record';
+
+/** A `(text, engine, options) -> Promise<Buffer>` with its own sidecars. */
 export interface Generator {
   /**
-   * The PNG of `text` with the named engine (`undefined` or `null` = the core's default). Rejects with an Error
-   * carrying the core's message, or the sidecar's failure (a timeout, a death, a malformed frame); with
-   * `code: 'BUSY'` past the in-flight bound.
+   * The image of `text` with the named engine (`undefined` or `null` = the core's default) and the options given
+   * (carried as the frame's options record). Rejects with an Error carrying the core's message (`code:
+   * 'BAD_INPUT'` for bad input, the contract's 400 body), or the sidecar's failure (a timeout, a death, a
+   * malformed frame); with `code: 'BUSY'` past the in-flight bound.
    */
-  (text: string, engine?: string | null): Promise<Buffer>;
+  (text: string, engine?: string | null, options?: ImageOptions | null): Promise<Buffer>;
   /** The pids of the live sidecars, one per engine asked for. */
   pids(): number[];
 }

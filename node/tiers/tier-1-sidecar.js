@@ -1,6 +1,9 @@
 // Tier 1, sidecar: each Node process keeps ONE long-lived `qr-cli [--engine E] --serve` child per engine and talks
 // to it over its stdin/stdout in length-prefixed frames with request ids (node/tiers/sidecar/framing.js; the
 // protocol is in crates/qr-cli/README.md), so many requests are in flight at once and answers come in any order.
+// Each request frame carries its image options as the 16-byte record (../options-record.js; the defaults' record,
+// made once, when the request gave none); the sidecar answers bad input (status 1) with the contract's message,
+// which rejects with `code: 'BAD_INPUT'` (400).
 // Loaded by node/server.js (`node server.js --tier tier-1-sidecar`); tested by node/tests/tier-1-sidecar.test.js.
 // The binary: env RUSTY_QR_CLI, else <repo>/target/release/qr-cli, as tier-1.
 //
@@ -27,6 +30,11 @@ const MAX_STDERR_LINE = 4096;
 /** An Error with `code: 'BUSY'` (the server answers 503 `server is busy`). */
 function busy(message) {
   return Object.assign(new Error(message), { code: 'BUSY' });
+}
+
+/** An Error with `code: 'BAD_INPUT'`: the contract's message, which the server answers with a 400. */
+function badInput(message) {
+  return Object.assign(new Error(message), { code: 'BAD_INPUT' });
 }
 
 /** One `qr-cli --serve` child: sends requests, matches answers to them by id, fails them all when it dies. */
@@ -59,15 +67,18 @@ class Sidecar {
     this.setRef(false);
   }
 
-  /** Sends `text` (a Buffer); resolves with the PNG, rejects with the core's message, BUSY, a timeout or a death. */
-  request(text) {
+  /**
+   * Sends `text` (a Buffer) with `options`; resolves with the image, rejects with the core's message (BAD_INPUT
+   * for bad input), BUSY, a timeout or a death.
+   */
+  request(text, options) {
     if (this.pending.size >= this.maxInFlight) {
       return Promise.reject(busy(`qr-cli --serve has ${this.maxInFlight} requests in flight`));
     }
     let frame;
     const id = this.takeId();
     try {
-      frame = encodeRequest(id, text);
+      frame = encodeRequest(id, options, text);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -111,8 +122,12 @@ class Sidecar {
       }
       this.pending.delete(frame.id);
       clearTimeout(entry.timer);
-      if (frame.status === STATUS.PNG) entry.resolve(frame.body);
-      else entry.reject(new Error(frame.body.toString('utf8')));
+      if (frame.status === STATUS.IMAGE) {
+        entry.resolve(frame.body);
+      } else {
+        const message = frame.body.toString('utf8');
+        entry.reject(frame.status === STATUS.BAD_INPUT ? badInput(message) : new Error(message));
+      }
     }
     if (this.pending.size === 0) this.setRef(false);
   }
@@ -171,10 +186,10 @@ class Sidecar {
 
 /** The sidecar of one engine: started on the first request, replaced after a death, with backoff. */
 class Slot {
-  constructor(cli, engine, options) {
+  constructor(cli, engine, settings) {
     this.cli = cli;
     this.engine = engine;
-    this.options = options;
+    this.settings = settings;
     this.sidecar = null;
     // The first death restarts at once (on the next request); repeated quick ones back off.
     this.backoff = new RestartBackoff({ firstRestartAtOnce: true });
@@ -182,7 +197,7 @@ class Slot {
     this.lastDeath = null;
   }
 
-  request(text) {
+  request(text, options) {
     if (this.sidecar === null) {
       const wait = this.retryAt - Date.now();
       if (wait > 0) {
@@ -190,12 +205,12 @@ class Slot {
         return Promise.reject(new Error(`qr-cli --serve died ${this.backoff.deaths} times in a row (last: ${last}); next start in ${wait} ms`));
       }
       try {
-        this.sidecar = new Sidecar(this.cli, this.engine, { ...this.options, onDeath: (s, err) => this.died(s, err) });
+        this.sidecar = new Sidecar(this.cli, this.engine, { ...this.settings, onDeath: (s, err) => this.died(s, err) });
       } catch (err) {
         return Promise.reject(spawnError(err, this.cli)); // spawn throws synchronously for some errors
       }
     }
-    return this.sidecar.request(text);
+    return this.sidecar.request(text, options);
   }
 
   died(sidecar, err) {
@@ -210,19 +225,19 @@ class Slot {
 }
 
 /**
- * Makes a `(text, engine) -> Promise<Buffer>` with its own sidecars (one per engine name; undefined and null are the
- * core's default). `pids()` lists the live sidecars' pids. Tests pass other options.
+ * Makes a `(text, engine, options) -> Promise<Buffer>` with its own sidecars (one per engine name; undefined and null
+ * are the core's default). `pids()` lists the live sidecars' pids. Tests pass other settings.
  */
 function createGenerator({ cli = CLI, timeoutMs = TIMEOUT_MS, maxInFlight = MAX_IN_FLIGHT } = {}) {
   const slots = new Map(); // engine -> Slot
-  const generate = (text, engine) => {
+  const generate = (text, engine, options) => {
     const key = engine ?? undefined;
     let slot = slots.get(key);
     if (slot === undefined) {
       slot = new Slot(cli, key, { timeoutMs, maxInFlight });
       slots.set(key, slot);
     }
-    return slot.request(Buffer.from(text, 'utf8'));
+    return slot.request(Buffer.from(text, 'utf8'), options);
   };
   generate.pids = () => [...slots.values()].map((slot) => slot.pid()).filter((pid) => pid !== undefined);
   return generate;

@@ -5,6 +5,7 @@
 
 const { spawn } = require('node:child_process');
 const path = require('node:path');
+const { hasOptions } = require('./options-record');
 
 const CLI = process.env.RUSTY_QR_CLI || path.join(__dirname, '..', '..', 'target', 'release', 'qr-cli');
 /** A child that has not exited by then is killed with SIGKILL and the request fails (500). */
@@ -13,23 +14,40 @@ const TIMEOUT_MS = 5_000;
 const BUSY_CODES = new Set(['EAGAIN', 'EMFILE', 'ENFILE']);
 /** At most this much of the child's stderr is kept for the error message. */
 const MAX_STDERR = 4096;
+/** qr-cli's exit status for bad input: its stderr line is the contract's message (a 400). */
+const EXIT_BAD_INPUT = 1;
 
 /**
- * Makes a `(text, engine) -> Promise<Buffer>` that runs `qr-cli [--engine E] -` with the text on stdin
- * (so a NUL byte passes and nothing is read as a flag). Success is exit status 0 with a non-empty stdout,
- * never judged by stderr. Errors: the child's first stderr line (the core's message) as the message;
- * `code: 'BUSY'` when the spawn failed for lack of processes or descriptors. Tests pass other options.
+ * Makes a `(text, engine, options) -> Promise<Buffer>` that runs `qr-cli [--engine E] [--FLAG=VALUE]... -` with
+ * the text on stdin (so a NUL byte passes and nothing is read as a flag), one flag per option given (`ecLevel`
+ * -> `--ec-level`; joined to its value, so that no value is ever read as a flag). Success is exit status 0 with a non-empty stdout, never judged by stderr. Errors: the child's
+ * first stderr line (the core's message) as the message, with `code: 'BAD_INPUT'` for exit status 1 (bad input);
+ * `code: 'BUSY'` when the spawn failed for lack of processes or descriptors. Tests pass other settings.
  */
 function createGenerator({ cli = CLI, timeoutMs = TIMEOUT_MS } = {}) {
-  return (text, engine) => run(cli, timeoutMs, text, engine);
+  return (text, engine, options) => run(cli, timeoutMs, text, cliArgs(engine, options));
 }
 
 /** The generator of this tier: the configured binary, the default timeout. */
 const generateQrCode = createGenerator();
 
+/** `--ec-level` for `ecLevel`: qr-cli's flag for an option (qr-cli's clap turns away a name it has no flag for). */
+function flagOf(name) {
+  return `--${name.replace(/[A-Z]/g, (upper) => `-${upper.toLowerCase()}`)}`;
+}
+
+/** qr-cli's arguments: the engine, a `--flag=value` per option given (none: no flags at all), then `-` (stdin). */
+function cliArgs(engine, options) {
+  const args = engine == null ? [] : ['--engine', engine];
+  if (hasOptions(options)) {
+    for (const [name, value] of Object.entries(options)) if (value !== undefined) args.push(`${flagOf(name)}=${value}`);
+  }
+  args.push('-');
+  return args;
+}
+
 /** One request: one child process. */
-function run(cli, timeoutMs, text, engine) {
-  const args = engine === undefined ? ['-'] : ['--engine', engine, '-'];
+function run(cli, timeoutMs, text, args) {
   return new Promise((resolve, reject) => {
     let child;
     try {
@@ -67,14 +85,16 @@ function run(cli, timeoutMs, text, engine) {
     });
     child.on('close', (code, signal) => {
       if (settled) return;
-      const png = Buffer.concat(stdout);
+      const image = Buffer.concat(stdout);
       const message = firstLine(stderr);
-      if (code === 0 && png.length > 0) {
+      if (code === 0 && image.length > 0) {
         if (message) console.error(`qr-cli succeeded but wrote to stderr: ${message}`);
         settled = true;
-        resolve(png);
+        resolve(image);
       } else if (signal === 'SIGKILL' && child.killed) {
         fail(new Error(`qr-cli did not finish within ${timeoutMs} ms and was killed`));
+      } else if (code === EXIT_BAD_INPUT && message) {
+        fail(Object.assign(new Error(message), { code: 'BAD_INPUT' }));
       } else {
         fail(new Error(message || `qr-cli exited with ${signal ? `signal ${signal}` : `status ${code}`}`));
       }
@@ -102,4 +122,4 @@ function firstLine(text) {
   return text.split('\n').map((line) => line.trim()).find(Boolean) ?? '';
 }
 
-module.exports = { generateQrCode, createGenerator, spawnError, CLI, TIMEOUT_MS };
+module.exports = { generateQrCode, createGenerator, cliArgs, spawnError, CLI, TIMEOUT_MS };

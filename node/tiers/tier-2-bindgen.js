@@ -5,6 +5,7 @@
 'use strict';
 
 const path = require('node:path');
+const { hasOptions } = require('./options-record');
 
 const GLUE = path.join(__dirname, '..', 'build', 'bindgen', 'qr_wasm_bindgen.js');
 
@@ -12,14 +13,17 @@ const GLUE = path.join(__dirname, '..', 'build', 'bindgen', 'qr_wasm_bindgen.js'
 let glue = require(GLUE);
 
 /**
- * `text -> Buffer`: the PNG of `text` with the named engine (undefined = the core's default). Throws the
- * core's message as an Error (a JsError from Rust).
+ * `(text, engine, options) -> Buffer`: the image of `text` with the named engine (undefined = the core's default)
+ * and the options given, handed to the glue as the plain object they are (`QrOptions` in its .d.ts; none:
+ * undefined, so the Rust side reads no property). Throws the core's message as an Error: the glue's RangeError for
+ * bad input becomes an Error with `code: 'BAD_INPUT'`; anything else is the glue's Error (a JsError from Rust).
  */
-function generateQrCode(text, engine) {
-  let png;
+function generateQrCode(text, engine, options) {
+  let image;
   try {
-    png = glue.generate(text, engine);
+    image = glue.generate(text, engine, hasOptions(options) ? options : undefined);
   } catch (err) {
+    if (err instanceof RangeError) throw Object.assign(new Error(err.message), { code: 'BAD_INPUT' });
     if (err instanceof WebAssembly.RuntimeError) {
       // A trap leaves the instance's memory in an unknown state: the next call gets a fresh instance,
       // by requiring the glue anew (it instantiates the module when loaded).
@@ -30,7 +34,7 @@ function generateQrCode(text, engine) {
   }
   // The glue already copied the bytes out of Wasm memory into this Uint8Array (`.slice()`); wrap its
   // memory as a Buffer without another copy.
-  return Buffer.from(png.buffer, png.byteOffset, png.byteLength);
+  return Buffer.from(image.buffer, image.byteOffset, image.byteLength);
 }
 
 module.exports = { generateQrCode, __testing: { GLUE } };

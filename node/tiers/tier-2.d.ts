@@ -4,10 +4,12 @@
 // `QrWasmExports` must name exactly the module's exported functions (with their parameter counts) and
 // memory.
 
+import type { ImageOptions } from './options-record';
+
 /**
  * The exports of node/build/qr_wasm.wasm that the glue calls. Pointers, lengths and results are
- * 32-bit offsets into `memory`; a result points at three little-endian u32: status (0 = PNG,
- * 1 = error message), data pointer, data length.
+ * 32-bit offsets into `memory`; a result points at three little-endian u32: status (0 = the image,
+ * 1 = failure message, 2 = bad input message), data pointer, data length.
  */
 export interface QrWasmExports {
   /** The module's linear memory; its `buffer` is replaced whenever the module grows it. */
@@ -16,18 +18,22 @@ export interface QrWasmExports {
   alloc(len: number): number;
   /** Frees what `alloc(len)` returned. */
   dealloc(ptr: number, len: number): void;
-  /** Generates the PNG of the UTF-8 text at `textPtr`; `enginePtr` 0 means the default engine. */
-  generate(textPtr: number, textLen: number, enginePtr: number, engineLen: number): number;
+  /**
+   * Generates the image of the UTF-8 text at `textPtr`; `enginePtr` 0 means the default engine, `optionsPtr` 0
+   * the default options (else it points to the 16-byte options record).
+   */
+  generate(textPtr: number, textLen: number, enginePtr: number, engineLen: number, optionsPtr: number): number;
   /** Frees a result of `generate` and the data it points to. */
   free_result(result: number): void;
 }
 
 /**
- * The PNG of `text` (validated by the server) with the named engine (`undefined` or `null` = the
- * core's default), as a Buffer that owns its bytes. Throws an Error with the core's message; after a
+ * The image of `text` (validated by the server) with the named engine (`undefined` or `null` = the
+ * core's default) and the options given (as the options record; none: a null pointer), as a Buffer that
+ * owns its bytes. Throws an Error with the core's message (`code: 'BAD_INPUT'` for bad input); after a
  * trap (a `WebAssembly.RuntimeError`) the instance is replaced before the next call.
  */
-export declare function generateQrCode(text: string, engine?: string | null): Buffer;
+export declare function generateQrCode(text: string, engine?: string | null, options?: ImageOptions | null): Buffer;
 
 /** For node/tests/tier-2.test.js only. */
 export declare const __testing: {

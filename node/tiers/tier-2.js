@@ -14,16 +14,18 @@ const WASM_PATH = path.join(__dirname, '..', 'build', 'qr_wasm.wasm');
 const qrWasm = glue.connect(new WebAssembly.Module(fs.readFileSync(WASM_PATH)));
 
 /**
- * `text -> Buffer`: the PNG of `text` (validated by the server) with the named engine (undefined = the
- * core's default). Throws an Error with the core's message; after any other failure (a trap, i.e. a
+ * `(text, engine, options) -> Buffer`: the image of `text` (validated by the server) with the named engine
+ * (undefined = the core's default) and the options given (none: a null options pointer, nothing encoded). Throws an
+ * Error with the core's message, `code: 'BAD_INPUT'` for bad input; after any other failure (a trap, i.e. a
  * WebAssembly.RuntimeError, or a malformed result) the instance is replaced before the next call.
  */
-function generateQrCode(text, engine) {
+function generateQrCode(text, engine, options) {
   try {
-    const png = qrWasm.generate(text, engine);
-    return Buffer.from(png.buffer, png.byteOffset, png.byteLength);
+    const image = qrWasm.generate(text, engine, options);
+    return Buffer.from(image.buffer, image.byteOffset, image.byteLength);
   } catch (err) {
-    if (err instanceof glue.CoreError) throw new Error(err.message); // a plain Error, as the tier interface promises
+    // A plain Error, as the tier interface promises.
+    if (err instanceof glue.CoreError) throw Object.assign(new Error(err.message), err.code && { code: err.code });
     throw err;
   }
 }

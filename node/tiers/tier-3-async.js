@@ -5,14 +5,17 @@
 // the launcher (`cargo xtask serve`, qr_harness::ServerSpec) sets it to the CPU count.
 'use strict';
 
-const { addon } = require('./tier-3');
+const { addon, addonOptions, tierError } = require('./tier-3');
 
 /**
- * `text -> Promise<Buffer>`: the PNG of `text` with the named engine (undefined = the core's default),
- * computed on a libuv pool thread. Rejects with an Error carrying the core's message (a Rust panic too).
+ * `(text, engine, options) -> Promise<Buffer>`: the image of `text` with the named engine (undefined = the core's
+ * default) and the options given, computed on a libuv pool thread. Rejects with an Error carrying the core's
+ * message (`code: 'BAD_INPUT'` for bad input; a Rust panic too, as a failure).
  */
-function generateQrCode(text, engine) {
-  return addon.generateAsync(text, engine);
+function generateQrCode(text, engine, options) {
+  return addon.generateAsync(text, engine, addonOptions(options)).catch((err) => {
+    throw tierError(err);
+  });
 }
 
 module.exports = { generateQrCode };

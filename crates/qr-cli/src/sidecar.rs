@@ -1,4 +1,4 @@
-//! `qr-cli --serve`: answers request frames ([`crate::protocol`]) until its input closes.
+//! `qr-cli --serve`: answers request frames ([`crate::wire`]) until its input closes.
 //!
 //! Plain std threads, chosen by measurement over tokio-util's `LengthDelimitedCodec` (README.md):
 //! one reader thread decodes frames and queues jobs; one compute thread per CPU renders them; the
@@ -11,9 +11,9 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
-use qr_core::{Engine, Options};
+use qr_core::{Engine, record};
 
-use crate::wire::{self, FrameError, Status};
+use crate::wire::{self, FrameError, RECORD_LEN, Status};
 
 /// How many decoded requests may wait for a compute thread (per thread) before the reader stops
 /// reading; Node bounds what it has in flight anyway.
@@ -52,6 +52,7 @@ impl std::error::Error for ServeError {}
 /// One request for a compute thread.
 struct Job {
     id: u32,
+    record: [u8; RECORD_LEN],
     text: Vec<u8>,
 }
 
@@ -105,6 +106,7 @@ fn read_requests<R: Read>(mut input: R, jobs: &SyncSender<Job>) -> Result<(), Se
         {
             let job = Job {
                 id: request.id,
+                record: *request.record,
                 text: request.text.to_vec(),
             };
             start += used;
@@ -118,24 +120,31 @@ fn read_requests<R: Read>(mut input: R, jobs: &SyncSender<Job>) -> Result<(), Se
 
 /// A compute thread: renders jobs until the reader is done and the queue is empty.
 fn compute(engine: Engine, jobs: &Mutex<Receiver<Job>>, answers: &mpsc::Sender<Answer>) {
-    let options = Options::with_engine(engine);
     loop {
         // The guard is dropped at the end of the statement, before rendering.
         let job = jobs.lock().unwrap_or_else(|e| e.into_inner()).recv();
-        let Ok(Job { id, text }) = job else { return };
+        let Ok(Job { id, record, text }) = job else {
+            return;
+        };
         // qr-core never panics; if it ever did, the request still gets its answer.
-        let (status, body) = panic::catch_unwind(AssertUnwindSafe(|| render(&text, &options)))
-            .unwrap_or_else(|_| (Status::Failed, b"qr-cli panicked".to_vec()));
+        let (status, body) =
+            panic::catch_unwind(AssertUnwindSafe(|| render(engine, &record, &text)))
+                .unwrap_or_else(|_| (Status::Failed, b"qr-cli panicked".to_vec()));
         if answers.send(Answer { id, status, body }).is_err() {
             return; // the writer gave up
         }
     }
 }
 
-/// The answer to one text: the contract's text rule, then the PNG, else the core's message.
-fn render(bytes: &[u8], options: &Options) -> (Status, Vec<u8>) {
-    match qr_core::text(bytes).and_then(|text| qr_core::generate(text, options)) {
-        Ok(png) => (Status::Png, png),
+/// The answer to one request: the contract's text rule, then the options record's (the order of
+/// the HTTP checks), then the image; else the core's message.
+fn render(engine: Engine, record: &[u8; RECORD_LEN], bytes: &[u8]) -> (Status, Vec<u8>) {
+    let image = qr_core::text(bytes).and_then(|text| {
+        let options = record::decode(engine, record)?;
+        qr_core::generate(text, &options)
+    });
+    match image {
+        Ok(image) => (Status::Image, image),
         Err(err) if err.is_bad_input() => (Status::BadInput, err.to_string().into_bytes()),
         Err(err) => (Status::Failed, err.to_string().into_bytes()),
     }

@@ -5,33 +5,42 @@
 //! ```text
 //! u32 LE  len   bytes after this field: tag + payload
 //! u32 LE  tag   id << 1 | is_response   (ids are 31 bits: 0 ..= MAX_ID)
-//! request payload:   the text's bytes (any bytes; the text rule is applied on receipt)
-//! response payload:  u8 status (Status) + body (the PNG, or a one-line UTF-8 message)
+//! request payload:   the 16-byte options record (qr_core's `record`) + the text's bytes
+//!                    (any bytes; the text rule, then the record, are checked on receipt)
+//! response payload:  u8 status (Status) + body (the image, or a one-line UTF-8 message)
 //! ```
 //!
 //! [`decode`] and [`decode_request`] are pure functions over bytes so that a fuzzer can drive
-//! them; they never panic.
+//! them; they never panic. The record is only cut out here: the sidecar decodes it, with its
+//! engine, after the text rule (`record::decode`).
+
+use qr_core::record;
 
 /// Bytes of the length field.
 const LEN_BYTES: usize = 4;
 /// Bytes of the tag (`id << 1 | is_response`).
 const TAG_BYTES: usize = 4;
+/// Bytes of a request's options record, before its text.
+pub const RECORD_LEN: usize = record::LEN;
 /// The largest request id: the tag keeps one bit for the response flag.
 pub const MAX_ID: u32 = u32::MAX >> 1;
-/// The largest `len` of a request frame (tag + text): far above the contract's 512 bytes of text,
+/// The largest `len` of a request frame (tag + record + text): far above the contract's 512 bytes of text,
 /// so a too-long text is a [`Status::BadInput`] answer, while a larger `len` is a broken stream.
 pub const MAX_REQUEST_LEN: u32 = 64 * 1024;
-/// The largest `len` of a response frame (tag + status + body): a PNG of 512 bytes of text is
-/// about 2 KB with either engine. Node refuses (and kills) a sidecar that announces more.
+/// The largest `len` of a response frame (tag + status + body): the largest image the contract
+/// allows is about 52 KB (512 bytes of text at `ecLevel=H` as an SVG, or as the article engine's
+/// 1000-pixel RGBA PNG; a test holds it under this). Node refuses (and kills) a sidecar that
+/// announces more.
 pub const MAX_RESPONSE_LEN: u32 = 1024 * 1024;
 
 /// What a response says about its request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 pub enum Status {
-    /// The body is the PNG.
-    Png = 0,
-    /// The text broke the contract's text rule; the body is the core's message (an HTTP 400).
+    /// The body is the image (PNG or SVG, as the record asked).
+    Image = 0,
+    /// The text or the options broke the contract's rules, or the size is too small for the
+    /// symbol; the body is the core's message, the contract's 400 body.
     BadInput = 1,
     /// The engine failed; the body is the core's message (an HTTP 500).
     Failed = 2,
@@ -40,7 +49,7 @@ pub enum Status {
 impl Status {
     /// The status of a status byte, if it is one.
     fn from_byte(byte: u8) -> Option<Status> {
-        [Status::Png, Status::BadInput, Status::Failed]
+        [Status::Image, Status::BadInput, Status::Failed]
             .into_iter()
             .find(|status| *status as u8 == byte)
     }
@@ -49,8 +58,12 @@ impl Status {
 /// One decoded frame, borrowing its payload from the buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Frame<'a> {
-    /// Node -> sidecar: render `text`.
-    Request { id: u32, text: &'a [u8] },
+    /// Node -> sidecar: render `text` with the options `record`.
+    Request {
+        id: u32,
+        record: &'a [u8; RECORD_LEN],
+        text: &'a [u8],
+    },
     /// Sidecar -> Node: the answer to request `id`.
     Response {
         id: u32,
@@ -62,7 +75,8 @@ pub enum Frame<'a> {
 /// Why a stream of frames is broken. After one of these the stream cannot be resynchronised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FrameError {
-    /// `len` is too small to hold the frame's fixed fields (a tag, and a status for a response).
+    /// `len` is too small to hold the frame's fixed fields: a tag, then a request's options record
+    /// or a response's status.
     TooShort { len: u32 },
     /// `len` is above the limit the decoder was given.
     TooLong { len: u32, max: u32 },
@@ -102,7 +116,8 @@ pub fn decode(buf: &[u8], max_len: u32) -> Result<Option<(Frame<'_>, usize)>, Fr
         return Ok(None);
     };
     let (id, is_response) = (tag >> 1, tag & 1 == 1);
-    if is_response && (len as usize) < TAG_BYTES + 1 {
+    let fixed = if is_response { 1 } else { RECORD_LEN };
+    if (len as usize) < TAG_BYTES + fixed {
         return Err(FrameError::TooShort { len });
     }
     let end = LEN_BYTES + len as usize;
@@ -117,7 +132,10 @@ pub fn decode(buf: &[u8], max_len: u32) -> Result<Option<(Frame<'_>, usize)>, Fr
             body: &payload[1..],
         }
     } else {
-        Frame::Request { id, text: payload }
+        let (record, text) = payload
+            .split_first_chunk()
+            .expect("len holds the record: checked above");
+        Frame::Request { id, record, text }
     };
     Ok(Some((frame, end)))
 }
@@ -126,6 +144,8 @@ pub fn decode(buf: &[u8], max_len: u32) -> Result<Option<(Frame<'_>, usize)>, Fr
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Request<'a> {
     pub id: u32,
+    /// The options record, for `qr_core::record::decode`.
+    pub record: &'a [u8; RECORD_LEN],
     pub text: &'a [u8],
 }
 
@@ -134,7 +154,9 @@ pub struct Request<'a> {
 pub fn decode_request(buf: &[u8]) -> Result<Option<(Request<'_>, usize)>, FrameError> {
     match decode(buf, MAX_REQUEST_LEN)? {
         None => Ok(None),
-        Some((Frame::Request { id, text }, used)) => Ok(Some((Request { id, text }, used))),
+        Some((Frame::Request { id, record, text }, used)) => {
+            Ok(Some((Request { id, record, text }, used)))
+        }
         Some((Frame::Response { id, .. }, _)) => Err(FrameError::NotARequest { id }),
     }
 }
@@ -154,17 +176,19 @@ pub fn response_header(id: u32, status: Status, body_len: usize) -> [u8; 9] {
     header
 }
 
-/// A whole request frame for `id` and `text` (Node's side, in Rust: tests and tools).
+/// A whole request frame for `id`, the options `record` and `text` (Node's side, in Rust: tests
+/// and tools).
 ///
 /// Panics if `id` is above [`MAX_ID`] or the frame would be longer than [`MAX_REQUEST_LEN`].
-pub fn encode_request(id: u32, text: &[u8]) -> Vec<u8> {
-    let len = u32::try_from(TAG_BYTES + text.len())
+pub fn encode_request(id: u32, record: &[u8; RECORD_LEN], text: &[u8]) -> Vec<u8> {
+    let len = u32::try_from(TAG_BYTES + RECORD_LEN + text.len())
         .ok()
         .filter(|len| *len <= MAX_REQUEST_LEN)
         .expect("a request fits MAX_REQUEST_LEN");
     let mut frame = Vec::with_capacity(LEN_BYTES + len as usize);
     frame.extend_from_slice(&len.to_le_bytes());
     frame.extend_from_slice(&tag(id, false).to_le_bytes());
+    frame.extend_from_slice(record);
     frame.extend_from_slice(text);
     frame
 }
@@ -197,25 +221,33 @@ mod tests {
         [&len.to_le_bytes()[..], &tag.to_le_bytes(), rest].concat()
     }
 
+    /// A record with every byte different, to see it carried whole and in place.
+    const RECORD: [u8; RECORD_LEN] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
+
+    fn request(id: u32, text: &[u8]) -> Vec<u8> {
+        encode_request(id, &RECORD, text)
+    }
+
     #[test]
     fn request_round_trip() {
-        let frame = encode_request(7, b"hello");
-        assert_eq!(frame, raw(9, 14, b"hello"));
+        let frame = request(7, b"hello");
+        assert_eq!(frame, raw(25, 14, &[&RECORD[..], b"hello"].concat()));
         assert_eq!(
             decode_request(&frame),
             Ok(Some((
                 Request {
                     id: 7,
+                    record: &RECORD,
                     text: &b"hello"[..]
                 },
-                13
+                29
             )))
         );
     }
 
     #[test]
     fn response_round_trip() {
-        for status in [Status::Png, Status::BadInput, Status::Failed] {
+        for status in [Status::Image, Status::BadInput, Status::Failed] {
             let frame = response(9, status, b"body");
             assert_eq!(frame, raw(9, 19, &[&[status as u8][..], b"body"].concat()));
             let expected = Frame::Response {
@@ -229,17 +261,17 @@ mod tests {
             );
         }
         // An empty body is well-formed (Node judges whether it is a PNG).
-        let empty = response(1, Status::Png, b"");
+        let empty = response(1, Status::Image, b"");
         assert!(matches!(decode(&empty, MAX_RESPONSE_LEN), Ok(Some((_, 9)))));
     }
 
     #[test]
     fn every_short_read_waits_for_more() {
-        let frame = encode_request(3, b"some text");
+        let frame = request(3, b"some text");
         for cut in 0..frame.len() {
             assert_eq!(decode_request(&frame[..cut]), Ok(None), "{cut} bytes");
         }
-        let reply = response(3, Status::Png, b"png");
+        let reply = response(3, Status::Image, b"png");
         for cut in 0..reply.len() {
             assert_eq!(decode(&reply[..cut], MAX_RESPONSE_LEN), Ok(None));
         }
@@ -247,26 +279,33 @@ mod tests {
 
     #[test]
     fn decodes_one_frame_at_a_time() {
-        let mut stream = encode_request(1, b"a");
-        stream.extend(encode_request(2, b"bc"));
+        let mut stream = request(1, b"a");
+        stream.extend(encode_request(2, &[0; RECORD_LEN], b"bc"));
         stream.extend_from_slice(&[0, 0]); // the start of a third
         let (first, used) = decode_request(&stream).unwrap().unwrap();
-        assert_eq!((first.id, first.text, used), (1, &b"a"[..], 9));
+        assert_eq!(
+            (first.id, first.record, first.text, used),
+            (1, &RECORD, &b"a"[..], 25)
+        );
         let (second, used2) = decode_request(&stream[used..]).unwrap().unwrap();
-        assert_eq!((second.id, second.text, used2), (2, &b"bc"[..], 10));
+        assert_eq!(
+            (second.id, second.record, second.text, used2),
+            (2, &[0; RECORD_LEN], &b"bc"[..], 26)
+        );
         assert_eq!(decode_request(&stream[used + used2..]), Ok(None));
     }
 
     #[test]
     fn empty_text_is_a_request_the_text_rule_judges() {
         assert_eq!(
-            decode_request(&raw(4, 0, b"")),
+            decode_request(&raw(20, 0, &RECORD)),
             Ok(Some((
                 Request {
                     id: 0,
+                    record: &RECORD,
                     text: &b""[..]
                 },
-                8
+                24
             )))
         );
     }
@@ -280,6 +319,13 @@ mod tests {
                 Err(FrameError::TooShort { len })
             );
         }
+        // A request needs its whole record: known from the length and the tag.
+        for len in 4..20_u32 {
+            assert_eq!(
+                decode_request(&raw(len, 2, b"")),
+                Err(FrameError::TooShort { len })
+            );
+        }
         // A response needs its status byte.
         assert_eq!(
             decode(&raw(4, 1, b""), MAX_RESPONSE_LEN),
@@ -289,14 +335,15 @@ mod tests {
 
     #[test]
     fn max_length_is_allowed_one_more_is_an_error_at_once() {
-        let text = vec![b'x'; MAX_REQUEST_LEN as usize - 4];
-        let frame = encode_request(5, &text);
+        let text = vec![b'x'; MAX_REQUEST_LEN as usize - 4 - RECORD_LEN];
+        let frame = request(5, &text);
         assert_eq!(frame.len(), 4 + MAX_REQUEST_LEN as usize);
         assert_eq!(
             decode_request(&frame),
             Ok(Some((
                 Request {
                     id: 5,
+                    record: &RECORD,
                     text: &text[..]
                 },
                 frame.len()
@@ -331,7 +378,7 @@ mod tests {
     #[test]
     fn response_bit_on_a_request_is_an_error() {
         assert_eq!(
-            decode_request(&response(4, Status::Png, b"x")),
+            decode_request(&response(4, Status::Image, b"x")),
             Err(FrameError::NotARequest { id: 4 })
         );
         assert_eq!(
@@ -343,7 +390,7 @@ mod tests {
     #[test]
     fn ids_at_the_edges() {
         for id in [0, 1, MAX_ID - 1, MAX_ID] {
-            let frame = encode_request(id, b"t");
+            let frame = request(id, b"t");
             let (request, _) = decode_request(&frame).unwrap().unwrap();
             assert_eq!(request.id, id);
             let frame = response(id, Status::Failed, b"m");
@@ -354,13 +401,14 @@ mod tests {
         }
         // The top tag of a request: id MAX_ID, response bit clear.
         assert_eq!(
-            decode_request(&raw(4, u32::MAX - 1, b"")),
+            decode_request(&raw(20, u32::MAX - 1, &RECORD)),
             Ok(Some((
                 Request {
                     id: MAX_ID,
+                    record: &RECORD,
                     text: &b""[..]
                 },
-                8
+                24
             )))
         );
     }
@@ -368,7 +416,7 @@ mod tests {
     #[test]
     #[should_panic(expected = "is above")]
     fn ids_above_max_id_are_refused_when_encoding() {
-        encode_request(MAX_ID + 1, b"t");
+        request(MAX_ID + 1, b"t");
     }
 
     #[test]

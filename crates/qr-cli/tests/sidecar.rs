@@ -1,11 +1,12 @@
-//! `qr-cli --serve` end to end: the real binary driven through its pipes with the protocol's frames.
+//! `qr-cli --serve` end to end: the real binary driven through its pipes with the protocol's frames,
+//! each with its options record.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::process::{Child, Command, Output, Stdio};
 
-use qr_cli::wire::{self, Frame, MAX_ID, MAX_REQUEST_LEN, MAX_RESPONSE_LEN, Status};
-use qr_core::{Engine, Options};
+use qr_cli::wire::{self, Frame, MAX_ID, MAX_REQUEST_LEN, MAX_RESPONSE_LEN, RECORD_LEN, Status};
+use qr_core::{EcLevel, Engine, Format, OptionName, Options, QrError, Rgba, record};
 
 const TARGETS: &str = include_str!("../../../contract/article-texts.txt");
 
@@ -62,18 +63,40 @@ fn answers(stdout: &[u8]) -> HashMap<u32, Answer> {
     answers
 }
 
-/// Request frames for `(id, text)` pairs, concatenated.
+/// The record of the default options (the engine is not in it).
+fn default_record() -> [u8; RECORD_LEN] {
+    record::encode(&Options::default())
+}
+
+/// A request frame for `id` and `text` with the default options.
+fn request(id: u32, text: &[u8]) -> Vec<u8> {
+    wire::encode_request(id, &default_record(), text)
+}
+
+/// Request frames for `(id, text)` pairs with the default options, concatenated.
 fn requests<'a>(pairs: impl IntoIterator<Item = (u32, &'a [u8])>) -> Vec<u8> {
     pairs
         .into_iter()
-        .flat_map(|(id, text)| wire::encode_request(id, text))
+        .flat_map(|(id, text)| request(id, text))
         .collect()
 }
 
 fn png(text: &str, engine: Engine) -> Answer {
+    image(text, &Options::with_engine(engine))
+}
+
+/// The answer `qr_core::generate` gives for `text` and `options`.
+fn image(text: &str, options: &Options) -> Answer {
     Answer {
-        status: Status::Png,
-        body: qr_core::generate(text, &Options::with_engine(engine)).unwrap(),
+        status: Status::Image,
+        body: qr_core::generate(text, options).unwrap(),
+    }
+}
+
+fn bad_input(err: QrError) -> Answer {
+    Answer {
+        status: Status::BadInput,
+        body: err.to_string().into_bytes(),
     }
 }
 
@@ -114,7 +137,7 @@ fn pipelined_requests_each_get_the_cores_png_then_exit_0() {
 
 #[test]
 fn the_default_engine_is_the_cores() {
-    let output = serve(&[], &wire::encode_request(1, b"default"));
+    let output = serve(&[], &request(1, b"default"));
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(
         answers(&output.stdout)[&1],
@@ -180,7 +203,7 @@ fn a_malformed_frame_answers_what_came_before_then_exits_1() {
         &[1, 2],
     );
     // A response frame sent to the sidecar.
-    let mut response = wire::response_header(9, Status::Png, 1).to_vec();
+    let mut response = wire::response_header(9, Status::Image, 1).to_vec();
     response.push(b'x');
     assert_broken(
         &with(&response),
@@ -188,10 +211,18 @@ fn a_malformed_frame_answers_what_came_before_then_exits_1() {
         &[1, 2],
     );
     // Stdin closed in the middle of a frame.
-    let request = wire::encode_request(3, b"cut short");
+    let cut = request(3, b"cut short");
     assert_broken(
-        &with(&request[..10]),
+        &with(&cut[..10]),
         "stdin closed in the middle of a frame (10 bytes)",
+        &[1, 2],
+    );
+    // A request too short to hold its options record.
+    let mut short = 10_u32.to_le_bytes().to_vec();
+    short.extend_from_slice(&[0; 10]);
+    assert_broken(
+        &with(&short),
+        "malformed frame on stdin: frame length 10 is too short",
         &[1, 2],
     );
 }
@@ -222,7 +253,7 @@ fn answers_come_while_stdin_stays_open() {
     let mut stdout = child.stdout.take().unwrap();
     for id in [5, 4, 3] {
         stdin
-            .write_all(&wire::encode_request(id, format!("open {id}").as_bytes()))
+            .write_all(&request(id, format!("open {id}").as_bytes()))
             .unwrap();
         let mut header = [0; 8];
         stdout.read_exact(&mut header).unwrap();
@@ -254,4 +285,116 @@ fn an_unknown_engine_exits_2_at_once_with_clap_message() {
         ),
         "{first}"
     );
+}
+
+/// The options the request frames below carry, with `engine`.
+fn option_sets(engine: Engine) -> Vec<Options> {
+    let mut svg = Options::with_engine(engine);
+    svg.format = Format::Svg;
+    let mut brand = svg;
+    brand.size = Some(300);
+    brand.margin = 2;
+    brand.ec_level = EcLevel::H;
+    brand.dark = Rgba([0x0b, 0x3d, 0x91, 0xff]);
+    brand.light = Rgba([0xff, 0xff, 0xff, 0]);
+    let mut large = Options::with_engine(engine);
+    large.size = Some(1000);
+    large.ec_level = EcLevel::Q;
+    large.margin = 0;
+    large.dark = Rgba([0x0b, 0x3d, 0x91, 0x80]);
+    vec![svg, brand, large, Options::with_engine(engine)]
+}
+
+#[test]
+fn each_request_carries_its_options_and_gets_the_cores_bytes() {
+    let text = "https://github.com/pretzelhammer/rust-blog";
+    for &engine in Engine::ALL {
+        let sets = option_sets(engine);
+        let input: Vec<u8> = (0..)
+            .zip(&sets)
+            .flat_map(|(id, options)| {
+                wire::encode_request(id, &record::encode(options), text.as_bytes())
+            })
+            .collect();
+        let output = serve(&["--engine", engine.name()], &input);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let answers = answers(&output.stdout);
+        for (id, options) in (0..).zip(&sets) {
+            assert_eq!(answers[&id], image(text, options), "{options:?}");
+        }
+        assert!(answers[&0].body.starts_with(b"<svg"), "an SVG");
+        assert_eq!(answers[&3], png(text, engine), "the default record");
+    }
+}
+
+#[test]
+fn bad_options_are_typed_answers_with_the_contracts_message() {
+    let record = default_record();
+    let with = |at: usize, value: u8| {
+        let mut changed = record;
+        changed[at] = value;
+        changed
+    };
+    let mut too_small = Options::default();
+    too_small.size = Some(28);
+    let input = [
+        // Version 1 with a 4-module margin needs 29 pixels (docs/api.md).
+        wire::encode_request(1, &record::encode(&too_small), b"hello"),
+        wire::encode_request(2, &with(0, 2), b"hello"),
+        wire::encode_request(3, &with(1, 4), b"hello"),
+        wire::encode_request(4, &with(2, 21), b"hello"),
+        wire::encode_request(5, &with(4, 20), b"hello"),
+        // The text's rule first, as over HTTP.
+        wire::encode_request(6, &with(0, 2), b""),
+        wire::encode_request(7, &record, b"fine"),
+    ]
+    .concat();
+    let output = serve(&["--engine", "fast"], &input);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let answers = answers(&output.stdout);
+    assert_eq!(answers[&1], bad_input(QrError::SizeTooSmall { min: 29 }));
+    assert_eq!(
+        answers[&1].body,
+        b"\"size\" must be at least 29 pixels for this text, ecLevel and margin"
+    );
+    assert_eq!(
+        answers[&2],
+        bad_input(QrError::BadOption(OptionName::Format))
+    );
+    assert_eq!(
+        answers[&3],
+        bad_input(QrError::BadOption(OptionName::EcLevel))
+    );
+    assert_eq!(
+        answers[&4],
+        bad_input(QrError::BadOption(OptionName::Margin))
+    );
+    assert_eq!(answers[&5], bad_input(QrError::BadOption(OptionName::Size)));
+    assert_eq!(answers[&6], bad_input(QrError::Missing));
+    assert_eq!(answers[&7], png("fine", Engine::Fast));
+}
+
+#[test]
+fn the_largest_image_allowed_fits_a_response_frame() {
+    let text = "\u{1f980}".repeat(128); // 512 bytes
+    for &engine in Engine::ALL {
+        for format in [Format::Png, Format::Svg] {
+            let mut options = Options::with_engine(engine);
+            options.format = format;
+            options.size = Some(qr_core::MAX_SIZE);
+            options.margin = qr_core::MAX_MARGIN;
+            options.ec_level = EcLevel::H;
+            options.dark = Rgba([0x0b, 0x3d, 0x91, 0x80]);
+            options.light = Rgba([0xff, 0xff, 0xfe, 0x10]);
+            let image = qr_core::generate(&text, &options).unwrap();
+            assert!(
+                5 + image.len() <= MAX_RESPONSE_LEN as usize,
+                "{} bytes ({options:?})",
+                image.len()
+            );
+            let input = wire::encode_request(1, &record::encode(&options), text.as_bytes());
+            let output = serve(&["--engine", engine.name()], &input);
+            assert_eq!(answers(&output.stdout)[&1].body, image);
+        }
+    }
 }

@@ -3,28 +3,39 @@
 //
 //   u32 LE len   bytes after this field: tag + payload
 //   u32 LE tag   id << 1 | isResponse   (ids are 31 bits)
-//   request payload:   the text's UTF-8 bytes
-//   response payload:  u8 status (STATUS) + body (the PNG, or a one-line UTF-8 message)
+//   request payload:   the 16-byte options record (../options-record.js) + the text's UTF-8 bytes
+//   response payload:  u8 status (STATUS) + body (the image, or a one-line UTF-8 message)
 'use strict';
+
+const { RECORD_LEN, DEFAULT_RECORD, hasOptions, writeRecord } = require('../options-record');
 
 /** The largest id: the tag keeps its low bit for the response flag. */
 const MAX_ID = 0x7fff_ffff;
-/** The largest `len` of a request (tag + text); the sidecar exits on a larger one. */
+/** The largest `len` of a request (tag + record + text); the sidecar exits on a larger one. */
 const MAX_REQUEST_LEN = 64 * 1024;
 /** The largest `len` of a response (tag + status + body); a larger one means the sidecar is broken. */
 const MAX_RESPONSE_LEN = 1024 * 1024;
-/** Response statuses: the PNG, a text that breaks the text rule, a failure of the engine. */
-const STATUS = Object.freeze({ PNG: 0, BAD_INPUT: 1, FAILED: 2 });
+/** Response statuses: the image; bad input (the text or an option breaks its rule, or the size is too small: the
+ * body is the contract's 400 message); a failure of the engine. */
+const STATUS = Object.freeze({ IMAGE: 0, BAD_INPUT: 1, FAILED: 2 });
+/** Bytes before a request's text: len, tag, record. */
+const REQUEST_HEADER = 8 + RECORD_LEN;
 
-/** The request frame for `id` and the text's bytes. Throws if the text does not fit a frame. */
-function encodeRequest(id, text) {
-  if (text.length > MAX_REQUEST_LEN - 4) {
-    throw new Error(`a text of ${text.length} bytes does not fit a request frame (at most ${MAX_REQUEST_LEN - 4})`);
+/**
+ * The request frame for `id`, the options (the tier's options object: none -> the defaults' record, made once)
+ * and the text's bytes. Throws if the text does not fit a frame.
+ */
+function encodeRequest(id, options, text) {
+  const max = MAX_REQUEST_LEN - 4 - RECORD_LEN;
+  if (text.length > max) {
+    throw new Error(`a text of ${text.length} bytes does not fit a request frame (at most ${max})`);
   }
-  const frame = Buffer.allocUnsafe(8 + text.length);
-  frame.writeUInt32LE(4 + text.length, 0);
+  const frame = Buffer.allocUnsafe(REQUEST_HEADER + text.length);
+  frame.writeUInt32LE(REQUEST_HEADER - 4 + text.length, 0);
   frame.writeUInt32LE(id * 2, 4); // id << 1 would overflow JS's 32-bit signed shift
-  text.copy(frame, 8);
+  if (hasOptions(options)) writeRecord(options, frame, 8);
+  else frame.set(DEFAULT_RECORD, 8);
+  text.copy(frame, REQUEST_HEADER);
   return frame;
 }
 
