@@ -24,13 +24,13 @@ const SHUTDOWN_GRACE_MS = 10_000;
 const IDLE_GRACE_MS = 250;
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-/** Loads node/tiers/<tier>.js and binds the engine: `text -> Promise<Buffer>`. */
+/** Loads node/tiers/<tier>.js and binds the engine: `(text, options) -> Promise<Buffer>`. */
 function loadTier(tier, engine) {
   const tierModule = require(path.join(__dirname, '..', 'tiers', `${tier}.js`));
   if (typeof tierModule.generateQrCode !== 'function') {
-    throw new Error(`node/tiers/${tier}.js does not export generateQrCode(text, engine)`);
+    throw new Error(`node/tiers/${tier}.js does not export generateQrCode(text, engine, options)`);
   }
-  return async (text) => tierModule.generateQrCode(text, engine);
+  return async (text, options) => tierModule.generateQrCode(text, engine, options);
 }
 
 /**
@@ -85,7 +85,7 @@ async function serveTier({ tier, engine, port, maxConnections, log, onListening,
   try {
     generate = loadTier(tier, engine);
     // Self-check before listening: catches a missing binary or addon, an unknown engine, and warms up.
-    const png = await generate('rusty-qr');
+    const png = await generate('rusty-qr', {});
     if (!Buffer.isBuffer(png) || !png.subarray(0, 8).equals(PNG_SIGNATURE)) {
       throw new Error('generateQrCode did not return a PNG Buffer');
     }

@@ -1,18 +1,25 @@
-// The express app (node/http/app.js) in-process around a generator the test controls: 500 and 503 mapping,
-// and validation that runs before the generator is ever called. Run with `npm test` (in node/).
+// The express app (node/http/app.js) in-process: the contract's table through it around tier-0, and around a
+// generator the test controls: the options it is handed, BAD_INPUT/503/500 mapping, caching (ETag, 304), CORS,
+// the preflight and /openapi.json. Run with `npm test` (in node/).
 'use strict';
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
 const http = require('node:http');
-const { createApp } = require('../http/app');
-const { request } = require('./support/server-process');
+const path = require('node:path');
+const { createApp, clientErrorResponse } = require('../http/app');
+const { request, send: sendRaw } = require('./support/server-process');
+const { decodeQrPng } = require('./support/qr-decode');
 const contract = require('./support/contract');
 const tier0 = require('../tiers/tier-0');
 
-/** Serves createApp(generate) on an ephemeral port for the duration of `body(port)`. */
+const OPENAPI = fs.readFileSync(path.join(__dirname, '..', '..', 'contract', 'openapi.json'));
+const tier0Generate = (text, options) => tier0.generateQrCode(text, undefined, options);
+
+/** Serves createApp(generate) on an ephemeral port (heads up to 64 KiB, as node/http/serve-tier.js) during `body(port)`. */
 async function withApp(generate, body) {
-  const server = http.createServer(createApp(generate));
+  const server = http.createServer({ maxHeaderSize: 64 * 1024 }, createApp(generate, () => {}));
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {
     await body(server.address().port);
@@ -22,27 +29,118 @@ async function withApp(generate, body) {
   }
 }
 
-test('the generator sees only valid text, exactly once per valid request', async () => {
-  const seen = [];
-  const generate = (text) => {
-    seen.push(text);
-    return tier0.generateQrCode(text);
-  };
-  await withApp(generate, async (port) => {
-    for (const p of ['/qrcode', '/qrcode?text=', '/qrcode?text=a&text=b', '/qrcode?text[]=a', '/qrcode?text=%FF']) {
-      assert.equal((await request(port, p)).status, 400, p);
+/** One request of a case: `headers` as [name, value] pairs (names may repeat), after a `Host` as a suite sends. */
+function send(port, method, target, headers) {
+  return request(port, target, { method, headers: ['Host', '127.0.0.1', ...headers.flat()] });
+}
+
+/** The headers HEAD must answer as GET does. */
+const HEAD_AS_GET = ['content-type', 'content-length', 'etag', 'cache-control', 'access-control-allow-origin'];
+
+/** The image's content: jsqr reads the PNG's text (ZXing, pixels and SVG content are node/tests/tier-0.test.js's). */
+async function judge(body, text, what, image) {
+  if (image.format === 'png') assert.deepEqual(decodeQrPng(body), Buffer.from(text, 'utf8'), what);
+  else assert.match(body.toString('utf8'), /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" /, what);
+}
+
+/**
+ * Sends a case and checks every answer it asks for, as the conformance suite does (lab/qr-harness/src/contract/check.rs,
+ * `run`): the request; as HEAD (same headers, no body); for an image, the same request without its headers when it is
+ * a 304, the `sameAs` query's bytes, and its ETag sent back alone, weak, in a list and on HEAD.
+ */
+async function runCase(port, c) {
+  const res = await send(port, c.method, c.target, c.headers);
+  await contract.check(c, res, judge);
+  if (c.head) {
+    const head = await send(port, 'HEAD', c.target, c.headers);
+    await contract.check(c, head, judge, { head: true });
+    for (const name of HEAD_AS_GET) assert.equal(head.headers[name], res.headers[name], `${c.name}: HEAD's ${name}`);
+  }
+  const image = c.expect.image;
+  if (image === undefined) return;
+  const plainCase = { ...c, headers: [], expect: { image: { ...image, notModified: false } } };
+  let imageAnswer = res;
+  if (image.notModified) {
+    imageAnswer = await send(port, 'GET', c.target, []);
+    await contract.check(plainCase, imageAnswer, judge);
+    assert.equal(res.headers.etag, imageAnswer.headers.etag, `${c.name}: the 304's ETag is the image's`);
+  }
+  if (image.sameAs !== undefined) {
+    const other = await send(port, 'GET', `/qrcode?${image.sameAs}`, []);
+    assert.ok(other.body.equals(imageAnswer.body), `${c.name}: the bytes of ${image.sameAs}`);
+  }
+  if (image.revalidate) {
+    const tag = imageAnswer.headers.etag;
+    const otherTag = '"00000000000000000000000000000000"';
+    const conditions = [['GET', tag], ['GET', `W/${tag}`], ['GET', `${otherTag}, ${tag}`], ['HEAD', tag]];
+    for (const [method, condition] of conditions) {
+      const headers = [...c.headers, ['If-None-Match', condition]];
+      const revalidation = { ...c, headers, expect: { image: { ...image, notModified: true } } };
+      const answer = await send(port, method, c.target, revalidation.headers);
+      await contract.check(revalidation, answer, judge, { head: method === 'HEAD' });
+      assert.equal(answer.headers.etag, tag, `${c.name}: ${method} with If-None-Match: ${condition}`);
     }
-    assert.equal((await request(port, `/qrcode?text=${'a'.repeat(513)}`)).status, 400);
-    assert.equal((await request(port, '/qrcode?text=a', { method: 'POST' })).status, 405);
-    assert.equal((await request(port, '/other?text=a')).status, 404);
-    assert.deepEqual(seen, []);
-    assert.equal((await request(port, '/qrcode?text=a%00%F0%9F%A6%80+b')).status, 200);
-    assert.deepEqual(seen, ['a\u0000🦀 b']);
+  }
+}
+
+test('every case of contract/cases.json that reaches the app, through it around tier-0', async () => {
+  const badTarget = contract.answer('badTarget').body;
+  // Not the app's: the HTTP layer's statuses, and raw UTF-8 in the target, which Node's parser refuses first
+  // (node/tests/server.test.js and the conformance suite send those to a whole server).
+  const cases = contract.cases().filter((c) => c.expect.status === undefined && c.expect.answer?.body !== badTarget);
+  assert.ok(cases.length > 200, `${cases.length} cases`);
+  await withApp(tier0Generate, async (port) => {
+    for (const c of cases) await runCase(port, c);
   });
 });
 
-test('a BUSY error is 503 "server is busy"; any other failure is 500 "failed to generate qr code"', async () => {
+test("raw UTF-8 in the target, which Node's parser refuses: clientErrorResponse's line, CORS on /qrcode", async () => {
+  const badTarget = contract.answer('badTarget').body;
+  const cases = contract.cases().filter((c) => c.expect.answer?.body === badTarget);
+  cases.push({ ...cases[0], name: 'absolute-form', target: 'http://x/qrcode?text=é', cors: true });
+  assert.ok(cases.some((c) => c.cors) && cases.some((c) => !c.cors), 'on /qrcode and elsewhere');
+  const server = http.createServer(createApp(tier0Generate, () => {}));
+  server.on('clientError', (err, socket) => socket.end(clientErrorResponse(err)));
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    for (const c of cases) {
+      const res = await sendRaw(server.address().port, c.target);
+      await contract.check(c, res, undefined);
+      if (!c.cors) assert.equal(res.headers['access-control-allow-origin'], undefined, c.name);
+    }
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+test('the generator is handed only valid text and options, exactly once per valid request', async () => {
+  const seen = [];
+  const generate = (text, options) => {
+    seen.push([text, options]);
+    return tier0Generate(text, options);
+  };
+  await withApp(generate, async (port) => {
+    const refused = ['/qrcode', '/qrcode?text=', '/qrcode?text=a&text=b', '/qrcode?text[]=a', '/qrcode?text=%FF'];
+    refused.push('/qrcode?text=a&size=20', '/qrcode?text=a&format=gif', '/qrcode?text=a&dark=red&dark=blue');
+    for (const p of refused) assert.equal((await request(port, p)).status, 400, p);
+    assert.equal((await request(port, `/qrcode?text=${'a'.repeat(513)}`)).status, 400);
+    assert.equal((await request(port, '/qrcode?text=a', { method: 'POST' })).status, 405);
+    assert.equal((await request(port, '/qrcode?text=a', { method: 'OPTIONS' })).status, 204);
+    assert.equal((await request(port, '/other?text=a')).status, 404);
+    assert.deepEqual(seen, []);
+    assert.equal((await request(port, '/qrcode?text=a%00%F0%9F%A6%80+b')).status, 200);
+    assert.equal((await request(port, '/qrcode?text=x&ecLevel=h&light=%23FFFFFF00&size=0300&other=1')).status, 200);
+    assert.deepEqual(seen, [
+      ['a\u0000🦀 b', {}],
+      ['x', { size: 300, ecLevel: 'H', light: 'ffffff00' }],
+    ]);
+  });
+});
+
+test('a BAD_INPUT error is 400 with its message; BUSY is 503 "server is busy"; any other 500; each with CORS', async () => {
   const failures = {
+    small: () => Object.assign(new Error(contract.answer('sizeTooSmall29').body), { code: 'BAD_INPUT' }),
     busy: () => Object.assign(new Error('no processes left'), { code: 'BUSY' }),
     plain: () => new Error('the core said no'),
     string: () => 'not even an Error',
@@ -50,29 +148,160 @@ test('a BUSY error is 503 "server is busy"; any other failure is 500 "failed to 
   const generate = async (text) => {
     throw failures[text]();
   };
-  await withApp(generate, async (port) => {
-    const busy = await request(port, '/qrcode?text=busy');
-    assert.equal(busy.status, 503);
-    assert.equal(busy.headers['content-type'], 'text/plain; charset=utf-8');
-    assert.equal(busy.body.toString(), contract.answer('busy').body);
-    for (const text of ['plain', 'string']) {
-      const res = await request(port, `/qrcode?text=${text}`);
-      assert.equal(res.status, 500);
-      assert.equal(res.headers['content-type'], 'text/plain; charset=utf-8');
-      assert.equal(res.body.toString(), contract.answer('failed').body);
-    }
-  });
+  const logged = [];
+  const app = createApp(generate, (line) => logged.push(line));
+  const server = http.createServer(app);
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = server.address();
+    const expect = async (text, key) => {
+      const target = `/qrcode?text=${text}`;
+      const c = { name: key, method: 'GET', target, cors: true, expect: { answer: contract.answer(key) } };
+      await contract.check(c, await request(port, c.target), undefined);
+      await contract.check(c, await request(port, c.target, { method: 'HEAD' }), undefined, { head: true });
+    };
+    await expect('small', 'sizeTooSmall29');
+    await expect('busy', 'busy');
+    await expect('plain', 'failed');
+    await expect('string', 'failed');
+    assert.equal(logged.length, 4, 'each 500 is logged (GET and HEAD), a 400 or 503 is not');
+    assert.match(logged[0], /the core said no/);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
 });
 
 test('a generator that throws synchronously is a 500 too, and the app keeps serving', async () => {
   let calls = 0;
-  const generate = (text) => {
+  const generate = (text, options) => {
     calls += 1;
     if (calls === 1) throw new Error('sync failure');
-    return tier0.generateQrCode(text);
+    return tier0Generate(text, options);
   };
   await withApp(generate, async (port) => {
     assert.equal((await request(port, '/qrcode?text=x')).status, 500);
     assert.equal((await request(port, '/qrcode?text=x')).status, 200);
+  });
+});
+
+test("an image: its format's type, its bytes' strong ETag, a day of caching, CORS; HEAD the same, no body", async () => {
+  const images = { png: Buffer.from('\x89PNG fake bytes'), svg: Buffer.from('<svg/>') };
+  await withApp((text, options) => images[options.format ?? 'png'], async (port) => {
+    for (const [format, type] of [['png', 'image/png'], ['svg', 'image/svg+xml']]) {
+      const target = `/qrcode?text=x&format=${format}`;
+      const get = await request(port, target);
+      assert.equal(get.status, 200);
+      assert.ok(get.body.equals(images[format]));
+      const headers = {
+        'content-type': type,
+        'content-length': String(images[format].length),
+        etag: contract.etagOf(images[format]),
+        'cache-control': 'public, max-age=86400',
+        'access-control-allow-origin': '*',
+      };
+      for (const [name, value] of Object.entries(headers)) assert.equal(get.headers[name], value, name);
+      const head = await request(port, target, { method: 'HEAD' });
+      assert.equal(head.body.length, 0);
+      for (const [name, value] of Object.entries(headers)) assert.equal(head.headers[name], value, `HEAD: ${name}`);
+      for (const res of [get, head]) assert.equal(res.headers['x-powered-by'], undefined);
+    }
+    assert.equal(contract.etagOf(Buffer.from('abc')), '"ba7816bf8f01cfea414140de5dae2223"');
+  });
+});
+
+test('If-None-Match: *, the tag, a weak tag or a list holding it is a 304 with no body; another tag is a 200', async () => {
+  const body = Buffer.from('the image');
+  const tag = contract.etagOf(body);
+  await withApp(() => body, async (port) => {
+    const notModified = ['*', ' * ', tag, `W/${tag}`, `"x", ${tag}`, `W/"x",W/${tag}`, `${tag}, "y"`];
+    for (const condition of notModified) {
+      for (const method of ['GET', 'HEAD']) {
+        const res = await request(port, '/qrcode?text=x', { method, headers: { 'If-None-Match': condition } });
+        const what = `${method} If-None-Match: ${condition}`;
+        assert.equal(res.status, 304, what);
+        assert.equal(res.body.length, 0, what);
+        assert.equal(res.headers.etag, tag, what);
+        assert.equal(res.headers['cache-control'], 'public, max-age=86400', what);
+        assert.equal(res.headers['access-control-allow-origin'], '*', what);
+        assert.equal(res.headers['content-type'], undefined, what);
+      }
+    }
+    // Two If-None-Match headers are one list (Node joins them with ", ").
+    const headers = ['Host', 'x', 'If-None-Match', '"x"', 'If-None-Match', tag];
+    const twoHeaders = await request(port, '/qrcode?text=x', { headers });
+    assert.equal(twoHeaders.status, 304);
+    const modified = ['"x"', tag.slice(1, -1), `W/"${tag}"`, `${tag.slice(0, -2)}"`, '', '**', `"*"`, tag.toUpperCase()];
+    for (const condition of modified) {
+      const res = await request(port, '/qrcode?text=x', { headers: { 'If-None-Match': condition } });
+      assert.equal(res.status, 200, `If-None-Match: ${condition}`);
+      assert.ok(res.body.equals(body));
+    }
+    // An error is never a 304: If-None-Match applies to an image only.
+    assert.equal((await request(port, '/qrcode?text=', { headers: { 'If-None-Match': '*' } })).status, 400);
+  });
+});
+
+test("OPTIONS /qrcode is the CORS preflight: 204, no body, the contract's headers, whatever the query", async () => {
+  const preflight = contract.answer('preflight');
+  let called = false;
+  await withApp(() => (called = true), async (port) => {
+    const requests = [
+      ['/qrcode', {}],
+      ['/qrcode?text=', {}],
+      ['/qrcode?text=a&size=1', { Origin: 'https://example.com', 'Access-Control-Request-Method': 'GET' }],
+    ];
+    for (const [target, headers] of requests) {
+      const res = await request(port, target, { method: 'OPTIONS', headers });
+      assert.equal(res.status, 204, target);
+      assert.equal(res.body.length, 0);
+      for (const [name, value] of Object.entries(preflight.headers)) {
+        assert.equal(res.headers[name], value, `${target}: ${name}`);
+      }
+      for (const name of ['content-type', 'content-length', 'etag', 'x-powered-by']) {
+        assert.equal(res.headers[name], undefined, name);
+      }
+    }
+  });
+  assert.equal(called, false, 'a preflight makes no image');
+});
+
+test('other methods: 405 with the Allow of the path; CORS on /qrcode and /openapi.json, not on /healthz', async () => {
+  await withApp(() => Buffer.from('x'), async (port) => {
+    const expected = [
+      ['/qrcode?text=a', 'GET, HEAD, OPTIONS', '*'],
+      ['/openapi.json', 'GET, HEAD', '*'],
+      ['/healthz', 'GET, HEAD', undefined],
+    ];
+    for (const [target, allow, cors] of expected) {
+      for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', ...(target === '/qrcode?text=a' ? [] : ['OPTIONS'])]) {
+        const res = await request(port, target, { method });
+        assert.equal(res.status, 405, `${method} ${target}`);
+        assert.equal(res.body.toString(), 'method not allowed');
+        assert.equal(res.headers.allow, allow, `${method} ${target}`);
+        assert.equal(res.headers['access-control-allow-origin'], cors, `${method} ${target}`);
+      }
+    }
+    const notFound = await request(port, '/nope');
+    assert.equal(notFound.status, 404);
+    assert.equal(notFound.headers['access-control-allow-origin'], undefined);
+  });
+});
+
+test('GET and HEAD /openapi.json serve contract/openapi.json byte for byte, as application/json, with CORS', async () => {
+  await withApp(() => Buffer.from('x'), async (port) => {
+    for (const target of ['/openapi.json', '/openapi.json?x=1']) {
+      const get = await request(port, target);
+      assert.equal(get.status, 200);
+      assert.ok(get.body.equals(OPENAPI), 'byte for byte');
+      assert.equal(get.headers['content-type'], 'application/json');
+      assert.equal(get.headers['content-length'], String(OPENAPI.length));
+      assert.equal(get.headers['access-control-allow-origin'], '*');
+      const head = await request(port, target, { method: 'HEAD' });
+      assert.equal(head.status, 200);
+      assert.equal(head.body.length, 0);
+      assert.equal(head.headers['content-length'], String(OPENAPI.length));
+    }
+    assert.equal(JSON.parse(OPENAPI).openapi, '3.1.0');
   });
 });

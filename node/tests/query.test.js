@@ -1,14 +1,17 @@
-// Unit tests of the `text` query parser (node/http/query.js) on every case of the HTTP contract.
-// Run with `npm test` (in node/).
+// Unit tests of the query parser (node/http/query.js: `text` and the image options) on every case of the HTTP
+// contract. Run with `npm test` (in node/).
 'use strict';
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { parseTextParam, rawQueryOf, formDecode, MESSAGES } = require('../http/query');
+const { parseQuery, rawPathOf, rawQueryOf, formDecode, notOnceMessage, MESSAGES, OPTIONS } = require('../http/query');
 const contract = require('./support/contract');
 
-const ok = (query, text) => assert.deepEqual(parseTextParam(query), { text }, `query ${JSON.stringify(query)}`);
-const bad = (query, error) => assert.deepEqual(parseTextParam(query), { error }, `query ${JSON.stringify(query)}`);
+const ok = (query, text, options = {}) =>
+  assert.deepEqual(parseQuery(query), { text, options }, `query ${JSON.stringify(query)}`);
+const bad = (query, error) => assert.deepEqual(parseQuery(query), { error }, `query ${JSON.stringify(query)}`);
+/** The 400 body of each option's rule, by name. */
+const RULE = Object.fromEntries(OPTIONS.map((option) => [option.name, option.rule]));
 
 test('a plain text param', () => {
   ok('text=hello', 'hello');
@@ -117,6 +120,15 @@ test('rawQueryOf takes what is after the first ? and before a #', () => {
   assert.equal(rawQueryOf('/qrcode?text=a%23b'), 'text=a%23b');
 });
 
+test('rawPathOf takes the path of an origin-form or absolute-form target, without query and fragment', () => {
+  assert.equal(rawPathOf('/qrcode'), '/qrcode');
+  assert.equal(rawPathOf('/qrcode?text=a/b#c'), '/qrcode');
+  assert.equal(rawPathOf('/qr%63ode#x?y'), '/qr%63ode');
+  assert.equal(rawPathOf('http://example.com/qrcode?text=a'), '/qrcode');
+  assert.equal(rawPathOf('http://example.com?text=a'), '/');
+  assert.equal(rawPathOf('*'), '*');
+});
+
 test('formDecode works on bytes', () => {
   const bytes = Buffer.from('a+%41%zz%', 'latin1');
   assert.deepEqual(formDecode(bytes, 0, bytes.length), Buffer.from('a A%zz%', 'latin1'));
@@ -124,19 +136,127 @@ test('formDecode works on bytes', () => {
   assert.deepEqual(formDecode(Buffer.from('%41'), 0, 2), Buffer.from('%4'));
 });
 
-test('every GET /qrcode case of contract/cases.json that the parser decides', () => {
+/** What an option is when the query does not give it (docs/api.md, "Options"); no `size` is the tier's default. */
+const DEFAULTS = { format: 'png', margin: 4, ecLevel: 'L', dark: '000000ff', light: 'ffffffff' };
+
+test('every GET /qrcode case of contract/cases.json that the parser decides, and the parse of every image case', () => {
+  // The size a text needs is known once its symbol is built: the tier answers it, after a successful parse.
+  const tooSmall = /^"size" must be at least \d+ pixels for this text, ecLevel and margin$/;
+  // Node's HTTP parser hands the target over as latin1, one char per received byte.
+  const parseTarget = (target) => parseQuery(rawQueryOf(Buffer.from(target, 'utf8').toString('latin1')));
   let decided = 0;
+  let images = 0;
   for (const c of contract.cases()) {
     // Skipped: other paths and methods, and what the HTTP parser decides before the query parser runs.
     if (c.method !== 'GET' || !/^\/qrcode([?#]|$)/.test(c.target) || c.expect.status !== undefined) continue;
-    if (c.expect.answer?.body === contract.answer('badTarget').body) continue;
-    // Node's HTTP parser hands the target over as latin1, one char per received byte.
-    const parsed = parseTextParam(rawQueryOf(Buffer.from(c.target, 'utf8').toString('latin1')));
-    const expected = c.expect.png !== undefined ? { text: c.expect.png } : { error: c.expect.answer.body };
-    assert.deepEqual(parsed, expected, c.name);
-    decided += 1;
+    const { image, answer } = c.expect;
+    if (answer?.body === contract.answer('badTarget').body) continue;
+    const parsed = parseTarget(c.target);
+    if (answer !== undefined && !tooSmall.test(answer.body)) {
+      assert.deepEqual(parsed, { error: answer.body }, c.name);
+      decided += 1;
+      continue;
+    }
+    assert.equal(parsed.error, undefined, c.name);
+    if (image === undefined) continue;
+    images += 1;
+    assert.equal(parsed.text, image.text, c.name);
+    const options = { ...DEFAULTS, ...parsed.options };
+    assert.equal(options.format, image.format, c.name);
+    for (const [key, value] of Object.entries(image.pixels)) assert.equal(options[key], value, `${c.name}: ${key}`);
+    if (image.sameAs !== undefined) {
+      const other = parseQuery(image.sameAs);
+      assert.deepEqual({ ...DEFAULTS, ...other.options }, options, `${c.name}: same options as ${image.sameAs}`);
+      assert.equal(other.text, parsed.text, c.name);
+    }
   }
-  assert.ok(decided > 100, `${decided} cases`);
+  assert.ok(decided > 70, `${decided} answers decided`);
+  assert.ok(images > 100, `${images} images parsed`);
+});
+
+test('without options the parse shares one empty, frozen options object', () => {
+  const { options } = parseQuery('text=a&other=1');
+  assert.deepEqual(options, {});
+  assert.ok(Object.isFrozen(options));
+  assert.equal(parseQuery('text=b').options, options);
+});
+
+test('each option, normalised: only the ones given', () => {
+  ok('text=a&format=svg', 'a', { format: 'svg' });
+  ok('text=a&format=PnG', 'a', { format: 'png' });
+  ok('text=a&format=%73vg', 'a', { format: 'svg' }); // the value is form-decoded
+  ok('text=a&size=21', 'a', { size: 21 });
+  ok('text=a&size=0300', 'a', { size: 300 }); // at most 4 digits, leading zeros allowed
+  ok('text=a&size=1000', 'a', { size: 1000 });
+  ok('text=a&margin=0', 'a', { margin: 0 });
+  ok('text=a&margin=0020', 'a', { margin: 20 });
+  ok('text=a&ecLevel=h', 'a', { ecLevel: 'H' });
+  ok('text=a&ecLevel=M', 'a', { ecLevel: 'M' });
+  ok('text=a&dark=0B3D91', 'a', { dark: '0b3d91ff' });
+  ok('text=a&dark=%230b3d9180', 'a', { dark: '0b3d9180' });
+  ok('text=a&light=ffFFff00', 'a', { light: 'ffffff00' });
+  ok('text=a&light=#123456', 'a', { light: '123456ff' }); // a raw '#' reaches the parser only in-process
+  ok('light=000000&dark=ffffff&ecLevel=q&margin=1&size=50&format=svg&text=x', 'x', {
+    format: 'svg',
+    size: 50,
+    margin: 1,
+    ecLevel: 'Q',
+    dark: 'ffffffff',
+    light: '000000ff',
+  });
+});
+
+test("each option's rule, with its message", () => {
+  const breaks = {
+    format: ['', 'gif', 'svg ', 'sv', 'svgz', '%C5%BFvg' /* ſvg: ASCII case only */, 'png%00'],
+    size: ['', '20', '1001', '01000', '+300', '-1', '3e2', '300.0', '%20300', '300px', '%D9%A3' /* ٣ */, '0x10', '9999'],
+    margin: ['', '21', '-0', '4.0', '99999', '+1', '1e1'],
+    ecLevel: ['', 'X', 'HH', '0', 'high', 'L%20', '%E2%84%AA'],
+    dark: ['', '%23', 'fff', 'ffff', '%23%23000000', '0000000', '00000g', '%2B12345', '%C3%A90000', '000000000'],
+    light: ['1234567', '%FF%FF%FF%FF%FF%FF', 'red', '%23fff'],
+  };
+  for (const [name, values] of Object.entries(breaks)) {
+    for (const value of values) bad(`text=a&${name}=${value}`, RULE[name]);
+    bad(`text=a&${name}`, RULE[name]); // no '=': an empty value, which is a value
+  }
+  assert.equal(RULE.size, '"size" must be a whole number of pixels from 21 to 1000');
+  assert.equal(RULE.dark, '"dark" must be a hex colour RRGGBB or RRGGBBAA, with or without a leading #');
+});
+
+test('each option at most once, as a plain string', () => {
+  for (const { name } of OPTIONS) {
+    const once = notOnceMessage(name);
+    bad(`text=a&${name}=x&${name}=x`, once);
+    bad(`text=a&${name}&${name}`, once);
+    bad(`text=a&${name}[]=x`, once);
+    bad(`text=a&${name}%5B0%5D=x`, once);
+    bad(`text=a&${name}[=x`, once);
+    bad(`text=a&${name}[]=x&${name}=x`, once);
+  }
+  assert.equal(notOnceMessage('ecLevel'), '"ecLevel" query param must be given once, as a plain string');
+});
+
+test('option names are exact and decoded; other names are ignored', () => {
+  ok('text=a&eclevel=X&Size=1&FORMAT=gif&formats=x&%20size=1&size%20=1', 'a');
+  ok('text=a&si%7Ae=30', 'a', { size: 30 });
+  ok('text=a&size]=1&format=svg', 'a', { format: 'svg' });
+});
+
+test('the checks run in order: text, format, size, margin, ecLevel, dark, light', () => {
+  bad('format=gif&text=', MESSAGES.missing);
+  bad('size=1&text=a&text=b', MESSAGES.notOnce);
+  bad(`format=gif&text=${'a'.repeat(513)}`, MESSAGES.tooLong);
+  bad('light=no&dark=no&ecLevel=no&margin=no&size=no&format=no&text=a', RULE.format);
+  bad('light=no&dark=no&ecLevel=no&margin=no&size=no&text=a', RULE.size);
+  bad('light=no&dark=no&ecLevel=no&margin=no&text=a', RULE.margin);
+  bad('light=no&dark=no&ecLevel=no&text=a', RULE.ecLevel);
+  bad('light=no&dark=no&text=a', RULE.dark);
+  bad('light=no&text=a', RULE.light);
+  // An option's own two checks come together: once, then its rule, before the next option's.
+  bad('text=a&size=1&size=2&format=gif', RULE.format);
+  bad('text=a&size=1&format=svg&format=svg', notOnceMessage('format'));
+  bad('text=a&size=1&margin=1&margin=1', RULE.size);
+  bad('text=a&size=300&margin[]=1&ecLevel=X', notOnceMessage('margin'));
 });
 
 test('parsing is linear in the query length: bytes searched for 64 KB of `a&a&...` stay within 4x its length', () => {
@@ -152,7 +272,7 @@ test('parsing is linear in the query length: bytes searched for 64 KB of `a&a&..
       return found;
     };
     try {
-      parseTextParam(query);
+      parseQuery(query);
     } finally {
       Buffer.prototype.indexOf = original;
     }
@@ -163,5 +283,5 @@ test('parsing is linear in the query length: bytes searched for 64 KB of `a&a&..
   assert.ok(scanned(plain) > 0, 'the counter sees the parser');
   assert.ok(scanned(pieces) <= 4 * length, `${scanned(pieces)} bytes searched for ${length} bytes of pieces`);
   assert.ok(scanned(pieces) <= 4 * Math.max(scanned(plain), length));
-  assert.deepEqual(parseTextParam(pieces), { error: MESSAGES.missing });
+  assert.deepEqual(parseQuery(pieces), { error: MESSAGES.missing });
 });

@@ -1,6 +1,6 @@
 // Test helper: reads a QR code PNG back with decoders independent of every encoder: jsqr + pngjs (the bytes it
 // holds) and ZXing (zxing-wasm: the text a phone scanner shows). Used by node/tests/*.test.js (`npm test`) and,
-// through decode-lines.js, by the Rust suites; not a test file itself.
+// through lab/qr-decode/decode-lines.js, by the Rust suites; not a test file itself.
 'use strict';
 
 const assert = require('node:assert/strict');
@@ -86,11 +86,11 @@ function pngSize(png) {
 let zxingReady = null;
 
 /**
- * The text ZXing (the decoder inside most phone scanners) shows for the QR code in `png`: the symbol's
- * segments decoded with their modes and character sets, so Kanji mode or a wrong guess shows as mojibake.
- * Rejects if it finds no QR code, or more than one.
+ * What ZXing (the decoder inside most phone scanners) reads in the QR code in `png`: `{ text, ecLevel }`, the
+ * text being the symbol's segments decoded with their modes and character sets, so Kanji mode or a wrong guess
+ * shows as mojibake. Rejects if it finds no QR code, or more than one.
  */
-async function scanQrPng(png) {
+async function zxingRead(png) {
   if (zxingReady === null) {
     const wasm = fs.readFileSync(require.resolve('zxing-wasm/reader/zxing_reader.wasm'));
     const wasmBinary = wasm.buffer.slice(wasm.byteOffset, wasm.byteOffset + wasm.length);
@@ -99,8 +99,14 @@ async function scanQrPng(png) {
   await zxingReady;
   const found = await zxing.readBarcodes(new Uint8Array(png), { formats: ['QRCode'], maxNumberOfSymbols: 2, textMode: 'Plain' });
   if (found.length !== 1) throw new Error(`ZXing found ${found.length} QR codes, expected 1`);
-  if (found[0].ecLevel !== 'L') throw new Error(`ZXing reads EC level ${found[0].ecLevel}, expected L`);
-  return found[0].text;
+  return { text: found[0].text, ecLevel: found[0].ecLevel };
+}
+
+/** The text ZXing shows for the QR code in `png`; rejects as `zxingRead` does, or if its EC level is not `ecLevel`. */
+async function scanQrPng(png, ecLevel = 'L') {
+  const read = await zxingRead(png);
+  if (read.ecLevel !== ecLevel) throw new Error(`ZXing reads EC level ${read.ecLevel}, expected ${ecLevel}`);
+  return read.text;
 }
 
 /** Asserts that `png` is a QR code of exactly `text`: jsqr reads its UTF-8 bytes, ZXing shows it as `text`. */
@@ -110,4 +116,4 @@ async function assertReadsBack(png, text, what = JSON.stringify(text.slice(0, 40
   assert.equal(await scanQrPng(png), text, `${what}: ZXing`);
 }
 
-module.exports = { decodeQrPng, scanQrPng, assertReadsBack, pngSize };
+module.exports = { decodeQrPng, zxingRead, scanQrPng, assertReadsBack, pngSize };
