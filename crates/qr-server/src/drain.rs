@@ -23,12 +23,13 @@ use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, Request, Response, header};
 use hyper::body::{Frame, Incoming, SizeHint};
-use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::time::{Duration, Sleep};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 use tower_service::Service;
+
+use crate::raw_target;
 
 /// How long an idle connection stays open once draining starts, for a request its client sent
 /// before it could know: on a loaded machine a client's next request can be milliseconds behind
@@ -52,7 +53,7 @@ impl Drain {
         &self,
         stream: TcpStream,
         router: Router,
-    ) -> (TokioIo<DrainingStream>, DrainingService) {
+    ) -> (DrainingStream, DrainingService) {
         let in_flight = Arc::new(AtomicUsize::new(0));
         let stream = DrainingStream {
             stream,
@@ -67,7 +68,7 @@ impl Drain {
             stopping: self.stopping.clone(),
             in_flight,
         };
-        (TokioIo::new(stream), service)
+        (stream, service)
     }
 }
 
@@ -154,7 +155,8 @@ impl AsyncWrite for DrainingStream {
 }
 
 /// The router for one connection, counting its requests in flight until hyper drops their
-/// response body, and closing the connection after a response made while draining.
+/// response body, and closing the connection after a response made while draining (or to a
+/// request with a body: `raw_target::closes_connection`).
 pub(crate) struct DrainingService {
     router: Router,
     stopping: CancellationToken,
@@ -168,12 +170,13 @@ impl hyper::service::Service<Request<Incoming>> for DrainingService {
 
     fn call(&self, request: Request<Incoming>) -> Self::Future {
         let in_flight = InFlight::enter(&self.in_flight);
+        let close = raw_target::closes_connection(&request);
         // A Router is always ready: no `poll_ready` needed.
         let response = self.router.clone().call(request);
         let stopping = self.stopping.clone();
         Box::pin(async move {
             let mut response = response.await?;
-            if stopping.is_cancelled() {
+            if close || stopping.is_cancelled() {
                 let close = HeaderValue::from_static("close");
                 response.headers_mut().insert(header::CONNECTION, close);
             }

@@ -33,7 +33,7 @@ const MAX_HEADER_READ_TIMEOUT_MS: u64 = qr_server::MAX_HEADER_READ_TIMEOUT.as_mi
 #[command(
     name = "qr-server",
     version,
-    about = "rusty-qr tier 4: serves GET /qrcode?text=... (a QR code PNG) over HTTP/1.1.",
+    about = "rusty-qr tier 4: serves GET /qrcode?text=... (a QR code, PNG or SVG) over HTTP/1.1.",
     long_about = None,
     after_help = after_help(),
 )]
@@ -42,7 +42,7 @@ struct Cli {
     #[arg(long, value_name = "HOST:PORT", default_value_t = DEFAULT_ADDR)]
     addr: SocketAddr,
 
-    /// The engine that renders the PNGs
+    /// The engine that renders the images
     #[arg(long, value_name = "ENGINE", default_value_t = Engine::default())]
     engine: Engine,
 
@@ -77,9 +77,9 @@ struct Cli {
 fn after_help() -> String {
     format!(
         "When ready it prints one line to stdout, `listening on http://ADDR`. Besides /qrcode it answers \
-/healthz (`ok`; 503 `draining` once shutting down) and /metrics (Prometheus). On SIGINT or \
-SIGTERM it stops accepting and gives the connections in flight {grace} s to finish; a second \
-signal exits at once with status 1.
+/openapi.json (the API's description), /healthz (`ok`; 503 `draining` once shutting down) and \
+/metrics (Prometheus). On SIGINT or SIGTERM it stops accepting and gives the connections in \
+flight {grace} s to finish; a second signal exits at once with status 1.
 
 Exit status:
   0  stopped gracefully after SIGINT or SIGTERM
@@ -88,7 +88,8 @@ Exit status:
 
 Example:
   qr-server --addr 0.0.0.0:8080 --engine article &
-  curl 'http://127.0.0.1:8080/qrcode?text=hello' -o hello.png",
+  curl 'http://127.0.0.1:8080/qrcode?text=hello' -o hello.png
+  curl 'http://127.0.0.1:8080/qrcode?text=hello&format=svg&ecLevel=H&dark=0b3d91' -o hello.svg",
         grace = DEFAULT_SHUTDOWN_GRACE.as_secs()
     )
 }

@@ -5,55 +5,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
-use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::io::Read;
+use std::process::{Command, Stdio};
 
 use common::*;
-
-fn spawn(args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_qr-server"))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("qr-server starts")
-}
-
-/// Starts the server on an ephemeral port and returns it with the address from its ready line.
-fn start(extra: &[&str]) -> (Child, SocketAddr) {
-    let mut args = vec!["--addr", "127.0.0.1:0"];
-    args.extend_from_slice(extra);
-    let mut child = spawn(&args);
-    let addr = ready_addr(&mut child);
-    (child, addr)
-}
-
-/// The address of the server's ready line, its first line on stdout.
-fn ready_addr(child: &mut Child) -> SocketAddr {
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .strip_suffix('\n')
-        .and_then(|line| line.strip_prefix("listening on http://"))
-        .unwrap_or_else(|| panic!("not a ready line: {line:?}"));
-    let addr: SocketAddr = addr.parse().unwrap();
-    assert_eq!(addr.ip().to_string(), "127.0.0.1");
-    assert_ne!(addr.port(), 0, "the real port");
-    addr
-}
-
-#[cfg(unix)]
-fn signal(child: &Child, name: &str) {
-    let status = Command::new("kill")
-        .args([&format!("-{name}"), &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
 
 #[cfg(unix)]
 #[test]

@@ -1,4 +1,6 @@
-//! The serve loop over real sockets: raw request targets, the header-read timeout, graceful shutdown.
+//! The serve loop over real sockets: the connection bound and its 503, the header-read timeout,
+//! graceful shutdown and draining, and the metrics of connections turned away. Raw characters in
+//! request targets are in `raw_targets.rs`.
 
 mod common;
 

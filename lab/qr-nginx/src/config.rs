@@ -8,6 +8,10 @@ use std::fmt::Write;
 use std::net::SocketAddr;
 use std::path::Path;
 
+/// The paths qr-server answers (its image, its API description, its health and its metrics):
+/// each a `location =` of its own. Every other path is the Node app's.
+pub const RUST_PATHS: [&str; 4] = ["/qrcode", "/openapi.json", "/healthz", "/metrics"];
+
 /// Idle keep-alive connections each nginx worker keeps open to each app: above the benchmark's 100
 /// client connections, so none is closed and opened again under load.
 pub const UPSTREAM_KEEPALIVE: usize = 128;
@@ -115,32 +119,43 @@ http {{
                 ("replicas", "replicas")
             }
         };
+        // The app that answers each path: nginx's TRACE goes there too (below).
+        text.push_str("\n    map $uri $owner {\n");
+        let _ = writeln!(text, "        default {rest};");
+        for path in RUST_PATHS {
+            let _ = writeln!(text, "        {path} {rust};");
+        }
+        text.push_str("    }\n");
         let _ = write!(
             text,
             r#"
     server {{
         listen {listen};
 
-        # The routing table. proxy_pass without a URI part: the request target goes on unchanged.
-        # The Rust service's own health and metrics go with it.
-        location = /qrcode {{
-            proxy_pass http://{rust};
-        }}
-        location = /healthz {{
-            proxy_pass http://{rust};
-        }}
-        location = /metrics {{
-            proxy_pass http://{rust};
-        }}
-        location / {{
+        # The routing table. proxy_pass without a URI part: the request target goes on unchanged
+        # (raw `<` and its kin included: qr-server serves them as if percent-encoded).
+"#,
+            listen = self.listen,
+        );
+        for path in RUST_PATHS {
+            let _ = write!(
+                text,
+                "        location = {path} {{\n            proxy_pass http://{rust};\n        }}\n"
+            );
+        }
+        let _ = write!(
+            text,
+            r#"        location / {{
             proxy_pass http://{rest};
         }}
 
-        # nginx refuses TRACE itself, before routing, with its own 405 page: the Node app answers it
-        # instead, as both apps do (405 "method not allowed" on /qrcode, 404 "not found" elsewhere).
+        # nginx refuses TRACE itself, before routing, with its own 405 page: the app that owns the
+        # path answers it instead, as both apps do (405 "method not allowed" with their `Allow` on
+        # their paths, 404 "not found" elsewhere). A variable's value names an upstream; the
+        # request target still goes on unchanged.
         error_page 405 = @trace;
         location @trace {{
-            proxy_pass http://{rest};
+            proxy_pass http://$owner;
         }}
 
         # A request line (414) or header line (494) over the buffers above: the apps answer a head
@@ -152,8 +167,7 @@ http {{
         }}
     }}
 }}
-"#,
-            listen = self.listen,
+"#
         );
         text
     }
@@ -269,18 +283,25 @@ mod tests {
     #[test]
     fn qrcode_goes_to_rust_and_every_other_path_to_node() {
         let text = config(false);
-        assert_eq!(
-            block(&text, "location = /qrcode {"),
-            ["proxy_pass http://rust;"]
-        );
-        for path in ["/healthz", "/metrics"] {
+        for path in ["/qrcode", "/openapi.json", "/healthz", "/metrics"] {
             let open = format!("location = {path} {{");
             assert_eq!(block(&text, &open), ["proxy_pass http://rust;"]);
         }
         assert_eq!(block(&text, "location / {"), ["proxy_pass http://node;"]);
+        // TRACE, which nginx refuses before routing, goes to the app that owns the path.
         assert_eq!(
             block(&text, "location @trace {"),
-            ["proxy_pass http://node;"]
+            ["proxy_pass http://$owner;"]
+        );
+        assert_eq!(
+            block(&text, "map $uri $owner {"),
+            [
+                "default node;",
+                "/qrcode rust;",
+                "/openapi.json rust;",
+                "/healthz rust;",
+                "/metrics rust;"
+            ]
         );
         assert_eq!(
             block(&text, "upstream rust {"),
@@ -311,7 +332,8 @@ mod tests {
         let written = directives(&text)
             .into_iter()
             .filter(|line| line.contains('/') && !line.contains("http://"))
-            .filter(|line| !line.starts_with("location") && !line.starts_with("error_page"));
+            .filter(|line| !line.starts_with("location") && !line.starts_with("error_page"))
+            .filter(|line| !RUST_PATHS.iter().any(|path| line.starts_with(path)));
         let mut count = 0;
         for line in written {
             assert!(line.contains(" \"/repo/target/nginx/42/"), "{line}");
@@ -346,9 +368,9 @@ mod tests {
         );
         for open in [
             "location = /qrcode {",
+            "location = /openapi.json {",
             "location = /healthz {",
             "location / {",
-            "location @trace {",
         ] {
             assert_eq!(
                 block(&text, open),
@@ -356,6 +378,11 @@ mod tests {
                 "{open}"
             );
         }
+        let owners = block(&text, "map $uri $owner {");
+        assert!(
+            owners.iter().all(|line| line.ends_with(" replicas;")),
+            "{owners:?}"
+        );
         assert!(!text.contains("upstream rust") && !text.contains("upstream node"));
         let lines = directives(&text);
         for line in [

@@ -19,7 +19,7 @@ use qr_harness::{Mode, Server, ServerSpec, Tier};
 use signal_hook::consts::{SIGCHLD, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
-use qr_nginx::config::{Backends, Config};
+use qr_nginx::config::{Backends, Config, RUST_PATHS};
 use qr_nginx::nginx::{Nginx, RunDir};
 
 /// Where nginx listens unless `--addr` says otherwise: qr-server's default address.
@@ -154,10 +154,11 @@ impl Three {
         };
         let nginx = self.nginx.insert(Nginx::start(binary, config.clone())?);
         eprintln!(
-            "qr-nginx: nginx ({} workers) on {}: /qrcode -> qr-server on {rust}, every other path -> \
+            "qr-nginx: nginx ({} workers) on {}: {} -> qr-server on {rust}, every other path -> \
              node on {node}; its configuration is {}",
             config.workers,
             nginx.addr(),
+            RUST_PATHS.join(", "),
             dir.path().join("nginx.conf").display()
         );
         Ok(())

@@ -176,6 +176,86 @@ fn qrcode_reaches_rust_every_other_path_node_over_kept_alive_connections() {
     stop_cleanly(server);
 }
 
+/// A request's extra headers: (name, value).
+type Headers<'a> = [(&'a str, &'a str)];
+
+/// The headers of qr-server's answers that must come through nginx as they are.
+const PASSED_ON: [&str; 10] = [
+    "content-type",
+    "content-length",
+    "etag",
+    "cache-control",
+    "allow",
+    "access-control-allow-origin",
+    "access-control-allow-methods",
+    "access-control-allow-headers",
+    "access-control-max-age",
+    "connection",
+];
+
+#[test]
+#[ignore = "needs `cargo xtask build`; run by `cargo xtask test`"]
+fn qr_server_s_answers_come_through_nginx_unchanged() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let server = start();
+    let addr = server.addr();
+    let rust = listening_port(child(server.pid(), "qr-server"));
+    let direct = std::net::SocketAddr::from(([127, 0, 0, 1], rust));
+    let png = qr_core::generate("cache me", &Options::default()).unwrap();
+    let etag = qr_harness::contract::etag_of(&png);
+    let weak = format!("W/{etag}");
+    let preflight = [
+        ("Origin", "https://example.com"),
+        ("Access-Control-Request-Method", "GET"),
+        ("Access-Control-Request-Headers", "if-none-match"),
+    ];
+    let requests: &[(&str, &str, &Headers)] = &[
+        // Raw characters a URI may not carry: nginx passes the target on as the client sent it.
+        ("GET", "/qrcode?text=<b>\"{a}|b\"\\^`", &[]),
+        (
+            "GET",
+            "/qrcode?text=a&format=svg&ecLevel=H&dark=0b3d91&light=ffffff00",
+            &[],
+        ),
+        ("GET", "/qrcode?text=hello&size=28", &[]),
+        // Revalidation: qr-server's 304, and its 200 to a tag it does not have.
+        ("GET", "/qrcode?text=cache+me", &[("If-None-Match", &etag)]),
+        ("HEAD", "/qrcode?text=cache+me", &[("If-None-Match", &weak)]),
+        ("GET", "/qrcode?text=cache+me", &[("If-None-Match", "*")]),
+        (
+            "GET",
+            "/qrcode?text=cache+me",
+            &[("If-None-Match", "\"x\"")],
+        ),
+        ("OPTIONS", "/qrcode?text=a", &preflight),
+        ("OPTIONS", "/qrcode", &[]),
+        ("POST", "/qrcode", &[]),
+        // nginx refuses TRACE itself; the app that owns the path answers instead.
+        ("TRACE", "/qrcode?text=a", &[]),
+        ("TRACE", "/metrics", &[]),
+        ("GET", "/openapi.json", &[]),
+        ("HEAD", "/openapi.json", &[]),
+    ];
+    for &(method, target, headers) in requests {
+        let headers: Vec<(String, String)> = (headers.iter())
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect();
+        let through = http::send(addr, method, target, &headers).unwrap();
+        let expected = http::send(direct, method, target, &headers).unwrap();
+        let request = format!("{method} {target} {headers:?}");
+        assert_eq!(through.status, expected.status, "{request}");
+        assert!(through.body == expected.body, "{request}: the body");
+        for name in PASSED_ON {
+            assert_eq!(
+                through.header(name),
+                expected.header(name),
+                "{request}: {name}"
+            );
+        }
+    }
+    stop_cleanly(server);
+}
+
 #[test]
 #[ignore = "needs `cargo xtask build`; run by `cargo xtask test`"]
 fn sigterm_stops_all_three_and_leaves_no_process_or_folder() {

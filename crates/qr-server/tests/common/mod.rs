@@ -1,10 +1,11 @@
-//! Helpers shared by the qr-server tests: an in-process server on an ephemeral port, raw requests
-//! over a real socket (qr-harness's HTTP client), and the contract's PNG check.
+//! Helpers shared by the qr-server tests: the real binary or an in-process server on an ephemeral
+//! port, raw requests over a real socket (qr-harness's HTTP client), and the contract's PNG check.
 
 #![allow(dead_code)] // Each test file uses a different part.
 
-use std::io::{self, BufReader, Write};
+use std::io::{self, BufRead, BufReader, Write};
 use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
 use std::thread::JoinHandle;
 
 use axum::Router;
@@ -108,4 +109,50 @@ impl Drop for TestServer {
             let _ = stop.send(());
         }
     }
+}
+
+/// Runs the qr-server binary with `args`, stdout and stderr piped.
+pub fn spawn(args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_qr-server"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("qr-server starts")
+}
+
+/// Starts the binary on an ephemeral port and returns it with the address from its ready line.
+pub fn start(extra: &[&str]) -> (Child, SocketAddr) {
+    let mut args = vec!["--addr", "127.0.0.1:0"];
+    args.extend_from_slice(extra);
+    let mut child = spawn(&args);
+    let addr = ready_addr(&mut child);
+    (child, addr)
+}
+
+/// The address of the server's ready line, its first line on stdout.
+pub fn ready_addr(child: &mut Child) -> SocketAddr {
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .strip_suffix('\n')
+        .and_then(|line| line.strip_prefix("listening on http://"))
+        .unwrap_or_else(|| panic!("not a ready line: {line:?}"));
+    let addr: SocketAddr = addr.parse().unwrap();
+    assert_eq!(addr.ip().to_string(), "127.0.0.1");
+    assert_ne!(addr.port(), 0, "the real port");
+    addr
+}
+
+/// Sends signal `name` (`TERM`, `INT`) to `child`.
+#[cfg(unix)]
+pub fn signal(child: &Child, name: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
 }
