@@ -18,6 +18,7 @@ from .arbiter import HostArbiter, halt_if_starting
 from .connections.drain import DRAINING
 from .connections.heads import MAX_HEAD_BYTES, MAX_HEAD_FIELDS
 from .logs import log, set_prefix
+from .query import Options
 
 
 def cpu_count() -> int:
@@ -123,8 +124,8 @@ class Host(BaseApplication):
         set_prefix(f"[{tier} worker {{pid}}]")
         module = tiers.load(tier)
 
-        def generate(text: str) -> bytes:
-            return module.generate(text, engine)
+        def generate(text: str, options: Options) -> bytes:
+            return module.generate(text, engine, options)
 
         tiers.self_check(generate)
         return create_app(generate, DRAINING.is_set, log)

@@ -1,6 +1,7 @@
 """Test helpers shared by python/tests: the contract as data (contract/cases.json, which the Rust
-and Node suites read too), its cases expanded into requests for the Python host, a raw HTTP/1.1
-client, a PNG reader, and the launcher (`python -m rusty_qr`) as a real process.
+and Node suites read too), its cases expanded into requests for the Python host and checked, a raw
+HTTP/1.1 client, qr-cli's images, and the launcher (`python -m rusty_qr`) as a real process (the
+PNG reader is pixels.py).
 
 Run with `target/venv/bin/python -m pytest python/tests` from the repository root.
 """
@@ -13,16 +14,17 @@ import re
 import signal
 import socket
 import stat
-import struct
 import subprocess
 import sys
 import time
-import zlib
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 import pytest
+
+from rusty_qr.app import CACHE_CONTROL, CORS_PATHS, etag_of
+from rusty_qr.query import raw_path_of
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACT = json.loads((ROOT / "contract" / "cases.json").read_text(encoding="utf-8"))
@@ -82,9 +84,24 @@ class Case:
     absent_headers: list = field(default_factory=list)
     head: bool = False
     png: str | None = None  # the text the PNG holds
+    svg: str | None = None  # the text the SVG holds
+    image: dict = field(default_factory=dict)  # what its pixels show (contract/README.md)
+    same_as: str | None = None  # a query answered with the same bytes
+    not_modified: bool = False  # a 304
+    revalidate: bool = False  # the image's ETag sent back is a 304
+    file: str | None = None  # a file of the repository, served as application/json
     answer: dict | None = None
     status: int | None = None
     query: str | None = None  # the raw query, when the case gives one
+
+    @property
+    def image_text(self) -> str | None:
+        """The text the image holds, PNG or SVG."""
+        return self.png if self.png is not None else self.svg
+
+    @property
+    def content_type(self) -> str:
+        return "image/png" if self.png is not None else "image/svg+xml"
 
 
 def cases(host: str = HOST) -> list[Case]:
@@ -115,6 +132,12 @@ def cases(host: str = HOST) -> list[Case]:
                 absent_headers=[h.lower() for h in c.get("absent_headers", [])],
                 head=c.get("head", False),
                 png=png,
+                svg=parts(c["svg"]) if "svg" in c else None,
+                image=c.get("image", {}),
+                same_as=c.get("same_as"),
+                not_modified=c.get("not_modified", False),
+                revalidate=c.get("revalidate", False),
+                file=c.get("file"),
                 answer=answer(c["answer"]) if "answer" in c else None,
                 status=c.get("status"),
                 query=query,
@@ -195,132 +218,60 @@ class Client:
         self.sock.close()
 
 
-def check(case: Case, reply: Reply, head: bool, check_png) -> None:
-    """Asserts that `reply` answers `case` (node/tests/support/contract.js's check)."""
+ETAG = re.compile(r'"[0-9a-f]{32}"')
+
+
+def check(case: Case, reply: Reply, head: bool, check_image) -> None:
+    """Asserts that `reply` answers `case` (node/tests/support/contract.js's check);
+    `check_image(body, case, what)` judges an image's bytes."""
     what = f"{case.name} ({'HEAD' if head else case.method} {case.target[:60]})"
-    if case.png is not None:
-        assert reply.status == 200, f"{what}: {reply.body[:100]!r}"
-        assert reply.headers["content-type"] == "image/png", what
-        if not head:
-            assert reply.headers["content-length"] == str(len(reply.body)), what
-            check_png(reply.body, case.png, what)
+    if case.image_text is not None:
+        assert ETAG.fullmatch(reply.headers.get("etag", "")), what
+        assert reply.headers.get("cache-control") == CACHE_CONTROL, what
+        if case.not_modified:
+            assert (reply.status, reply.body) == (304, b""), what
+            assert "content-type" not in reply.headers, what
+        else:
+            assert reply.status == 200, f"{what}: {reply.body[:100]!r}"
+            assert reply.headers["content-type"] == case.content_type, what
+            if not head:
+                assert reply.headers["content-length"] == str(len(reply.body)), what
+                assert reply.headers["etag"] == etag_of(reply.body), what
+                check_image(reply.body, case, what)
+    elif case.file is not None:
+        body = (ROOT / case.file).read_bytes()
+        assert reply.status == 200, what
+        assert reply.headers["content-type"] == "application/json", what
+        assert reply.headers["content-length"] == str(len(body)), what
+        assert reply.body == (b"" if head else body), what
     elif case.answer is not None:
         expected = case.answer
         assert reply.status == expected["status"], what
-        assert reply.headers["content-type"] == "text/plain; charset=utf-8", what
-        assert reply.headers["content-length"] == str(len(expected["body"].encode())), what
-        assert reply.body == (b"" if head else expected["body"].encode()), what
+        if expected["body"] is None:
+            assert reply.body == b"", what
+            assert "content-type" not in reply.headers, what
+            assert reply.headers.get("content-length", "0") == "0", what
+        else:
+            assert reply.headers["content-type"] == "text/plain; charset=utf-8", what
+            assert reply.headers["content-length"] == str(len(expected["body"].encode())), what
+            assert reply.body == (b"" if head else expected["body"].encode()), what
         for name, value in expected["headers"].items():
             assert reply.headers.get(name) == value, f"{what}: {name}"
     else:
         assert reply.status == case.status, what
+    if case.status is None and raw_path_of(case.target) in CORS_PATHS:
+        assert reply.headers.get("access-control-allow-origin") == "*", what
     for name in case.absent_headers:
         assert name not in reply.headers, f"{what}: no {name}"
 
 
-# -- PNG ---------------------------------------------------------------------------------------
-
-
-def png_chunks(png: bytes) -> list[tuple[bytes, bytes]]:
-    """The chunks of a PNG, each CRC checked."""
-    assert png[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG signature"
-    at, chunks = 8, []
-    while at < len(png):
-        (length,) = struct.unpack(">I", png[at : at + 4])
-        kind = png[at + 4 : at + 8]
-        data = png[at + 8 : at + 8 + length]
-        (crc,) = struct.unpack(">I", png[at + 8 + length : at + 12 + length])
-        assert zlib.crc32(kind + data) == crc, f"bad CRC in {kind!r}"
-        chunks.append((kind, data))
-        at += 12 + length
-    assert chunks[0][0] == b"IHDR" and chunks[-1][0] == b"IEND"
-    return chunks
-
-
-def png_pixels(png: bytes) -> list[list[bool]]:
-    """A greyscale PNG (bit depth 1 or 8, not interlaced) as rows of dark pixels (True)."""
-    chunks = png_chunks(png)
-    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", chunks[0][1])
-    assert colour == 0 and interlace == 0 and depth in (1, 8), (depth, colour, interlace)
-    raw = zlib.decompress(b"".join(d for k, d in chunks if k == b"IDAT"))
-    stride = (width * depth + 7) // 8
-    bpp = max(depth // 8, 1)
-    rows, prev, at = [], bytearray(stride), 0
-    for _ in range(height):
-        kind, line = raw[at], bytearray(raw[at + 1 : at + 1 + stride])
-        at += 1 + stride
-        for i in range(stride):
-            a = line[i - bpp] if i >= bpp else 0
-            b, c = prev[i], prev[i - bpp] if i >= bpp else 0
-            if kind == 1:
-                line[i] = (line[i] + a) & 0xFF
-            elif kind == 2:
-                line[i] = (line[i] + b) & 0xFF
-            elif kind == 3:
-                line[i] = (line[i] + (a + b) // 2) & 0xFF
-            elif kind == 4:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 0xFF
-            else:
-                assert kind == 0, f"filter {kind}"
-        prev = line
-        if depth == 1:
-            rows.append([not (line[x // 8] >> (7 - x % 8)) & 1 for x in range(width)])
-        else:
-            rows.append([line[x] < 128 for x in range(width)])
-    return rows
-
-
-def png_modules(png: bytes, border: int = 4) -> list[list[bool]]:
-    """The module grid of a QR code PNG drawn with whole pixels per module and a quiet zone of
-    `border` modules: checks that every module is one flat square and that the quiet zone is white
-    and the three finder patterns are where ISO/IEC 18004 puts them."""
-    pixels = png_pixels(png)
-    size = len(pixels)
-    assert size == len(pixels[0]), "not square"
-    # The module size: the run of dark pixels of the top-left finder's top edge is 7 modules.
-    top = next(y for y, row in enumerate(pixels) if any(row))
-    left = pixels[top].index(True)
-    run = 0
-    while pixels[top][left + run]:
-        run += 1
-    assert run % 7 == 0, f"finder edge of {run} px"
-    box = run // 7
-    assert top == left == border * box, "the quiet zone is not 4 modules"
-    assert size % box == 0
-    n = size // box
-    grid = []
-    for my in range(n):
-        row = []
-        for mx in range(n):
-            value = pixels[my * box][mx * box]
-            for y in range(my * box, my * box + box):
-                assert all(v == value for v in pixels[y][mx * box : mx * box + box]), (mx, my)
-            row.append(value)
-        grid.append(row)
-    modules = n - 2 * border
-    assert (modules - 17) % 4 == 0 and 21 <= modules <= 177, f"{modules} modules is no version"
-    for y in range(n):
-        for x in range(n):
-            if not (border <= x < n - border and border <= y < n - border):
-                assert not grid[y][x], "dark module in the quiet zone"
-    # A finder: a dark 3x3 centre, a light ring, a dark ring (Chebyshev distance 0-1, 2, 3).
-    for ox, oy in ((0, 0), (modules - 7, 0), (0, modules - 7)):
-        for y in range(7):
-            for x in range(7):
-                expected = max(abs(x - 3), abs(y - 3)) != 2
-                assert grid[border + oy + y][border + ox + x] == expected, "finder pattern"
-    return [row[border : n - border] for row in grid[border : n - border]]
-
-
 @cache
-def qr_cli_png(text: str, engine: str | None = None) -> bytes:
-    """What `qr-cli [--engine E] -` prints for `text`: the core's bytes, which every Rust tier
-    answers (the text on stdin, so nothing is read as a flag)."""
+def qr_cli_png(text: str, engine: str | None = None, flags: tuple[str, ...] = ()) -> bytes:
+    """What `qr-cli [--engine E] [FLAGS] -` prints for `text`: the core's bytes, which every Rust
+    tier answers (the text on stdin, so nothing is read as a flag); an SVG with `--format svg`."""
     if not QR_CLI.is_file():
         pytest.fail(f"{QR_CLI} is missing: run `cargo xtask build` or set RUSTY_QR_CLI")
-    args = [str(QR_CLI)] + (["--engine", engine] if engine else []) + ["-"]
+    args = [str(QR_CLI)] + (["--engine", engine] if engine else []) + list(flags) + ["-"]
     done = subprocess.run(args, input=text.encode(), capture_output=True, timeout=30)
     assert done.returncode == 0, done.stderr.decode(errors="replace")
     return done.stdout

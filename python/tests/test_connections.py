@@ -1,6 +1,7 @@
 """The Python host's connection handling (rusty_qr.connections) over real sockets: pipelined heads
-split across reads, clients that do not read their answers, draining at SIGTERM, the connection
-bound, the header timeout, bodies, the 64 KiB head limit. lab/qr-harness/tests/faults/ puts the hosts under load with the same faults;
+split across reads, bodiless answers (204, 304, HEAD) as the app made them, the raw-UTF-8 refusal
+and CORS, clients that do not read their answers, draining at SIGTERM, the connection bound, the
+header timeout, bodies, the 64 KiB head limit. lab/qr-harness/tests/faults/ puts the hosts under load with the same faults;
 these are the Python host's own, quick and with its knobs (a bound of 2, a 1.5 s header timeout).
 """
 
@@ -39,6 +40,58 @@ def test_pipelined_requests_are_answered_in_order():
         statuses = [client.read_reply().status for _ in range(5)]
         assert statuses == [200, 200, 400, 404, 200]
         client.close()
+
+
+#: The headers gunicorn adds to every answer.
+SERVER_HEADERS = {"server", "date", "connection"}
+
+
+def test_bodiless_answers_keep_the_apps_headers_and_the_connection():
+    # gunicorn writes the head: no Content-Type, Content-Length or Transfer-Encoding of its own on
+    # a 204 or a 304, HEAD with GET's headers, and the connection still frames what follows.
+    with Server("--tier", "py-tier-0") as server:
+        client = Client(server.port)
+        client.send(request_bytes("GET", "/qrcode?text=cache+me&format=svg"))
+        image = client.read_reply()
+        etag = image.headers["etag"]
+        client.send(
+            request_bytes("OPTIONS", "/qrcode", {"Origin": "https://example.com"})
+            + request_bytes("GET", "/qrcode?text=cache+me&format=svg", {"If-None-Match": etag})
+            + request_bytes("HEAD", "/qrcode?text=cache+me&format=svg", {"If-None-Match": f"W/{etag}"})
+            + request_bytes("HEAD", "/qrcode?text=cache+me&format=svg")
+            + request_bytes("GET", "/healthz")
+        )
+        preflight = client.read_reply()
+        assert (preflight.status, preflight.body) == (204, b"")
+        assert set(preflight.headers) == SERVER_HEADERS | {
+            "access-control-allow-origin", "access-control-allow-methods",
+            "access-control-allow-headers", "access-control-max-age", "allow"}
+        for _ in range(2):
+            not_modified = client.read_reply(head=True)
+            assert not_modified.status == 304
+            assert not_modified.headers.keys() == SERVER_HEADERS | {
+                "etag", "cache-control", "access-control-allow-origin"}
+            assert not_modified.headers["etag"] == etag
+        head = client.read_reply(head=True)
+        assert (head.status, head.body) == (200, b"")
+        assert {k: v for k, v in head.headers.items() if k != "date"} == {
+            k: v for k, v in image.headers.items() if k != "date"}
+        health = client.read_reply()
+        assert (health.status, health.body) == (200, b"ok")
+        client.close()
+
+
+def test_raw_utf8_in_the_target_is_the_contracts_400_with_cors_on_qrcode():
+    with Server("--tier", "py-tier-0") as server:
+        for target, cors in (("/qrcode?text=é", True), ("/openapi.json?é", True), ("/qr€?text=a", False)):
+            client = Client(server.port)
+            client.send(request_bytes("GET", target))
+            reply = client.read_reply()
+            assert (reply.status, reply.body) == (
+                400, b"request target must be printable ASCII (percent-encode the text)")
+            assert ("access-control-allow-origin" in reply.headers) == cors, target
+            assert client.closed()
+            client.close()
 
 
 def _slow_reader(port: int, requests: int) -> socket.socket:

@@ -20,7 +20,8 @@ import pytest
 import wasmtime
 
 from conftest import QR_CLI, qr_cli_png
-from rusty_qr.tiers import py_tier_2
+from rusty_qr.query import DEFAULT_OPTIONS, Options
+from rusty_qr.tiers import BadInput, py_tier_1, py_tier_2
 
 REPO = Path(__file__).resolve().parents[2]
 ENGINES = ("article", "fast")
@@ -68,21 +69,79 @@ def test_no_engine_is_the_cores_default() -> None:
      ("a\udc80b", "notUtf8"), ("\ud83d", "notUtf8")],
 )
 @pytest.mark.parametrize("engine", (None,) + ENGINES)
-def test_bad_text_raises_value_error_with_the_contracts_message(text, answer, engine) -> None:
+def test_bad_text_raises_bad_input_with_the_contracts_message(text, answer, engine) -> None:
     # "x" * 5000 does not fit the instance's input buffer: the path with its own allocation.
     with pytest.raises(ValueError) as raised:
         py_tier_2.generate(text, engine)
     assert str(raised.value) == ANSWERS[answer]["body"]
-    assert type(raised.value) is ValueError
+    assert type(raised.value) is BadInput
+
+
+OPTION_SETS = [
+    Options(format="svg"),
+    Options(size=300, margin=2, ec_level="H"),
+    Options(dark="0b3d91ff", light="ffffff00"),
+    Options("svg", 1000, 20, "Q", "0b3d9180", "ffeeddff"),
+    Options(size=777, margin=4, ec_level="M", dark="ffffffff", light="000000ff"),
+]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("options", OPTION_SETS, ids=repr)
+def test_every_option_gives_the_cores_image(options: Options, engine: str) -> None:
+    for text in ("rusty-qr", "😀" * 128):
+        expected = qr_cli_png(text, engine, tuple(py_tier_1.flags(options)))
+        assert py_tier_2.generate(text, engine, options) == expected
+
+
+def test_the_options_record_is_qr_contracts() -> None:
+    # crates/qr-contract/src/options.rs's own test vectors.
+    assert py_tier_2.options_record(DEFAULT_OPTIONS) == bytes([0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF]) + b"\xff" * 4
+    record = py_tier_2.options_record(Options("svg", 1000, 20, "H", "01020304", "05060708"))
+    assert record == bytes([1, 3, 20, 0]) + (1000).to_bytes(4, "little") + bytes(range(1, 9))
+
+
+def test_default_options_send_no_record(monkeypatch) -> None:
+    py_tier_2.generate("warm up", None)
+    instance = current_instance()
+    seen = []
+    real = instance._generate
+
+    def spy(store, *args):
+        seen.append(args)
+        return real(store, *args)
+
+    monkeypatch.setattr(instance, "_generate", spy)
+    py_tier_2.generate("a", None, Options(margin=4))
+    py_tier_2.generate("a", "fast", Options(ec_level="H"))
+    assert seen[0][2:] == (0, 0, 0)  # no engine name, no record
+    text_at, _, engine_at, engine_len, record_at = seen[1]
+    assert (engine_at, engine_len, record_at) == (text_at + 1, 4, text_at + 5)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_size_too_small_is_bad_input_with_the_contracts_message(engine: str) -> None:
+    with pytest.raises(BadInput) as raised:
+        py_tier_2.generate("hello", engine, Options(size=60, margin=20))
+    assert str(raised.value) == ANSWERS["sizeTooSmall61"]["body"]
+
+
+@pytest.mark.parametrize(("at", "byte", "answer"), [(0, 2, "badFormat"), (1, 4, "badEcLevel"), (2, 21, "badMargin")])
+def test_a_record_the_core_refuses_is_bad_input(monkeypatch, at: int, byte: int, answer: str) -> None:
+    # The app sends only valid options; a record out of bounds is the core's to refuse.
+    encode = py_tier_2.options_record
+    monkeypatch.setattr(py_tier_2, "options_record", lambda options: encode(options)[:at] + bytes([byte]) + encode(options)[at + 1 :])
+    with pytest.raises(BadInput, match=f"^{ANSWERS[answer]['body']}$"):
+        py_tier_2.generate("a", None, Options(margin=0))
 
 
 @pytest.mark.parametrize("engine", ["nope", "", "FAST", "fast "])
-def test_unknown_engine_raises_value_error_with_the_cores_message(engine: str) -> None:
+def test_unknown_engine_raises_runtime_error_with_the_cores_message(engine: str) -> None:
     # qr-cli prints the core's message for the same name (after clap's prefix).
     done = subprocess.run([str(QR_CLI), "--engine", engine, "-"], input=b"a",
                           capture_output=True, timeout=30, check=False)
     assert done.returncode != 0
-    with pytest.raises(ValueError) as raised:
+    with pytest.raises(RuntimeError) as raised:
         py_tier_2.generate("a", engine)
     message = str(raised.value)
     assert message.startswith(f"unknown engine {json.dumps(engine)} (expected one of: ")
@@ -94,8 +153,10 @@ def test_an_error_does_not_drop_the_instance() -> None:
     instance = current_instance()
     with pytest.raises(ValueError):
         py_tier_2.generate("", "fast")
-    with pytest.raises(ValueError):
+    with pytest.raises(RuntimeError):
         py_tier_2.generate("a", "nope")
+    with pytest.raises(BadInput):
+        py_tier_2.generate("hello", "fast", Options(size=21))
     assert current_instance() is instance
     assert py_tier_2.generate("after", "fast") == qr_cli_png("after", "fast")
 
@@ -109,6 +170,10 @@ def test_memory_stays_flat_over_thousands_of_calls() -> None:
             py_tier_2.generate("x" * n, engine)
     for text in texts:
         py_tier_2.generate(text, "article")
+        for engine in ENGINES:
+            for margin in range(0, 21, 10):
+                py_tier_2.generate(f"0 {text[:100]}", engine, Options(format="svg", margin=margin))
+                py_tier_2.generate(text, engine, Options(format="svg", margin=margin))
     instance = current_instance()
     assert instance is not None
     memory_before = instance.memory.data_len(instance.store)
@@ -122,12 +187,16 @@ def test_memory_stays_flat_over_thousands_of_calls() -> None:
         engine = ENGINES[i % 2]
         if i % 25 == 0:  # the error paths free too: core errors, and inputs past the buffer
             # (240 x 3000 B left behind would be 11 pages)
-            with pytest.raises(ValueError):
+            with pytest.raises(RuntimeError):
                 py_tier_2.generate("x", "no-such-engine")
+            with pytest.raises(BadInput):
+                py_tier_2.generate("x" * 100, engine, Options(size=21, ec_level="H"))
             with pytest.raises(ValueError):
                 py_tier_2.generate("y" * 3000, engine)
         png = py_tier_2.generate(text, engine)
         assert png.startswith(b"\x89PNG")
+        if i % 10 == 0:  # and with a record, an SVG
+            assert py_tier_2.generate(text, engine, Options(format="svg", margin=i % 21)).startswith(b"<")
 
     assert current_instance() is instance, "one instance throughout"
     assert instance.memory.data_len(instance.store) == memory_before, "linear memory did not grow"

@@ -14,7 +14,7 @@ from gunicorn.http.parser import RequestParser
 
 from .drain import ANSWERING
 from .heads import HEADER_TIMEOUT_S, Conn
-from .refusals import BAD_TARGET_RESPONSE, is_raw_utf8_target
+from .refusals import bad_target_response
 
 
 class Outgoing:
@@ -56,9 +56,9 @@ def answer(worker, conn: Conn, data: bytes) -> tuple[bool, bytes, bytes]:
     try:
         # Blocking with a timeout: bounds any read of a body.
         sock.settimeout(HEADER_TIMEOUT_S)
-        if is_raw_utf8_target(data):
-            out.sendall(BAD_TARGET_RESPONSE)
-            return False, b"", bytes(out.data)
+        refusal = bad_target_response(data)
+        if refusal is not None:
+            return False, b"", refusal
         parser = RequestParser(worker.cfg, sock, conn.client)
         parser.unreader.unread(data)  # the parser reads the head from here, not the socket
         req = next(parser)

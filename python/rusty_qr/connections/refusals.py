@@ -16,7 +16,8 @@ from gunicorn.http.errors import (
     UnsupportedTransferCoding,
 )
 
-from ..app import BAD_TARGET, BUSY, TEXT_PLAIN
+from ..app import BAD_TARGET, BUSY, CORS_PATHS, TEXT_PLAIN
+from ..query import raw_path_of
 from ..logs import log
 
 _CLOSE = b"Connection: close\r\n"
@@ -66,14 +67,16 @@ def bodiless(status: int) -> bytes:
     )
 
 
-def _text(status: int, body: str) -> bytes:
-    """A contract answer written by the HTTP layer: one line of text/plain, then the close."""
+def _text(status: int, body: str, cors: bool = False) -> bytes:
+    """A contract answer written by the HTTP layer: one line of text/plain, then the close;
+    `cors`: with `Access-Control-Allow-Origin: *`, as every answer on the app's CORS paths."""
     data = body.encode()
-    return b"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n%s\r\n%s" % (
+    return b"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n%s%s\r\n%s" % (
         status,
         _REASONS[status].encode(),
         TEXT_PLAIN.encode(),
         len(data),
+        b"Access-Control-Allow-Origin: *\r\n" if cors else b"",
         _CLOSE,
         data,
     )
@@ -81,14 +84,13 @@ def _text(status: int, body: str) -> bytes:
 
 #: A connection past the bound, before anything is read.
 BUSY_RESPONSE = _text(503, BUSY)
-#: A request line whose target has raw UTF-8 (see is_raw_utf8_target).
-BAD_TARGET_RESPONSE = _text(400, BAD_TARGET)
 
 
-def is_raw_utf8_target(head: bytes) -> bool:
-    """Whether the request line's target is printable ASCII but for some raw UTF-8 (which
-    tier-4 answers with the contract's line); a control byte, DEL or bytes that are not UTF-8
-    get the bodiless 400 of the HTTP layer, as in every tier."""
+def bad_target_response(head: bytes) -> bytes | None:
+    """The answer to a request whose target is printable ASCII but for some raw UTF-8: the
+    contract's line (tier-4's answer), with `Access-Control-Allow-Origin: *` on the app's CORS
+    paths as every answer there; None for any other head. A control byte, DEL or bytes that are
+    not UTF-8 get the bodiless 400 of the HTTP layer, as in every tier."""
     if head.startswith(b"\r\n"):
         head = head[2:]
     line_end = head.find(b"\r\n")
@@ -96,15 +98,15 @@ def is_raw_utf8_target(head: bytes) -> bool:
     first = line.find(b" ")
     second = line.find(b" ", first + 1)
     if first == -1 or second == -1:
-        return False
+        return None
     target = line[first + 1 : second]
     if not any(b >= 0x80 for b in target) or any(b <= 0x20 or b == 0x7F for b in target):
-        return False
+        return None
     try:
         target.decode("utf-8")
     except UnicodeDecodeError:
-        return False
-    return True
+        return None
+    return _text(400, BAD_TARGET, cors=raw_path_of(target.decode("latin-1")) in CORS_PATHS)
 
 
 def _status_of(exc: Exception) -> int:

@@ -1,6 +1,7 @@
 """py-tier-1: the hot function is a Rust command-line program, spawned once per request (the
-article's strategy, as node/tiers/tier-1.js does it): `qr-cli [--engine E] -` with the text on
-stdin, judged by its exit status, bounded by a timeout.
+article's strategy, as node/tiers/tier-1.js does it): `qr-cli [--engine E] [--format F] [--size N]
+[--margin N] [--ec-level L] [--dark HEX] [--light HEX] -` with the text on stdin, the options not
+at their default as flags, judged by its exit status, bounded by a timeout.
 
 The binary: env RUSTY_QR_CLI, else <repo>/target/release/qr-cli (`cargo xtask build`).
 Loaded by rusty_qr.host (`--tier py-tier-1`); tested by python/tests/test_tiers.py.
@@ -14,7 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import Busy
+from ..query import DEFAULT_OPTIONS, Options
+from . import BadInput, Busy
 
 CLI = os.environ.get("RUSTY_QR_CLI") or str(
     Path(__file__).resolve().parents[3] / "target" / "release" / "qr-cli"
@@ -23,18 +25,31 @@ CLI = os.environ.get("RUSTY_QR_CLI") or str(
 TIMEOUT_S = 5.0
 #: Spawn failures that mean "out of processes or file descriptors right now": 503, not 500.
 BUSY_ERRNOS = frozenset({errno.EAGAIN, errno.EMFILE, errno.ENFILE})
+#: qr-cli's exit status for input that breaks a rule: its stderr line is the contract's 400 body.
+EXIT_BAD_INPUT = 1
 
 
 class CliError(Exception):
     """qr-cli failed: its message, or how it ended."""
 
 
-def run(cli: str, timeout_s: float, text: str, engine: str | None) -> bytes:
-    """One request, one child: `cli [--engine E] -` with the UTF-8 text on stdin (so a NUL byte
-    passes and nothing in the text is read as a flag). Success is exit status 0 with a non-empty
-    stdout, never judged by stderr. Raises Busy when the spawn failed for lack of processes or
-    descriptors, CliError otherwise (the child's first stderr line, the core's message)."""
-    args = [cli, "-"] if engine is None else [cli, "--engine", engine, "-"]
+def flags(options: Options) -> list[str]:
+    """qr-cli's flags for the options not at their default: `--ec-level` for `ec_level`, ..."""
+    out = []
+    for name, value in options.changed().items():
+        out += ["--" + name.replace("_", "-"), str(value)]
+    return out
+
+
+def run(
+    cli: str, timeout_s: float, text: str, engine: str | None, options: Options = DEFAULT_OPTIONS
+) -> bytes:
+    """One request, one child: `cli [--engine E] [FLAGS] -` with the UTF-8 text on stdin (so a
+    NUL byte passes and nothing in the text is read as a flag). Success is exit status 0 with a
+    non-empty stdout, never judged by stderr. Raises BadInput for exit status 1 with a message
+    (the contract's 400 body: a size too small), Busy when the spawn failed for lack of processes
+    or descriptors, CliError otherwise (the child's first stderr line, the core's message)."""
+    args = [cli, *([] if engine is None else ["--engine", engine]), *flags(options), "-"]
     try:
         # start_new_session: the child gets its own process group, so a terminal's Ctrl-C (SIGINT
         # to the server's group) lets in-flight children finish during a graceful shutdown.
@@ -72,7 +87,7 @@ def run(cli: str, timeout_s: float, text: str, engine: str | None) -> bytes:
             print(f"qr-cli succeeded but wrote to stderr: {message}", file=sys.stderr, flush=True)
         return stdout
     if message:
-        raise CliError(message)
+        raise (BadInput if child.returncode == EXIT_BAD_INPUT else CliError)(message)
     if child.returncode < 0:
         raise CliError(f"qr-cli was killed by signal {-child.returncode}")
     raise CliError(f"qr-cli exited with status {child.returncode}")
@@ -86,6 +101,6 @@ def first_line(stderr: bytes) -> str:
     return ""
 
 
-def generate(text: str, engine: str | None = None) -> bytes:
+def generate(text: str, engine: str | None = None, options: Options = DEFAULT_OPTIONS) -> bytes:
     """The tier: the configured binary, the default timeout."""
-    return run(CLI, TIMEOUT_S, text, engine)
+    return run(CLI, TIMEOUT_S, text, engine, options)

@@ -6,8 +6,11 @@ this file is its glue, doing what ``node/tiers/qr-wasm-abi.js`` does. The ABI, f
 crates/qr-wasm/src/lib.rs (pointers and lengths are i32, values little-endian)::
 
     alloc(len) -> ptr                 dealloc(ptr, len)
-    generate(text_ptr, text_len, engine_ptr, engine_len) -> result   (engine_ptr 0 = default engine)
-    result -> three u32: status (0 = PNG, 1 = the core's error message), data_ptr, data_len
+    generate(text_ptr, text_len, engine_ptr, engine_len, options_ptr) -> result
+        engine_ptr 0 = the default engine; options_ptr 0 = every option at its default, else the
+        16-byte options record (qr_contract's `record`: ``options_record`` below writes it)
+    result -> three u32: status (0 = the image, 1 = a failure's message, 2 = the contract's
+        message for bad input), data_ptr, data_len
     free_result(result)               frees the result and its data
 
 The care it takes, as the JS glue does:
@@ -16,9 +19,9 @@ The care it takes, as the JS glue does:
   any other call into the instance, and bounds-checked first (a bad pointer is an error, never a
   silently short read);
 * everything allocated is freed, on the core-error path too: the result after each call, an
-  oversized input's own buffer; the one input buffer an instance reuses for text and engine name
-  (two Func calls per PNG instead of six: wasmtime-py spends tens of µs of Python on each) is
-  the instance's for its lifetime;
+  oversized input's own buffer; the one input buffer an instance reuses for the text, the engine
+  name and the options record (two Func calls per image instead of eight: wasmtime-py spends tens
+  of µs of Python on each) is the instance's for its lifetime;
 * a trap (or a malformed result, or any other failure inside the instance) drops that instance:
   one line is logged and the next call makes a fresh one; nothing is freed in a dropped instance;
 * the module is compiled once per process (``wasmtime.Module``, serially: see ``_Compiled``; a
@@ -32,9 +35,10 @@ The care it takes, as the JS glue does:
   call). With one thread per worker (cluster mode) the two are the same. python/README.md has
   the figures.
 
-Errors: the core's messages about bad input (empty text, too long, not UTF-8, unknown engine)
-raise ``ValueError`` with the core's exact text; anything else (a trap, the core's
-``failed to generate qr code``, a missing module) raises ``RuntimeError``.
+Errors: status 2 (bad input: the text, an option, a size too small for the symbol) raises
+``BadInput`` (a ``ValueError``) with the contract's message, which the app answers as a 400;
+anything else (status 1: an unknown engine, the core's ``failed to generate qr code``; a trap, a
+missing module) raises ``RuntimeError``.
 """
 
 from __future__ import annotations
@@ -49,14 +53,34 @@ from pathlib import Path
 
 import wasmtime
 
-__all__ = ["generate", "preload", "wasm_path"]
+from ..query import DEFAULT_OPTIONS, Options
+from . import BadInput
+
+__all__ = ["generate", "options_record", "preload", "wasm_path"]
 
 STATUS_OK = 0
-STATUS_ERROR = 1
+STATUS_FAILED = 1
+STATUS_BAD_INPUT = 2
 _RESULT = struct.Struct("<III")  # status, data_ptr, data_len
 _U32 = 0xFFFF_FFFF
-# The core's message for a failure that is not the input's fault (QrError::Generation): a 500.
-_GENERATION_FAILED = "failed to generate qr code"
+
+# The options record (crates/qr-contract/src/options.rs, `record`): format, ecLevel, margin, a
+# reserved 0, size (u32 little-endian, 0 = the default), dark and light as r, g, b, a.
+_RECORD = struct.Struct("<BBBxI4s4s")
+_FORMAT_CODES = {"png": 0, "svg": 1}
+_EC_LEVEL_CODES = {"L": 0, "M": 1, "Q": 2, "H": 3}
+
+
+def options_record(options: Options) -> bytes:
+    """The 16-byte options record of `options`, as ``qr_contract::record::encode`` writes it."""
+    return _RECORD.pack(
+        _FORMAT_CODES[options.format],
+        _EC_LEVEL_CODES[options.ec_level],
+        options.margin,
+        options.size or 0,
+        bytes.fromhex(options.dark),
+        bytes.fromhex(options.light),
+    )
 
 log = logging.getLogger(__name__)
 
@@ -112,16 +136,17 @@ class _Instance:
     """One Store and one instance of the module, used by one thread only.
 
     Each call through wasmtime-py's ``Func`` costs tens of microseconds of Python, more than the
-    fast engine's whole run, so a call makes two (``generate``, ``free_result``): the text and
-    the engine name go into one input buffer that the instance allocates once and reuses (the
-    ABI leaves input buffers to the caller). An input larger than that buffer (only a caller that
-    skips validation sends one) gets an allocation of its own, freed after the call.
+    fast engine's whole run, so a call makes two (``generate``, ``free_result``): the text, the
+    engine name and the options record go into one input buffer that the instance allocates once
+    and reuses (the ABI leaves input buffers to the caller). An input larger than that buffer
+    (only a caller that skips validation sends one) gets an allocation of its own, freed after
+    the call.
     """
 
     __slots__ = ("compiled", "store", "memory", "_alloc", "_dealloc", "_generate", "_free_result",
                  "_input_ptr")
 
-    # Any valid text (<= 512 bytes of UTF-8) and any engine name fit.
+    # Any valid text (<= 512 bytes of UTF-8), any engine name and the record fit.
     INPUT_CAPACITY = 1024
 
     def __init__(self, compiled: _Compiled) -> None:
@@ -150,25 +175,34 @@ class _Instance:
             raise RuntimeError(f"py-tier-2: alloc({length}) returned 0 (out of memory)")
         return ptr
 
-    def call(self, text: bytes, engine: bytes | None) -> tuple[int, bytes]:
+    def call(self, text: bytes, engine: bytes | None, record: bytes | None) -> tuple[int, bytes]:
         """The ABI round trip: ``(status, copy of the data)``, everything freed. Any exception
         means this instance must not be used again (it may have trapped halfway)."""
-        data_in = text if engine is None else text + engine
+        engine_name = b"" if engine is None else engine
+        data_in = text + engine_name + (record or b"")
         own = len(data_in) > self.INPUT_CAPACITY
         input_ptr = self._allocate(len(data_in)) if own else self._input_ptr
         base, size = self._base()  # after alloc, which may have grown memory
         if input_ptr + len(data_in) > size:
             raise RuntimeError(f"py-tier-2: input buffer {input_ptr:#x} is outside memory")
         ctypes.memmove(base + input_ptr, data_in, len(data_in))
-        engine_ptr, engine_len = (0, 0) if engine is None else (input_ptr + len(text), len(engine))
-        result = self._generate(self.store, input_ptr, len(text), engine_ptr, engine_len) & _U32
+        engine_at = input_ptr + len(text)
+        record_at = engine_at + len(engine_name)
+        result = self._generate(
+            self.store,
+            input_ptr,
+            len(text),
+            0 if engine is None else engine_at,
+            len(engine_name),
+            0 if record is None else record_at,
+        ) & _U32
 
         # Copy out now: the next call into the instance may grow memory or reuse these bytes.
         base, size = self._base()
         if result == 0 or result + _RESULT.size > size:
             raise RuntimeError(f"py-tier-2: generate returned {result:#x}, outside memory")
         status, data_ptr, data_len = _RESULT.unpack(ctypes.string_at(base + result, _RESULT.size))
-        if status not in (STATUS_OK, STATUS_ERROR) or data_ptr + data_len > size:
+        if status not in (STATUS_OK, STATUS_FAILED, STATUS_BAD_INPUT) or data_ptr + data_len > size:
             raise RuntimeError(
                 f"py-tier-2: malformed result (status {status}, data {data_ptr:#x}+{data_len})"
             )
@@ -203,19 +237,24 @@ def _one_line(err: Exception) -> str:
     return f"{type(err).__name__}: {lines[0] if lines else ''}".rstrip(": ")
 
 
-def generate(text: str, engine: str | None) -> bytes:
-    """The PNG of ``text`` made with the named engine (None: the core's default).
+def generate(text: str, engine: str | None, options: Options = DEFAULT_OPTIONS) -> bytes:
+    """The PNG or SVG of ``text`` made with the named engine (None: the core's default) and the
+    options (as a record; none at all when every option is at its default).
 
-    Raises ValueError with the core's message for bad input (the app validates first, so this is
-    for callers that do not), RuntimeError for anything else; after a trap the calling thread's
-    instance is replaced on its next call.
+    Raises BadInput (a ValueError) with the contract's message for bad input (a size too small for
+    the symbol; the text and the options only from callers that do not validate first, as the app
+    does), RuntimeError for anything else; after a trap the calling thread's instance is replaced
+    on its next call.
     """
     compiled = _current_compiled()
+    record = None if options == DEFAULT_OPTIONS else options_record(options)
     try:
         instance = _local.instance
         if instance is None or instance.compiled is not compiled:
             instance = _local.instance = _Instance(compiled)
-        status, data = instance.call(_encode(text), None if engine is None else _encode(engine))
+        status, data = instance.call(
+            _encode(text), None if engine is None else _encode(engine), record
+        )
     except BaseException as err:
         # A trap, a malformed result, or an interruption halfway: the instance's state is unknown.
         _local.instance = None
@@ -229,9 +268,7 @@ def generate(text: str, engine: str | None) -> bytes:
     if status == STATUS_OK:
         return data
     message = data.decode("utf-8", "replace")
-    if message == _GENERATION_FAILED:
-        raise RuntimeError(message)
-    raise ValueError(message)
+    raise (BadInput if status == STATUS_BAD_INPUT else RuntimeError)(message)
 
 
 def preload() -> None:
