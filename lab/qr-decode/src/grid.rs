@@ -108,7 +108,7 @@ impl ModuleGrid {
         let grid = rqrr::Grid::new(rqrr::SimpleGrid::from_func(self.size, |x, y| {
             self.dark(x, y)
         }));
-        crate::read_level_l(&grid)
+        crate::read_symbol(&grid).and_then(crate::level_l_data)
     }
 }
 

@@ -1,6 +1,6 @@
 //! The Node decoders, reached from Rust: npm `jsqr` (payload bytes) and ZXing (`zxing-wasm`: the
-//! text a phone scanner shows), in one long-lived `node node/tests/support/decode-lines.js` process
-//! shared by the whole test binary.
+//! text a phone scanner shows and the EC level it reads), in one long-lived
+//! `node lab/qr-decode/decode-lines.js` process shared by the whole test binary.
 
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Write};
@@ -10,13 +10,15 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::EcLevel;
+
 /// What the Node decoders read in one PNG.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Readings {
     /// jsqr's payload bytes, or why it could not read them.
     pub jsqr: Result<Vec<u8>, String>,
-    /// ZXing's text, or why it could not read it.
-    pub zxing: Result<String, String>,
+    /// ZXing's text and EC level, or why it could not read them.
+    pub zxing: Result<(String, EcLevel), String>,
 }
 
 /// How long one PNG may take to decode before the decoder process counts as stuck.
@@ -74,8 +76,20 @@ pub fn read(png: &[u8], resample: bool) -> Result<Readings, String> {
         jsqr: reading("jsqr", "jsqrError")
             .and_then(|hex| from_hex(&hex))
             .map_err(|why| format!("jsqr cannot read it: {why}")),
-        zxing: reading("zxing", "zxingError").map_err(|why| format!("ZXing cannot read it: {why}")),
+        zxing: zxing_reading(&answer).map_err(|why| format!("ZXing cannot read it: {why}")),
     })
+}
+
+/// ZXing's `{"text": ..., "ecLevel": ...}` in `answer`, or its `zxingError`.
+fn zxing_reading(answer: &Value) -> Result<(String, EcLevel), String> {
+    if let Value::String(why) = &answer["zxingError"] {
+        return Err(why.clone());
+    }
+    let read = &answer["zxing"];
+    match (read["text"].as_str(), read["ecLevel"].as_str()) {
+        (Some(text), Some(level)) => Ok((text.to_owned(), level.parse()?)),
+        _ => Err(format!("the Node decoder said {answer}")),
+    }
 }
 
 fn start() -> Result<Decoder, String> {
@@ -88,7 +102,7 @@ fn start() -> Result<Decoder, String> {
         }
     }
     let mut child = Command::new("node")
-        .arg("node/tests/support/decode-lines.js")
+        .arg("lab/qr-decode/decode-lines.js")
         .current_dir(root)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -4,9 +4,10 @@
 //! throughput figures come from oha instead.
 //!
 //! An answer is right when `contract::check` passes it (status, type, exact body and length,
-//! required and absent headers; a case marked for HEAD is sent as HEAD too), and a PNG starts with
-//! the PNG signature and equals, byte for byte, the first one this load got for the same case (the
-//! conformance suite decodes them; here the point is that none differs, under any load or fault).
+//! caching, CORS, required and absent headers; a case marked for HEAD is sent as HEAD too), and an
+//! image looks like its format (the PNG signature, an `<svg` element) and equals, byte for byte,
+//! the first one this load got for the same case (the conformance suite decodes them; here the
+//! point is that none differs, under any load or fault).
 
 use std::io::{self, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -15,10 +16,14 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::contract::{self, Case, Contract, Expect, Reply};
+use qr_contract::Format;
+
+use crate::contract::{self, Case, Contract, Expect, Image, Reply};
 use crate::http;
 
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+/// The root element every SVG holds (after an XML declaration, if any).
+const SVG_ROOT: &[u8] = b"<svg";
 /// How many failed answers a tally describes in words (the rest are only counted), and how
 /// many of them may be `dropped` or `refused` ones, so that rarer failures still show.
 const EXAMPLES: usize = 12;
@@ -153,8 +158,8 @@ struct Shared {
     cases: Vec<Case>,
     /// What the clients send in turn: a case, and whether as HEAD.
     requests: Vec<(usize, bool)>,
-    /// The first PNG answered for each case: every later one must equal it.
-    pngs: Vec<OnceLock<Vec<u8>>>,
+    /// The first image answered for each case: every later one must equal it.
+    images: Vec<OnceLock<Vec<u8>>>,
     /// The contract's 503 `server is busy`.
     busy: Reply,
     /// The contract's `/healthz` answers: `healthy`, and `draining` once a shutdown has begun.
@@ -185,7 +190,7 @@ impl Load {
         let shared = Arc::new(Shared {
             addr,
             requests,
-            pngs: cases.iter().map(|_| OnceLock::new()).collect(),
+            images: cases.iter().map(|_| OnceLock::new()).collect(),
             cases,
             busy: contract.answer("busy").clone(),
             healthy: contract.answer("healthy").clone(),
@@ -367,22 +372,29 @@ impl Shared {
             self.record(|t| t.draining += 1);
             return Next::BackOff;
         }
-        let same_png = |png: &[u8], _text: &str| {
-            if !png.starts_with(PNG_SIGNATURE) {
-                return Err("a 200 whose body is not a PNG".to_owned());
+        let same_image = |image: &Image, body: &[u8]| {
+            let looks_right = match image.format {
+                Format::Png => body.starts_with(PNG_SIGNATURE),
+                Format::Svg => body.windows(SVG_ROOT.len()).any(|at| at == SVG_ROOT),
+            };
+            if !looks_right {
+                return Err(format!(
+                    "a 200 whose body is not {}",
+                    image.format.content_type()
+                ));
             }
-            let first = self.pngs[index].get_or_init(|| png.to_vec());
-            if first.as_slice() == png {
+            let first = self.images[index].get_or_init(|| body.to_vec());
+            if first.as_slice() == body {
                 Ok(())
             } else {
                 Err(format!(
-                    "a PNG of {} bytes that differs from the first answer's {} bytes",
-                    png.len(),
+                    "an image of {} bytes that differs from the first answer's {} bytes",
+                    body.len(),
                     first.len()
                 ))
             }
         };
-        match contract::check(case, &response, head, same_png) {
+        match contract::check(case, &response, head, same_image) {
             Ok(()) => self.record(|t| {
                 t.ok += 1;
                 t.slowest_ok = t.slowest_ok.max(elapsed);

@@ -19,6 +19,7 @@ mod fuzz;
 mod image;
 mod node_build;
 mod py_build;
+mod schemathesis;
 mod serve;
 mod soak;
 mod test;

@@ -8,10 +8,11 @@ use qr_harness::{paths, repo_root};
 
 use crate::background::Background;
 use crate::cmd::{Step, cargo, run};
-use crate::{builds, dependency_invariants, fuzz, image};
+use crate::{builds, dependency_invariants, fuzz, image, schemathesis};
 
-/// Everything CI checks: formatting, lints, the build, every test (the conformance suite
-/// and the benchmark's own test included), and the core's independence from any host.
+/// Everything CI checks: formatting, lints, the build, every test (the conformance suite,
+/// Schemathesis against every tier and the benchmark's own test included), and the core's
+/// independence from any host.
 ///
 /// What only later steps need runs in the background meanwhile, at the lowest priority (see
 /// `background.rs`), each in its own target directory: clippy, the fuzz targets' build, and the
@@ -82,6 +83,10 @@ pub fn test() -> Result<()> {
         .env("RUSTY_QR_CLI", paths::qr_cli())
         .env("RUSTY_QR_WASM", paths::node_build().join("qr_wasm.wasm"))
         .current_dir(root))?;
+    step.done();
+
+    let step = Step::start("Schemathesis: every tier held to its OpenAPI description");
+    schemathesis::every_tier()?;
     step.done();
 
     // The image: built with Docker, its rules checked, the conformance suite run against it.

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use qr_harness::contract::{self, Case};
 use qr_harness::{ServerSpec, http, procs};
 
-use crate::png_check;
+use crate::image_check;
 
 /// How often the half-close is tried: the red team saw it lost one time in two.
 const HALF_CLOSES: usize = 10;
@@ -63,7 +63,7 @@ fn half_closed(spec: ServerSpec, addr: SocketAddr) -> Vec<String> {
             for case in &cases {
                 let response = http::read_response(&mut reader, false)
                     .map_err(|e| format!("reading its answer: {e}"))?;
-                contract::check(case, &response, false, png_check(spec))?;
+                contract::check(case, &response, false, image_check(spec, case))?;
             }
             let mut rest = Vec::new();
             reader
@@ -118,7 +118,9 @@ fn slow_readers(spec: ServerSpec, addr: SocketAddr) -> Vec<String> {
         let started = Instant::now();
         let result = http::send(addr, "GET", &case.target, &[])
             .map_err(|e| e.to_string())
-            .and_then(|response| contract::check(&case, &response, false, png_check(spec)));
+            .and_then(|response| {
+                contract::check(&case, &response, false, image_check(spec, &case))
+            });
         let took = started.elapsed();
         match result {
             Err(e) => failures.push(format!("a request beside {SLOW_READERS} slow readers: {e}")),
@@ -161,7 +163,9 @@ fn pipelined_flood(spec: ServerSpec, addr: SocketAddr, server_pid: Option<u32>) 
                 let case = Case::png("", &format!("beside a flood {i}"));
                 http::send(addr, "GET", &case.target, &[])
                     .map_err(|e| e.to_string())
-                    .and_then(|response| contract::check(&case, &response, false, png_check(spec)))
+                    .and_then(|response| {
+                        contract::check(&case, &response, false, image_check(spec, &case))
+                    })
                     .err()
                     .map(|e| format!("a request beside a pipelined flood: {e}"))
             })
@@ -181,7 +185,9 @@ fn pipelined_flood(spec: ServerSpec, addr: SocketAddr, server_pid: Option<u32>) 
             for (i, case) in cases.iter().enumerate() {
                 let result = http::read_response(&mut reader, false)
                     .map_err(|e| format!("reading the answer: {e}"))
-                    .and_then(|response| contract::check(case, &response, false, png_check(spec)));
+                    .and_then(|response| {
+                        contract::check(case, &response, false, image_check(spec, case))
+                    });
                 if let Err(e) = result {
                     failures.push(format!("pipelined flood, request {i} of {FLOOD}: {e}"));
                     break;
