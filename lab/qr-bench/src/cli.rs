@@ -8,6 +8,8 @@ use clap::Parser;
 use qr_core::Engine;
 use qr_harness::{Mode, Tier};
 
+use crate::model::Workload;
+
 /// rusty-qr's HTTP benchmark: every tier under the same load, with the whole process tree's
 /// CPU and memory; or, with --calls, the cost of each boundary per call.
 #[derive(Debug, Clone, Parser)]
@@ -54,15 +56,21 @@ pub struct Args {
     /// The share of the measured peak that --latency runs at.
     #[arg(long, default_value_t = 0.5, value_parser = parse_share)]
     pub latency_share: f64,
-    /// Measure the cost of each boundary per call (in-process), not HTTP.
+    /// Measure the cost of each boundary per call (in-process), not HTTP: every tier and engine
+    /// over each workload's requests, without options and with them.
     #[arg(long)]
     pub calls: bool,
-    /// --calls: rounds over the targets per tier and engine (each capped at about 3 s).
+    /// --calls: rounds over a workload's requests per tier, engine and workload (each capped at
+    /// about 3 s).
     #[arg(long, default_value_t = 200)]
     pub calls_rounds: u32,
     /// The target texts, one a line [default: contract/article-texts.txt].
     #[arg(long)]
     pub targets: Option<PathBuf>,
+    /// What the requests ask for: each target text alone (default), or each with each of the
+    /// options workload's six option sets (options). --calls times both.
+    #[arg(long, value_enum, default_value_t, conflicts_with = "calls")]
+    pub workload: Workload,
     /// No progress bar (plain lines on stderr instead).
     #[arg(long)]
     pub no_progress: bool,
@@ -174,8 +182,11 @@ mod tests {
             "/tmp/x",
             "--rate",
             "100",
+            "--workload",
+            "options",
         ])
         .unwrap();
+        assert_eq!(a.workload, Workload::Options);
         assert_eq!(a.tiers(), vec![Tier::Tier4, Tier::Tier0]);
         assert_eq!(a.modes, vec![Mode::Single, Mode::Cluster]);
         assert_eq!(a.duration(), Duration::from_secs(5));
@@ -189,6 +200,7 @@ mod tests {
         assert_eq!(a.tiers(), Tier::ALL.to_vec());
         assert_eq!(a.engines(), Engine::ALL.to_vec());
         assert_eq!(a.modes, vec![Mode::Cluster]);
+        assert_eq!(a.workload, Workload::Default);
         assert_eq!(
             (a.duration(), a.warmup()),
             (Duration::from_secs(30), Duration::from_secs(5))
@@ -209,6 +221,9 @@ mod tests {
         assert!(Args::try_parse_from(["qr-bench", "--rate", "0"]).is_err());
         assert!(Args::try_parse_from(["qr-bench", "--connections", "0"]).is_err());
         assert!(Args::try_parse_from(["qr-bench", "--latency-share", "1.5"]).is_err());
+        assert!(Args::try_parse_from(["qr-bench", "--workload", "heavy"]).is_err());
+        // --calls times every workload: asking for one is a mistake.
+        assert!(Args::try_parse_from(["qr-bench", "--calls", "--workload", "options"]).is_err());
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
         assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
         assert!(parse_duration("fast").is_err());

@@ -1,9 +1,11 @@
 //! rusty-qr's benchmark: every tier under oha's load, with the server's whole process tree
-//! watched for CPU and memory; tables, results.json, report.md and chart.svg. With `--calls`,
-//! the cost of each boundary per call instead.
+//! watched for CPU and memory; tables, results.json, report.md and chart.svg. The requests are
+//! the article's (`--workload default`) or each target with each of a fixed mix of option sets
+//! (`--workload options`). With `--calls`, the cost of each boundary per call instead, without
+//! options and with them.
 //!
-//! Run with `cargo xtask bench [--quick] [--tiers ...]` (or `qr-bench --help` from cargo's
-//! target directory).
+//! Run with `cargo xtask bench [--quick] [--tiers ...] [--workload options]` (or `qr-bench
+//! --help` from cargo's target directory).
 //!
 //! The crate in layers, each depending only on those below it:
 //!

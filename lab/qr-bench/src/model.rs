@@ -8,6 +8,7 @@
 //! | `row` | one repeat's sample, and the row its repeats fold into |
 //! | `results` | what a run writes: results.json's and calls.json's documents |
 //! | `utc_stamp` | the run's start as `YYYYMMDDTHHMMSSZ` |
+//! | `workload` | what the requests ask for: each target alone, or with each of the option sets |
 
 mod configuration;
 #[cfg(test)]
@@ -15,8 +16,10 @@ pub(crate) mod fixtures;
 mod results;
 mod row;
 mod utc_stamp;
+mod workload;
 
 pub use self::configuration::{Configuration, configurations};
 pub use self::results::{CallRow, CallsResults, Config, CriterionRow, Machine, Results};
 pub use self::row::{FixedRate, Measured, Row, RunSample};
 pub use self::utc_stamp::utc_stamp;
+pub use self::workload::Workload;

@@ -25,7 +25,10 @@ pub fn run(args: &Args) -> Result<(PathBuf, bool)> {
     }
     let results = runner::run_http(args, targets, &out)?;
     report::write_results(&results, &out)?;
-    println!("{}", report::tables_markdown(&results.rows, &results.core));
+    println!(
+        "{}",
+        report::tables_markdown(&results.rows, &results.core, results.config.workload)
+    );
     println!(
         "wrote {}/{{results.json,report.md,chart.svg}}",
         out.display()

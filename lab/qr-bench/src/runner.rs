@@ -20,7 +20,8 @@ use qr_harness::Server;
 
 pub use self::call_timers::run_calls;
 
-/// Rounds over the targets when an HTTP run times the core per call (capped at a few seconds).
+/// Rounds over the workload's requests when an HTTP run times the core per call (capped at a few
+/// seconds).
 const CORE_ROUNDS: u32 = 200;
 use self::oha::{LoadResult, LoadSpec};
 use crate::cli::Args;
@@ -162,7 +163,8 @@ fn run_oha(
 struct Ctx<'a> {
     args: &'a Args,
     oha: PathBuf,
-    targets: Vec<String>,
+    /// The workload's queries, one per URL oha cycles through.
+    queries: Vec<String>,
     raw_dir: PathBuf,
 }
 
@@ -184,7 +186,7 @@ fn run_once(
     let urls = ctx.raw_dir.join(format!("{slug}.urls.txt"));
     std::fs::write(
         &urls,
-        oha::target_urls(server.addr(), &ctx.targets).join("\n") + "\n",
+        oha::target_urls(server.addr(), &ctx.queries).join("\n") + "\n",
     )?;
     let closed = |duration| LoadSpec {
         duration,
@@ -290,7 +292,8 @@ fn fixed(target: f64, r: &LoadResult) -> FixedRate {
     }
 }
 
-/// Runs the whole HTTP benchmark over `targets`, oha's raw output going to `out/raw/`.
+/// Runs the whole HTTP benchmark over `targets` with `args`' workload, oha's raw output going
+/// to `out/raw/`.
 pub fn run_http(args: &Args, targets: Vec<String>, out: &Path) -> Result<Results> {
     let oha = qr_harness::tools::oha()?;
     let workers = args.workers.unwrap_or_else(qr_harness::cpus);
@@ -310,9 +313,10 @@ pub fn run_http(args: &Args, targets: Vec<String>, out: &Path) -> Result<Results
     let total = per_run * (planned.len() as u32 * args.repeat);
     let mut progress = Progress::new(total, args.no_progress);
     progress.log(&format!(
-        "qr-bench: {} configurations x {} repeat(s), about {:.0} s of load; out: {}",
+        "qr-bench: {} configurations x {} repeat(s), {} workload, about {:.0} s of load; out: {}",
         planned.len(),
         args.repeat,
+        args.workload,
         total.as_secs_f64(),
         out.display()
     ));
@@ -329,6 +333,8 @@ pub fn run_http(args: &Args, targets: Vec<String>, out: &Path) -> Result<Results
         rate: args.rate,
         latency_share: args.latency.then_some(args.latency_share),
         targets: targets.clone(),
+        workload: args.workload,
+        option_sets: args.workload.option_set_labels(),
         started_utc: utc_stamp(SystemTime::now()),
         command_line: std::env::args().collect::<Vec<_>>().join(" "),
         monitor_interval_ms: procs::SAMPLE_INTERVAL.as_millis() as u64,
@@ -337,7 +343,7 @@ pub fn run_http(args: &Args, targets: Vec<String>, out: &Path) -> Result<Results
     let ctx = Ctx {
         args,
         oha: oha.clone(),
-        targets,
+        queries: args.workload.queries(&targets),
         raw_dir,
     };
     let mut rows = Vec::new();
@@ -382,7 +388,7 @@ pub fn run_http(args: &Args, targets: Vec<String>, out: &Path) -> Result<Results
     }
     progress.bar.finish_and_clear();
     progress.log("timing the core per call, in-process, for the ceiling table");
-    let core = call_timers::core_calls(&engines, &ctx.targets, CORE_ROUNDS);
+    let core = call_timers::core_calls(&engines, &[args.workload], &targets, CORE_ROUNDS);
     Ok(Results {
         machine: machine::detect(Some(&oha)),
         config,

@@ -1,40 +1,52 @@
-//! The benchmark for real, in quick mode, on two cheap configurations: tier-4 and tier-0 single.
+//! The benchmark for real, in quick mode, on cheap configurations: tier-4 and tier-0 single with
+//! the default workload, and tier-4 with the options workload.
 //!
 //! Run with `cargo test -p qr-bench -- --ignored` after `cargo xtask build` (needs oha).
+
+use std::path::PathBuf;
+use std::sync::Mutex;
 
 use clap::Parser;
 use serde_json::Value;
 
-#[test]
-#[ignore = "needs cargo xtask build and oha; run by cargo xtask test"]
-fn quick_run_writes_a_valid_report() {
-    let out = std::env::temp_dir().join(format!("qr-bench-quick-{}", std::process::id()));
-    let args = qr_bench::Args::parse_from([
-        "qr-bench",
-        "--tiers",
-        "tier-4,tier-0",
-        "--modes",
-        "single",
-        "--engines",
-        "article",
-        "--quick",
-        "--duration",
-        "2s",
-        "--warmup",
-        "500ms",
-        "--connections",
-        "8",
-        "--no-progress",
-        "--out",
-        out.to_str().expect("utf-8 temp dir"),
-    ]);
+/// One quick run at a time: each reads the CPU of this process's children.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Runs qr-bench with `args` after a quick run's own into a fresh directory, named `name`;
+/// returns it, results.json, and whether every row was measured.
+fn quick_run(name: &str, args: &[&str]) -> (PathBuf, Value, bool) {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let out = std::env::temp_dir().join(format!("qr-bench-{name}-{}", std::process::id()));
+    let out_arg = out.to_str().expect("utf-8 temp dir");
+    let quick = ["qr-bench", "--modes", "single", "--quick", "--no-progress"];
+    let args = qr_bench::Args::parse_from(quick.iter().chain(args).chain(&["--out", out_arg]));
     let (dir, all_measured) = qr_bench::run(&args).expect("the benchmark runs");
     assert_eq!(dir, out);
-
     let json: Value = serde_json::from_str(
         &std::fs::read_to_string(out.join("results.json")).expect("results.json written"),
     )
     .expect("results.json is JSON");
+    (out, json, all_measured)
+}
+
+#[test]
+#[ignore = "needs cargo xtask build and oha; run by cargo xtask test"]
+fn quick_run_writes_a_valid_report() {
+    let (out, json, all_measured) = quick_run(
+        "quick",
+        &[
+            "--tiers",
+            "tier-4,tier-0",
+            "--engines",
+            "article",
+            "--duration",
+            "2s",
+            "--warmup",
+            "500ms",
+            "--connections",
+            "8",
+        ],
+    );
     let rows = json["rows"].as_array().expect("rows");
     let labels: Vec<String> = rows
         .iter()
@@ -109,11 +121,65 @@ fn quick_run_writes_a_valid_report() {
         );
     }
     assert_eq!(json["config"]["connections"], 8);
+    assert_eq!(json["config"]["workload"], "default");
 
     let report = std::fs::read_to_string(out.join("report.md")).expect("report.md");
     assert!(report.contains("| tier-4 ") && report.contains("| tier-0 "));
     assert!(report.contains("Relative to tier-0"));
     let svg = std::fs::read_to_string(out.join("chart.svg")).expect("chart.svg");
     assert!(svg.starts_with("<svg"));
+    std::fs::remove_dir_all(&out).ok();
+}
+
+/// Every URL of the options workload is served 200 by tier-4 (a row with any other answer is not
+/// measured), and the run says which workload it was.
+#[test]
+#[ignore = "needs cargo xtask build and oha; run by cargo xtask test"]
+fn quick_options_run_is_all_images() {
+    let (out, json, all_measured) = quick_run(
+        "options",
+        &[
+            "--tiers",
+            "tier-4",
+            "--engines",
+            "fast",
+            "--workload",
+            "options",
+            "--duration",
+            "1s",
+            "--warmup",
+            "0s",
+            "--connections",
+            "4",
+        ],
+    );
+    assert!(all_measured, "{json:#}");
+    assert_eq!(json["config"]["workload"], "options");
+    assert_eq!(json["config"]["option_sets"].as_array().unwrap().len(), 6);
+    let row = &json["rows"][0];
+    assert_eq!(
+        (&row["tier"], &row["valid"]),
+        (&"tier-4".into(), &true.into()),
+        "{row:#}"
+    );
+    assert!(row["requests_ok"].as_u64().unwrap() > 0, "{row:#}");
+    let urls = std::fs::read_to_string(out.join("raw/tier-4-single-fast-r0.urls.txt")).unwrap();
+    let urls: Vec<&str> = urls.lines().collect();
+    assert_eq!(urls.len(), 10 * 6);
+    assert!(
+        urls.iter()
+            .all(|u| u.contains("/qrcode?text=") && u.contains('&')),
+        "{urls:?}"
+    );
+    assert!(json["core"][0]["workload"] == "options", "{json:#}");
+    let report = std::fs::read_to_string(out.join("report.md")).expect("report.md");
+    assert!(
+        report.contains("### Options workload: Absolute"),
+        "{report}"
+    );
+    assert!(
+        report.contains("requests cycle through 60 URLs, the options workload"),
+        "{report}"
+    );
     std::fs::remove_dir_all(&out).ok();
 }

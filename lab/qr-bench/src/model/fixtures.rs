@@ -1,9 +1,10 @@
-//! Test values shared by the model's and the report's tests: repeats, configurations and rows.
+//! Test values shared by the model's and the report's tests: repeats, configurations, rows and
+//! a whole run's results.
 
 use qr_core::Engine;
 use qr_harness::{Mode, Tier};
 
-use super::{Configuration, Measured, Row, RunSample};
+use super::{Config, Configuration, Machine, Measured, Results, Row, RunSample, Workload};
 
 /// One repeat serving `ok` requests at `rps`, `failed` of them failed.
 pub(crate) fn sample(rps: f64, ok: u64, failed: u64) -> RunSample {
@@ -51,4 +52,47 @@ pub(crate) fn rows() -> Vec<Row> {
             &[sample(4000.0, 40, 1)],
         ),
     ]
+}
+
+/// A two-CPU machine.
+pub(crate) fn machine() -> Machine {
+    Machine {
+        cpu_model: "cpu".into(),
+        cores: 2,
+        memory_mb: 1,
+        kernel: "6".into(),
+        rustc: "rustc".into(),
+        node: "v20".into(),
+        oha: "oha 1.16.0".into(),
+        qr_bench_release: true,
+    }
+}
+
+/// A run of [`rows`] with `workload` over two target texts.
+pub(crate) fn results(workload: Workload) -> Results {
+    Results {
+        machine: machine(),
+        config: Config {
+            tiers: vec!["tier-0".into(), "tier-4".into()],
+            modes: vec!["cluster".into()],
+            engines: vec!["article".into(), "fast".into()],
+            workers: 2,
+            duration_s: 30.0,
+            warmup_s: 5.0,
+            connections: 100,
+            repeat: 1,
+            quick: false,
+            rate: None,
+            latency_share: None,
+            targets: vec!["hello".into(), "https://tourofrust.com".into()],
+            workload,
+            option_sets: workload.option_set_labels(),
+            started_utc: "20260101T000000Z".into(),
+            command_line: "qr-bench".into(),
+            monitor_interval_ms: 150,
+            load_generator: "oha 1.16.0 (closed loop unless --rate)".into(),
+        },
+        rows: rows(),
+        core: Vec::new(),
+    }
 }

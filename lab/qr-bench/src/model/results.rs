@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Row;
+use super::{Row, Workload};
 
 /// What the benchmark ran on (results.json and calls.json `machine`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -37,6 +37,11 @@ pub struct Config {
     /// Share of the peak for the extra fixed-rate runs (`--latency`).
     pub latency_share: Option<f64>,
     pub targets: Vec<String>,
+    /// What the requests ask for: `default` (each target alone) or `options`.
+    pub workload: Workload,
+    /// The options workload's option sets, each sent with every target (none by default).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub option_sets: Vec<String>,
     pub started_utc: String,
     /// How qr-bench was invoked.
     pub command_line: String,
@@ -55,13 +60,15 @@ pub struct Results {
     pub core: Vec<CallRow>,
 }
 
-/// One tier and engine's per-call cost (`--calls`); the timers in lab/qr-bench/call-timers/
-/// print the same shape.
+/// One tier, engine and workload's per-call cost (`--calls`); the timers in
+/// lab/qr-bench/call-timers/ print the same shape.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CallRow {
-    /// "core" for the Rust function called directly, else the Node tier module.
+    /// "core" for the Rust function called directly, else the Node or Python tier module.
     pub tier: String,
     pub engine: String,
+    /// The calls timed: the requests of this workload ([`Workload::name`]).
+    pub workload: String,
     #[serde(default)]
     pub calls: u64,
     #[serde(default = "nan")]
@@ -70,8 +77,9 @@ pub struct CallRow {
     pub mean_us: f64,
     #[serde(default = "nan")]
     pub p90_us: f64,
+    /// Mean bytes of the images returned (PNG or SVG).
     #[serde(default = "nan")]
-    pub png_bytes_mean: f64,
+    pub image_bytes_mean: f64,
     #[serde(default)]
     pub source: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -83,16 +91,23 @@ fn nan() -> f64 {
 }
 
 impl CallRow {
-    /// A row for `tier` and `engine` that could not be timed.
-    pub fn failed(tier: &str, engine: &str, source: &str, error: String) -> CallRow {
+    /// A row for `tier`, `engine` and `workload` that could not be timed.
+    pub fn failed(
+        tier: &str,
+        engine: &str,
+        workload: &str,
+        source: &str,
+        error: String,
+    ) -> CallRow {
         CallRow {
             tier: tier.into(),
             engine: engine.into(),
+            workload: workload.into(),
             calls: 0,
             median_us: f64::NAN,
             mean_us: f64::NAN,
             p90_us: f64::NAN,
-            png_bytes_mean: f64::NAN,
+            image_bytes_mean: f64::NAN,
             source: source.into(),
             error: Some(error),
         }
@@ -116,6 +131,8 @@ pub struct CallsResults {
     pub machine: Machine,
     pub rounds: u32,
     pub targets: Vec<String>,
+    /// The option sets of the rows whose workload is `options`, each with every target.
+    pub option_sets: Vec<String>,
     pub rows: Vec<CallRow>,
     pub criterion: Vec<CriterionRow>,
     /// Where the criterion estimates were looked for, as shown to the reader.

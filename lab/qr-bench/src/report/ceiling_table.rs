@@ -122,7 +122,7 @@ mod tests {
         let core = [CallRow {
             median_us: 10_000.0,
             error: None,
-            ..CallRow::failed("core", "fast", "test", String::new())
+            ..CallRow::failed("core", "fast", "default", "test", String::new())
         }];
         let t = ceiling_table(&rows, &core).unwrap();
         assert_eq!(t.rows.len(), 3, "ceilings get no row of their own");

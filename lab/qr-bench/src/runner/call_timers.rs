@@ -1,21 +1,24 @@
-//! `--calls`: runs the per-call timers and collects their rows. The Rust core is timed here,
-//! in-process; every Node tier module by lab/qr-bench/call-timers/time-node-tiers.js and every
-//! Python one by lab/qr-bench/call-timers/time_python_tiers.py, each in its own host's process;
-//! and criterion's estimates for qr-core are read when `cargo bench -p qr-core --features
-//! internals` has left them in cargo's target directory.
+//! `--calls`: runs the per-call timers and collects their rows, each tier and engine timed over
+//! every workload's requests (without options, and with the options workload's option sets). The
+//! Rust core is timed here, in-process; every Node tier module by
+//! lab/qr-bench/call-timers/time-node-tiers.js and every Python one by
+//! lab/qr-bench/call-timers/time_python_tiers.py, each in its own host's process, which parses
+//! the same queries with its host's own parser; and criterion's estimates for qr-core are read
+//! when `cargo bench -p qr-core --features internals` has left them in cargo's target directory.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use qr_core::{Engine, Options};
+use qr_core::Engine;
 use qr_harness::{Host, Tier, paths};
 use serde::Deserialize;
 
 use super::machine;
-use crate::model::{CallRow, CallsResults, CriterionRow};
+use crate::model::{CallRow, CallsResults, CriterionRow, Workload};
 use crate::stats::median;
 
 /// Each tier and engine is timed at most this long (after its warm-up).
@@ -24,22 +27,28 @@ const BUDGET: Duration = Duration::from_secs(3);
 /// What `time_core` rows say they are.
 const CORE_SOURCE: &str = "qr-bench in-process";
 
-/// Times `qr_core::generate` per call, single thread: warm-up, then rounds over the targets
-/// until `rounds` or [`BUDGET`] is reached.
-fn time_core(engine: Engine, targets: &[String], rounds: u32) -> Result<CallRow> {
-    let options = Options::with_engine(engine);
-    for t in targets.iter().cycle().take(20) {
-        qr_core::generate(t, &options)?;
+/// Times `qr_core::generate` per call, single thread, over `workload`'s requests: a warm-up
+/// (one round, at least 20 calls), then rounds until `rounds` or [`BUDGET`] is reached.
+fn time_core(
+    engine: Engine,
+    workload: Workload,
+    targets: &[String],
+    rounds: u32,
+) -> Result<CallRow> {
+    let calls = workload.calls(targets, engine)?;
+    for (text, options) in calls.iter().cycle().take(calls.len().max(20)) {
+        qr_core::generate(text, options)?;
     }
     let mut times = Vec::new();
     let mut bytes = 0usize;
     let deadline = Instant::now() + BUDGET;
     for _ in 0..rounds {
-        for t in targets {
+        for (text, options) in &calls {
             let start = Instant::now();
-            let png = qr_core::generate(std::hint::black_box(t), &options)?;
+            let image =
+                qr_core::generate(std::hint::black_box(text), std::hint::black_box(options))?;
             times.push(start.elapsed().as_secs_f64() * 1e6);
-            bytes += png.len();
+            bytes += image.len();
         }
         if Instant::now() > deadline {
             break;
@@ -50,11 +59,12 @@ fn time_core(engine: Engine, targets: &[String], rounds: u32) -> Result<CallRow>
     Ok(CallRow {
         tier: "core".into(),
         engine: engine.to_string(),
+        workload: workload.to_string(),
         calls: times.len() as u64,
         median_us: median(&times),
         mean_us: times.iter().sum::<f64>() / times.len() as f64,
         p90_us: sorted[(sorted.len() * 9 / 10).min(sorted.len() - 1)],
-        png_bytes_mean: bytes as f64 / times.len() as f64,
+        image_bytes_mean: bytes as f64 / times.len() as f64,
         source: if cfg!(debug_assertions) {
             format!("{CORE_SOURCE} (DEBUG build: not representative)")
         } else {
@@ -70,8 +80,8 @@ struct HostTimerOutput {
     rows: Vec<CallRow>,
 }
 
-/// Runs the `host`'s call timer (in lab/qr-bench/call-timers/) over its `tiers` and returns
-/// its rows.
+/// Runs the `host`'s call timer (in lab/qr-bench/call-timers/) over its `tiers`, with every
+/// workload's queries, and returns its rows.
 fn run_host_timer(
     host: Host,
     tiers: &[Tier],
@@ -114,9 +124,14 @@ fn run_host_timer(
         .stderr(Stdio::inherit())
         .spawn()
         .with_context(|| format!("running {script}"))?;
-    // The texts, one a line, on its stdin: the timers time exactly what the core rows time.
+    // Each workload's queries, as JSON on its stdin: the timers parse them with their host's own
+    // parser and time exactly the calls the core rows time.
+    let queries: BTreeMap<&str, Vec<String>> = Workload::ALL
+        .iter()
+        .map(|w| (w.name(), w.queries(targets)))
+        .collect();
     let mut stdin = child.stdin.take().expect("stdin is piped");
-    stdin.write_all(targets.join("\n").as_bytes())?;
+    stdin.write_all(&serde_json::to_vec(&queries)?)?;
     drop(stdin);
     let out = child
         .wait_with_output()
@@ -187,31 +202,46 @@ fn criterion_estimates(dir: &Path) -> Vec<CriterionRow> {
     rows
 }
 
-/// The core's row for each engine (a failure becomes a row with its error).
-pub fn core_calls(engines: &[Engine], targets: &[String], rounds: u32) -> Vec<CallRow> {
-    engines
-        .iter()
-        .map(|&engine| {
-            time_core(engine, targets, rounds).unwrap_or_else(|e| {
-                CallRow::failed("core", engine.name(), CORE_SOURCE, e.to_string())
-            })
-        })
-        .collect()
+/// The core's row for each engine and workload (a failure becomes a row with its error).
+pub fn core_calls(
+    engines: &[Engine],
+    workloads: &[Workload],
+    targets: &[String],
+    rounds: u32,
+) -> Vec<CallRow> {
+    let mut rows = Vec::new();
+    for &engine in engines {
+        for &workload in workloads {
+            rows.push(
+                time_core(engine, workload, targets, rounds).unwrap_or_else(|e| {
+                    CallRow::failed(
+                        "core",
+                        engine.name(),
+                        workload.name(),
+                        CORE_SOURCE,
+                        e.to_string(),
+                    )
+                }),
+            );
+        }
+    }
+    rows
 }
 
-/// Runs `--calls`: the core per engine, then the Node and Python tiers among `tiers` (tier-4 is a whole
-/// server, not a call boundary), then criterion's estimates in `<target>/criterion`.
+/// Runs `--calls`: the core per engine and workload, then the Node and Python tiers among `tiers`
+/// (tier-4 is a whole server, not a call boundary), then criterion's estimates in
+/// `<target>/criterion`.
 pub fn run_calls(
     tiers: &[Tier],
     engines: &[Engine],
     targets: Vec<String>,
     rounds: u32,
 ) -> CallsResults {
-    let mut rows = core_calls(engines, &targets, rounds);
+    let mut rows = core_calls(engines, &Workload::ALL, &targets, rounds);
     for host in [Host::Node, Host::Python] {
         match run_host_timer(host, tiers, engines, &targets, rounds) {
             Ok(host_rows) => rows.extend(host_rows),
-            Err(e) => rows.push(CallRow::failed(host.name(), "-", "", format!("{e:#}"))),
+            Err(e) => rows.push(CallRow::failed(host.name(), "-", "-", "", format!("{e:#}"))),
         }
     }
     let criterion_dir = paths::target_dir().join("criterion");
@@ -219,6 +249,7 @@ pub fn run_calls(
         machine: machine::detect(None),
         rounds,
         targets,
+        option_sets: Workload::Options.option_set_labels(),
         rows,
         criterion: criterion_estimates(&criterion_dir),
         criterion_dir: paths::shown(&criterion_dir),
@@ -234,10 +265,15 @@ mod tests {
     }
 
     #[test]
-    fn core_timing_reports_pngs() {
-        let r = time_core(Engine::Article, &targets(), 2).unwrap();
-        assert_eq!(r.calls, 4);
-        assert!(r.median_us > 0.0 && r.png_bytes_mean > 100.0, "{r:?}");
+    fn core_timing_reports_images_for_each_workload() {
+        let r = time_core(Engine::Article, Workload::Default, &targets(), 2).unwrap();
+        assert_eq!((r.calls, r.workload.as_str()), (4, "default"));
+        assert!(r.median_us > 0.0 && r.image_bytes_mean > 100.0, "{r:?}");
+        let o = time_core(Engine::Fast, Workload::Options, &targets(), 1).unwrap();
+        assert_eq!((o.calls, o.workload.as_str()), (12, "options"));
+        // SVGs and 300-pixel images among them: more bytes than the default's PNGs.
+        let d = time_core(Engine::Fast, Workload::Default, &targets(), 1).unwrap();
+        assert!(o.image_bytes_mean > d.image_bytes_mean, "{o:?} {d:?}");
     }
 
     #[test]
@@ -261,12 +297,13 @@ mod tests {
 
     #[test]
     fn node_rows_parse_with_and_without_errors() {
-        let json = r#"{"node":"v20","targets":10,"rows":[
-            {"tier":"tier-0","engine":"js","calls":100,"median_us":900.5,"mean_us":950,
-             "p90_us":1000,"png_bytes_mean":1506},
-            {"tier":"tier-3","engine":"article","error":"Cannot find module"}]}"#;
+        let json = r#"{"node":"v20","requests":{"default":10},"rows":[
+            {"tier":"tier-0","engine":"js","workload":"options","calls":100,"median_us":900.5,
+             "mean_us":950,"p90_us":1000,"image_bytes_mean":1506},
+            {"tier":"tier-3","engine":"article","workload":"default","error":"Cannot find module"}]}"#;
         let parsed: HostTimerOutput = serde_json::from_str(json).unwrap();
         assert_eq!(parsed.rows[0].median_us, 900.5);
+        assert_eq!(parsed.rows[0].workload, "options");
         assert!(parsed.rows[1].median_us.is_nan());
         assert_eq!(parsed.rows[1].error.as_deref(), Some("Cannot find module"));
     }

@@ -7,7 +7,6 @@ use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use qr_harness::http::percent_encode;
 use serde::Deserialize;
 
 /// The pinned oha version (installed by `qr_harness::tools::oha`).
@@ -16,11 +15,11 @@ pub const OHA_VERSION: &str = qr_harness::tools::OHA.1;
 /// oha's error string for requests cut off when `-z` ends (not used with `-w`, kept harmless).
 const DEADLINE_ERROR: &str = "aborted due to deadline";
 
-/// One request URL per target text: `http://ADDR/qrcode?text=<encoded>`.
-pub fn target_urls(addr: std::net::SocketAddr, texts: &[String]) -> Vec<String> {
-    texts
+/// One request URL per query (a workload's, percent-encoded): `http://ADDR/qrcode?QUERY`.
+pub fn target_urls(addr: std::net::SocketAddr, queries: &[String]) -> Vec<String> {
+    queries
         .iter()
-        .map(|t| format!("http://{addr}/qrcode?text={}", percent_encode(t.as_bytes())))
+        .map(|query| format!("http://{addr}/qrcode?{query}"))
         .collect()
 }
 
@@ -140,7 +139,10 @@ pub fn parse(json: &str) -> Result<LoadResult> {
 
 #[cfg(test)]
 mod tests {
+    use qr_harness::http::percent_encode;
+
     use super::*;
+    use crate::model::Workload;
 
     /// Captured from oha 1.16.0 (`-z 1s -c 4 -w --output-format json`) against tier-4.
     const SAMPLE: &str = include_str!("../../tests/data/oha-1.16.0-sample.json");
@@ -191,10 +193,17 @@ mod tests {
             "https%3A%2F%2Fyoutu.be%2FcE0wfjsybIQ%3Ft%3D74"
         );
         assert_eq!(percent_encode("a b+ü".as_bytes()), "a%20b%2B%C3%BC");
+        // The default workload's URLs, byte for byte as before workloads existed.
         let addr = "127.0.0.1:8080".parse().unwrap();
+        let queries = Workload::Default.queries(&["x&y".into()]);
         assert_eq!(
-            target_urls(addr, &["x&y".into()]),
+            target_urls(addr, &queries),
             vec!["http://127.0.0.1:8080/qrcode?text=x%26y"]
+        );
+        let queries = Workload::Options.queries(&["x&y".into()]);
+        assert_eq!(
+            target_urls(addr, &queries)[1],
+            "http://127.0.0.1:8080/qrcode?text=x%26y&ecLevel=H"
         );
     }
 
