@@ -5,7 +5,7 @@
 // on SIGINT/SIGTERM.
 //
 // It trusts no upstream: an answer is passed to the browser only once it has come whole, within the timeout, and
-// only if it is what a QR tier answers (200 image/png, or an error as one line of text/plain); anything else
+// only if it is what a QR tier answers (200 image/png or image/svg+xml, or an error as one line of text/plain); anything else
 // becomes a 502 or 504 of its own. A browser connection's requests are passed one at a time
 // (node/http/one-at-a-time.js), over a few kept-alive upstream connections, which close with the client's.
 'use strict';
@@ -22,6 +22,7 @@ const FILES = new Map([
   ['/', [path.join(__dirname, 'index.html'), 'text/html; charset=utf-8']],
   ['/playground.js', [path.join(__dirname, 'playground.js'), 'text/javascript; charset=utf-8']],
   ['/playground.css', [path.join(__dirname, 'playground.css'), 'text/css; charset=utf-8']],
+  ['/options-record.js', [path.join(ROOT, 'node', 'tiers', 'options-record.js'), 'text/javascript; charset=utf-8']],
   ['/qr-wasm-abi.js', [path.join(ROOT, 'node', 'tiers', 'qr-wasm-abi.js'), 'text/javascript; charset=utf-8']],
   ['/qr_wasm.wasm', [path.join(ROOT, 'node', 'build', 'qr_wasm.wasm'), 'application/wasm']],
 ]);
@@ -29,9 +30,14 @@ const TIER = /^\/tier\/(\d{1,5})(\/qrcode(?:\?.*)?)$/;
 /** The names this server answers to: a page elsewhere that rebinds its own name to 127.0.0.1 gets a 403. */
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost']);
 
+/** An upstream's SVG opened on its own runs nothing and loads nothing on this origin. */
+const SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox";
+
 function answer(res, status, body, type = 'text/plain; charset=utf-8') {
   if (res.destroyed) return;
-  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
+  const headers = { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'X-Content-Type-Options': 'nosniff' };
+  if (type === 'image/svg+xml') headers['Content-Security-Policy'] = SVG_POLICY;
+  res.writeHead(status, headers);
   res.end(body);
 }
 
@@ -41,9 +47,13 @@ const MAX_ANSWER_BYTES = 1 << 20;
 const UPSTREAM_CONNECTIONS = 4;
 const upstreams = new http.Agent({ keepAlive: true, maxSockets: UPSTREAM_CONNECTIONS, timeout: 5_000 });
 
-/** Whether a tier may answer `status` with `type`: a PNG, or one of the contract's text answers. */
+/** What a tier's image may be. An SVG is served as an image only, never as a document of this origin: the page
+ * shows it through <img>, where scripts do not run, and it is sent with a sandboxing Content-Security-Policy. */
+const IMAGE_TYPES = new Set(['image/png', 'image/svg+xml']);
+
+/** Whether a tier may answer `status` with `type`: an image, or one of the contract's text answers. */
 function qrAnswer(status, type) {
-  if (status === 200) return type === 'image/png';
+  if (status === 200) return IMAGE_TYPES.has(type);
   return status >= 400 && status <= 599 && type === 'text/plain; charset=utf-8';
 }
 

@@ -22,6 +22,8 @@ const UPSTREAM = {
   switch: 'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n',
   html: 'HTTP/1.1 999 Whatever\r\nContent-Type: text/html\r\nContent-Length: 29\r\n\r\n<script>alert(1)</script>!!!!',
   png: 'HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: 8\r\n\r\n\x89PNG\r\n\x1a\n',
+  // An SVG that would run a script if it were opened as a document of the playground's origin.
+  svg: 'HTTP/1.1 200 OK\r\nContent-Type: image/svg+xml\r\nContent-Length: 65\r\n\r\n<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script>',
 };
 
 /** A fake tier answering each request by its text; counts the connections it has open, and the most at once. */
@@ -73,6 +75,11 @@ test('playground: what no QR tier answers becomes its own 502 or 504, in bounded
     const res = await send(web.port, `/tier/${upstream.port}/qrcode?text=png`);
     assert.equal(res.status, 200);
     assert.equal(res.headers['content-type'], 'image/png');
+    const svg = await send(web.port, `/tier/${upstream.port}/qrcode?text=svg`);
+    assert.equal(svg.status, 200);
+    assert.equal(svg.headers['content-type'], 'image/svg+xml');
+    assert.match(svg.headers['content-security-policy'], /sandbox/, 'an SVG opened on its own runs no script');
+    assert.equal(svg.headers['x-content-type-options'], 'nosniff');
   } finally {
     assert.equal(await web.stop('SIGTERM'), 0, web.stderr());
     upstream.server.close();

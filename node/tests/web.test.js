@@ -1,7 +1,7 @@
 // The playground (web/) in a real headless Chromium: for the article's 10 texts and a non-ASCII one, with each
 // engine, the PNG the page makes in the tab equals the core's (qr-cli: the same qr_core::generate) byte for byte and
-// reads back in jsqr and ZXing; the running tier's answer beside it is the same bytes; the contract's errors
-// show on both sides as the server words them. Needs `cargo xtask build` and Chromium (`cargo xtask test` has both).
+// reads back in jsqr and ZXing; the running tier's answer beside it is the same bytes; the option controls give
+// both sides qr-cli's SVG for the same flags; the contract's errors show on both sides as the server words them. Needs `cargo xtask build` and Chromium (`cargo xtask test` has both).
 'use strict';
 
 const test = require('node:test');
@@ -22,9 +22,9 @@ const WEB_SERVER = path.join(REPO, 'web', 'playground-server.js');
 const TEXTS = [...contract.texts('article'), 'Grüße aus 東京 🦀'];
 const ENGINES = ['fast', 'article'];
 
-/** The core's PNG of `text` with `engine`, from qr-cli. */
-function corePng(text, engine) {
-  const run = spawnSync(CLI, ['--engine', engine, '-'], { input: Buffer.from(text, 'utf8'), maxBuffer: 1 << 20 });
+/** The core's image of `text` with `engine` (and qr-cli's option `flags`), from qr-cli. */
+function corePng(text, engine, flags = []) {
+  const run = spawnSync(CLI, ['--engine', engine, ...flags, '-'], { input: Buffer.from(text, 'utf8'), maxBuffer: 1 << 20 });
   assert.equal(run.status, 0, run.stderr.toString());
   return run.stdout;
 }
@@ -41,13 +41,23 @@ async function choose(page, engine) {
   await page.evaluate(`(() => { const menu = document.getElementById('engine'); menu.value = '${engine}'; menu.dispatchEvent(new Event('change')); })()`);
 }
 
-/** Waits until figure `id` shows `text`, returns { state, png, error, size }. */
-async function shown(page, id, text) {
-  await page.waitFor(`document.getElementById('${id}').dataset.text === ${JSON.stringify(text)}`);
+/** Sets the option field `id` to `value` (a checkbox to checked or not), as a user would. */
+async function setOption(page, id, value) {
+  await page.evaluate(`(() => {
+    const field = document.getElementById('${id}');
+    if (field.type === 'checkbox') field.checked = ${JSON.stringify(value)}; else field.value = ${JSON.stringify(value)};
+    field.dispatchEvent(new Event(field.type === 'checkbox' || field.tagName === 'SELECT' ? 'change' : 'input'));
+  })()`);
+}
+
+/** Waits until figure `id` shows `text` (and, if given, the option `query`), returns { state, png, error, size }. */
+async function shown(page, id, text, query) {
+  const sameQuery = query === undefined ? '' : ` && document.getElementById('${id}').dataset.query === ${JSON.stringify(query)}`;
+  await page.waitFor(`document.getElementById('${id}').dataset.text === ${JSON.stringify(text)}${sameQuery}`);
   return page.evaluate(`(() => {
     const figure = document.getElementById('${id}');
     const src = figure.querySelector('img').getAttribute('src');
-    return { state: figure.dataset.state, png: src.replace('data:image/png;base64,', ''),
+    return { state: figure.dataset.state, png: src.slice(src.indexOf(',') + 1),
       error: figure.querySelector('.error').textContent, size: figure.querySelector('.size').textContent };
   })()`);
 }
@@ -109,6 +119,35 @@ test('web: the page makes the core\'s PNGs in Chromium, shows the tier\'s beside
     await type(page, 'after the trap');
     const again = await shown(page, 'tab', 'after the trap');
     assert.ok(Buffer.from(again.png, 'base64').equals(corePng('after the trap', 'fast')), 'after the trap');
+
+    // The option controls: both sides make the same SVG at H in brand colours, 300 px, transparent, as qr-cli's
+    // flags do; a size the core cannot draw shows the contract's words on both sides; back to the defaults.
+    const brand = [['format', 'svg'], ['ecLevel', 'H'], ['size', '300'], ['margin', '2'], ['dark', '#0b3d91'], ['transparent', true]];
+    for (const [id, value] of brand) await setOption(page, id, value);
+    await type(page, 'brand');
+    const query = 'format=svg&ecLevel=H&size=300&margin=2&dark=0b3d91&light=ffffff00';
+    const flags = ['--format=svg', '--ec-level=H', '--size=300', '--margin=2', '--dark=0b3d91', '--light=ffffff00'];
+    const svg = corePng('brand', 'fast', flags);
+    assert.ok(svg.subarray(0, 5).equals(Buffer.from('<svg ')), 'an SVG');
+    for (const id of ['tab', 'server']) {
+      const answer = await shown(page, id, 'brand', query);
+      assert.equal(answer.state, 'png', `${id}: ${answer.error}`);
+      assert.ok(Buffer.from(answer.png, 'base64').equals(svg), `${id}: the SVG differs from qr-cli's`);
+    }
+    assert.equal(await page.evaluate(`document.getElementById('query').textContent`), `/qrcode?text=brand&${query}`);
+    await setOption(page, 'size', '20');
+    for (const [id, size] of [['tab', 'refused'], ['server', 'HTTP 400']]) {
+      const answer = await shown(page, id, 'brand', query.replace('size=300', 'size=20'));
+      assert.deepEqual([answer.state, answer.error, answer.size], ['error', contract.answer('badSize').body, size], id);
+    }
+    await setOption(page, 'size', '21');
+    for (const [id, size] of [['tab', 'refused'], ['server', 'HTTP 400']]) {
+      const answer = await shown(page, id, 'brand', query.replace('size=300', 'size=21'));
+      assert.equal(answer.size, size, id);
+      assert.match(answer.error, /^"size" must be at least \d+ pixels for this text, ecLevel and margin$/, id);
+    }
+    const defaults = [['format', 'png'], ['ecLevel', 'L'], ['size', ''], ['margin', '4'], ['dark', '#000000'], ['transparent', false]];
+    for (const [id, value] of defaults) await setOption(page, id, value);
 
     // With the tier's engine in the tab, the page says both sides are the same bytes; a screenshot for
     // docs/playground.md (target/web/playground.png).
