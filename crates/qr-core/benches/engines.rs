@@ -111,6 +111,32 @@ fn options(c: &mut Criterion) {
     group.finish();
 }
 
+/// The most expensive request the contract allows, per engine and format: 512 bytes (128 crabs) at
+/// `ecLevel=H` (version 25), `size=1000`, `margin=20`, both colours with alpha.
+fn worst_case(c: &mut Criterion) {
+    let text = "🦀".repeat(128);
+    let mut group = c.benchmark_group("worst");
+    group.sample_size(10);
+    for &engine in Engine::ALL {
+        for format in [Format::Png, Format::Svg] {
+            let mut options = Options::with_engine(engine);
+            options.format = format;
+            options.ec_level = EcLevel::H;
+            options.size = Some(qr_core::MAX_SIZE);
+            options.margin = qr_core::MAX_MARGIN;
+            options.dark = qr_core::Rgba([0x0b, 0x3d, 0x91, 0xc0]);
+            options.light = qr_core::Rgba([0xff, 0xee, 0xdd, 0x00]);
+            let bytes = qr_core::generate(&text, &options).unwrap().len();
+            let name = format!("{engine}/{}", format.name());
+            eprintln!("worst {name}: {bytes} bytes");
+            group.bench_function(name, |b| {
+                b.iter(|| black_box(qr_core::generate(black_box(&text), &options).unwrap()))
+            });
+        }
+    }
+    group.finish();
+}
+
 fn symbols(c: &mut Criterion) {
     let texts = texts();
     let mut group = c.benchmark_group("symbol");
@@ -250,6 +276,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = engines, options, symbols, png_writers
+    targets = engines, options, worst_case, symbols, png_writers
 }
 criterion_main!(benches);

@@ -65,7 +65,13 @@ fuzz_target!(|data: &[u8]| {
         "inflated != the writer's scanlines"
     );
     assert!(
-        image == expand(&symbol, width, options.margin as usize, options.size.is_none()),
+        image
+            == expand(
+                &symbol,
+                width,
+                options.margin as usize,
+                options.size.is_none()
+            ),
         "inflated != the symbol's modules"
     );
     let trailer = u32::from_be_bytes(zlib[zlib.len() - 4..].try_into().unwrap());
@@ -114,9 +120,17 @@ fn expand(symbol: &Symbol, width: usize, margin: usize, default_size: bool) -> V
     let size = symbol.size();
     let across = size + 2 * margin;
     if default_size {
-        assert_eq!(width, across * 200usize.div_ceil(across), "the default size");
+        assert_eq!(
+            width,
+            across * 200usize.div_ceil(across),
+            "the default size"
+        );
     }
-    let module = |i: usize| (i * across / width).checked_sub(margin).filter(|&m| m < size);
+    let module = |i: usize| {
+        (i * across / width)
+            .checked_sub(margin)
+            .filter(|&m| m < size)
+    };
     let stride = 1 + width.div_ceil(8);
     let mut image = Vec::with_capacity(stride * width);
     for py in 0..width {
