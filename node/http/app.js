@@ -58,17 +58,22 @@ function etagOf(body) {
   return `"${crypto.hash('sha256', body).slice(0, 32)}"`;
 }
 
+/** One member of an If-None-Match list: separators, an optional `W/`, then the quoted tag. */
+const LISTED_TAG = /\s*(?:,\s*)*(?:W\/)?("[^"]*")/y;
+
 /**
- * Whether an `If-None-Match` header (undefined when absent; Node joins repeated ones with ", ") matches `etag`: `*`,
- * or a list holding it, a weak `W/` tag comparing by its opaque part (RFC 9110's weak comparison).
+ * Whether an `If-None-Match` header (undefined when absent; Node joins repeated ones with ", ") matches `etag`: `*`
+ * alone, or a list holding it, a weak `W/` tag comparing by its opaque part (RFC 9110's weak comparison); the list
+ * ends at what is not a quoted tag, as qr-server and the Python host read it.
  */
 function noneMatch(header, etag) {
   if (header === undefined) return false;
   if (header.trim() === '*') return true;
-  return header.split(',').some((tag) => {
-    const trimmed = tag.trim();
-    return (trimmed.startsWith('W/') ? trimmed.slice(2) : trimmed) === etag;
-  });
+  LISTED_TAG.lastIndex = 0;
+  for (let listed; (listed = LISTED_TAG.exec(header)) !== null; ) {
+    if (listed[1] === etag) return true;
+  }
+  return false;
 }
 
 /**
@@ -194,4 +199,4 @@ function clientErrorResponse(err) {
   return `HTTP/1.1 ${status} ${reason}\r\n${headers}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }
 
-module.exports = { createApp, sendText, clientErrorResponse, ERRORS };
+module.exports = { noneMatch, createApp, sendText, clientErrorResponse, ERRORS };

@@ -53,6 +53,11 @@ test('options record: no options, {} and every default given are the defaults\' 
 test('options record: a value the server never sends becomes a byte the Rust side refuses; a colour must be 8 hex digits', () => {
   const bytes = record.encodeRecord({ format: 'gif', ecLevel: 'h', margin: 300, size: -1 });
   assert.deepEqual([...bytes.subarray(0, 8)], [0xff, 0xff, 0xff, 0, 0xff, 0xff, 0xff, 0xff]);
+  // Never wrapped or truncated into an accepted value.
+  for (const [margin, size] of [[1.5, 300.7], [Number.NaN, Number.NaN], [-1, 2 ** 32 + 300], ['4', '300']]) {
+    const field = record.encodeRecord({ margin, size });
+    assert.deepEqual([field[2], ...field.subarray(4, 8)], [0xff, 0xff, 0xff, 0xff, 0xff], `${margin} ${size}`);
+  }
   for (const dark of ['0b3d91', '#0b3d91ff', 'zzzzzzzz', '', 42]) {
     assert.throws(() => record.encodeRecord({ dark }), TypeError, JSON.stringify(dark));
   }

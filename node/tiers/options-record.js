@@ -56,12 +56,15 @@
     const { format, ecLevel, margin = DEFAULT_MARGIN, size = 0, dark = DEFAULT_DARK, light = DEFAULT_LIGHT } = options ?? {};
     bytes[offset] = format === undefined ? FORMATS.get('png') : (FORMATS.get(format) ?? NOT_AN_OPTION);
     bytes[offset + 1] = ecLevel === undefined ? EC_LEVELS.get('L') : (EC_LEVELS.get(ecLevel) ?? NOT_AN_OPTION);
-    bytes[offset + 2] = Math.min(margin, NOT_AN_OPTION); // a margin above 20 is refused, as is 255
+    // A margin or size that is not a whole number in the field's range is written as one the Rust side refuses
+    // (never wrapped or truncated into an accepted one).
+    bytes[offset + 2] = Number.isInteger(margin) && margin >= 0 ? Math.min(margin, NOT_AN_OPTION) : NOT_AN_OPTION;
     bytes[offset + 3] = 0;
-    bytes[offset + 4] = size & 0xff;
-    bytes[offset + 5] = (size >>> 8) & 0xff;
-    bytes[offset + 6] = (size >>> 16) & 0xff;
-    bytes[offset + 7] = (size >>> 24) & 0xff;
+    const pixels = Number.isInteger(size) && size >= 0 && size <= 0xffffffff ? size : 0xffffffff;
+    bytes[offset + 4] = pixels & 0xff;
+    bytes[offset + 5] = (pixels >>> 8) & 0xff;
+    bytes[offset + 6] = (pixels >>> 16) & 0xff;
+    bytes[offset + 7] = (pixels >>> 24) & 0xff;
     writeColour('dark', dark, bytes, offset + 8);
     writeColour('light', light, bytes, offset + 12);
   }
