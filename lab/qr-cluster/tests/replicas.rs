@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use qr_cluster::cluster::{Cluster, ClusterSpec};
 use qr_harness::contract::{Case, Contract};
 use qr_harness::load::{Load, Tally};
-use qr_harness::{Host, http};
+use qr_harness::{Stack, http};
 
 /// Client connections, as in the benchmark and the SIGTERM fault test.
 const CLIENTS: usize = 100;
@@ -44,7 +44,7 @@ fn start(hosts: usize) -> Cluster {
 /// set among them.
 fn idempotent_load(addr: SocketAddr) -> Load {
     let contract = Contract::load().expect("contract/cases.json loads");
-    let cases: Vec<Case> = (contract.cases(Host::Rust).into_iter())
+    let cases: Vec<Case> = (contract.cases(Stack::Axum).into_iter())
         .filter(|case| !matches!(case.method.as_str(), "POST" | "PATCH" | "LOCK"))
         .collect();
     Load::start(addr, CLIENTS, cases, &contract).unwrap()

@@ -18,7 +18,7 @@ use qr_contract::{EcLevel, Format, Rgba};
 
 use crate::http::percent_encode;
 use crate::paths::repo_root;
-use crate::tier::Host;
+use crate::tier::Stack;
 
 /// A named answer of the contract (an error, or `/healthz`'s): status, exact one-line body, required
 /// headers.
@@ -119,8 +119,9 @@ pub struct Case {
     pub absent_headers: Vec<String>,
     /// Also send it as HEAD: same status and headers, no body.
     pub head: bool,
-    /// The hosts whose tiers answer it so (`None`: every host).
-    pub hosts: Option<Vec<Host>>,
+    /// The stacks whose tiers answer it so (`None`: every stack); the table's `hosts` names hosts,
+    /// each standing for all its stacks, or single stacks.
+    pub hosts: Option<Vec<Stack>>,
     pub expect: Expect,
 }
 
@@ -174,14 +175,14 @@ impl Contract {
         parse::contract(json, root)
     }
 
-    /// Every case `host`'s tiers answer: the table's, then one PNG case for each text of every
-    /// text set.
-    pub fn cases(&self, host: Host) -> Vec<Case> {
+    /// Every case the tiers on `stack` answer: the table's, then one PNG case for each text of
+    /// every text set.
+    pub fn cases(&self, stack: Stack) -> Vec<Case> {
         let mut cases: Vec<Case> = (self.cases.iter())
             .filter(|case| {
                 case.hosts
                     .as_ref()
-                    .is_none_or(|hosts| hosts.contains(&host))
+                    .is_none_or(|stacks| stacks.contains(&stack))
             })
             .cloned()
             .collect();
@@ -219,17 +220,21 @@ mod tests {
     #[test]
     fn the_repositorys_contract_loads() {
         let contract = Contract::load().unwrap();
-        let cases = contract.cases(Host::Node);
+        let cases = contract.cases(Stack::Express);
         assert!(cases.len() > 100, "{}", cases.len());
-        let named = |host, name: &str| contract.cases(host).iter().any(|case| case.name == name);
-        assert!(named(Host::Rust, "metrics (tier 4)") && !named(Host::Node, "metrics (tier 4)"));
-        assert!(named(Host::Node, "no metrics on the Node and Python hosts"));
-        assert!(named(
-            Host::Python,
-            "no metrics on the Node and Python hosts"
-        ));
+        let named = |stack, name: &str| contract.cases(stack).iter().any(|case| case.name == name);
         assert!(
-            named(Host::Node, "health while serving") && named(Host::Rust, "health while serving")
+            named(Stack::Axum, "metrics (tier 4)") && !named(Stack::Express, "metrics (tier 4)")
+        );
+        for stack in [Stack::Fastify, Stack::Gunicorn, Stack::Granian] {
+            assert!(
+                named(stack, "no metrics on the Node and Python hosts"),
+                "{stack}"
+            );
+        }
+        assert!(
+            named(Stack::Express, "health while serving")
+                && named(Stack::Axum, "health while serving")
         );
         assert_eq!(contract.texts("article").len(), 10);
         assert_eq!(

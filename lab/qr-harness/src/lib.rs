@@ -22,4 +22,4 @@ pub use paths::repo_root;
 pub use process_group::{ProcessGroup, end_with_launcher};
 pub use server_process::Server;
 pub use spec::{ServerSpec, cpus};
-pub use tier::{CEILING_TEXT, Host, Mode, Tier, UnknownName};
+pub use tier::{CEILING_TEXT, Host, Mode, Stack, Tier, UnknownName};

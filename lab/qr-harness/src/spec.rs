@@ -10,7 +10,7 @@ use anyhow::{Result, bail};
 use qr_contract::Engine;
 
 use crate::paths::{self, repo_root};
-use crate::{CEILING_TEXT, Host, Mode, Tier};
+use crate::{CEILING_TEXT, Host, Mode, Stack, Tier};
 
 /// Which server to start, and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -28,10 +28,13 @@ pub struct ServerSpec {
     pub port: u16,
     /// The Rust engine (`--engine E`); `None` leaves the default. Tier-0 has none.
     pub engine: Option<Engine>,
+    /// The HTTP stack under the host's app: one of `tier.host().stacks()`.
+    pub stack: Stack,
 }
 
 impl ServerSpec {
-    /// A spec for `tier` in `mode` on an ephemeral port, with the defaults.
+    /// A spec for `tier` in `mode` on an ephemeral port, on its host's default stack, with the
+    /// defaults.
     pub fn new(tier: Tier, mode: Mode) -> Self {
         ServerSpec {
             tier,
@@ -40,16 +43,26 @@ impl ServerSpec {
             ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 0,
             engine: None,
+            stack: tier.host().default_stack(),
         }
     }
 
-    /// A short name for logs and errors: `tier-1 cluster`, `tier-4`.
+    /// The same spec on `stack`.
+    pub fn on(self, stack: Stack) -> Self {
+        ServerSpec { stack, ..self }
+    }
+
+    /// A short name for logs and errors: `tier-1 cluster`, `tier-4`, `tier-3 single on fastify`
+    /// (a stack is named when it is not the host's default).
     pub fn label(&self) -> String {
+        let mut label = self.tier.to_string();
         if self.tier.has_modes() {
-            format!("{} {}", self.tier, self.mode)
-        } else {
-            self.tier.to_string()
+            label = format!("{label} {}", self.mode);
         }
+        if !self.stack.is_default() {
+            label = format!("{label} on {}", self.stack);
+        }
+        label
     }
 
     /// The documented command for this server, run in the repository root, with
@@ -71,6 +84,7 @@ impl ServerSpec {
                 command.args(["--workers".to_owned(), workers.to_string()]);
             }
             command.args(["--port".to_owned(), self.port.to_string()]);
+            command.args(self.stack.flag().into_iter().flatten());
         } else {
             let binary = match self.tier {
                 Tier::Tier4Nginx => paths::qr_nginx(),
@@ -130,11 +144,25 @@ impl ServerSpec {
         outputs
     }
 
+    /// Fails with one clear line if the tier does not run on the stack.
+    pub fn check_stack(&self) -> Result<()> {
+        if self.stack.host() != self.tier.host() {
+            bail!(
+                "{} does not run on {} (its stacks: {})",
+                self.tier,
+                self.stack,
+                names(self.tier.host().stacks())
+            );
+        }
+        Ok(())
+    }
+
     /// Fails with one clear line if the spec cannot work or a build output is missing.
     pub fn check(&self) -> Result<()> {
         if !self.tier.uses_rust_core() && self.engine.is_some() {
             bail!("{} has no Rust engine: it takes no --engine", self.tier);
         }
+        self.check_stack()?;
         all_built(&self.required_outputs())
     }
 }
@@ -142,6 +170,12 @@ impl ServerSpec {
 /// The CPUs this process may use (1 if unknown).
 pub fn cpus() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// `express, fastify`.
+fn names(stacks: &[Stack]) -> String {
+    let names: Vec<&str> = stacks.iter().map(|stack| stack.name()).collect();
+    names.join(", ")
 }
 
 /// Fails with one line naming the first of `outputs` that does not exist.
@@ -230,6 +264,17 @@ mod tests {
             ]
         );
         assert_eq!(spec.label(), "tier-3 cluster");
+
+        let fastify = spec.on(Stack::Fastify);
+        assert_eq!(
+            args(&fastify.command())[9..],
+            ["--http", "fastify", "--engine", "article"]
+        );
+        assert_eq!(fastify.label(), "tier-3 cluster on fastify");
+        assert_eq!(
+            spec.on(Stack::Granian).check().unwrap_err().to_string(),
+            "tier-3 does not run on granian (its stacks: express, fastify)"
+        );
     }
 
     #[test]
@@ -306,6 +351,9 @@ mod tests {
             Some(paths::python_host().as_os_str())
         )));
         assert_eq!(spec.label(), "py-tier-3 cluster");
+        let granian = spec.on(Stack::Granian);
+        assert_eq!(args(&granian.command())[10..12], ["--server", "granian"]);
+        assert_eq!(granian.label(), "py-tier-3 cluster on granian");
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! The names every launcher, test and report agrees on: the tiers of Rust adoption and the modes
-//! of the Node.js and Python hosts.
+//! The names every launcher, test and report agrees on: the tiers of Rust adoption, the hosts and
+//! the HTTP stacks each can run on, and the modes of the Node.js and Python hosts.
 
 use std::fmt;
 use std::str::FromStr;
@@ -48,11 +48,11 @@ pub enum Tier {
 /// The HTTP server a tier runs in: what its ceiling measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Host {
-    /// Node.js with express (`node/server.js`).
+    /// Node.js, express or fastify (`node/server.js`).
     Node,
     /// Rust with axum (`qr-server`).
     Rust,
-    /// Python with Flask on gunicorn (`python -m rusty_qr`).
+    /// Python, Flask on gunicorn or granian (`python -m rusty_qr`).
     Python,
 }
 
@@ -66,6 +66,82 @@ impl Host {
             Host::Node => "node",
             Host::Rust => "rust",
             Host::Python => "python",
+        }
+    }
+
+    /// The stacks this host runs on, its default first.
+    pub fn stacks(self) -> &'static [Stack] {
+        match self {
+            Host::Node => &[Stack::Express, Stack::Fastify],
+            Host::Rust => &[Stack::Axum],
+            Host::Python => &[Stack::Gunicorn, Stack::Granian],
+        }
+    }
+
+    /// The stack a host runs on unless told otherwise.
+    pub fn default_stack(self) -> Stack {
+        self.stacks()[0]
+    }
+}
+
+/// The HTTP stack under a host's app: the Node framework, or the Python server under the Flask
+/// app. The tiers do not know it; each host takes it as a flag (`--http`, `--server`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stack {
+    /// express 5 on node:http (the Node host's default).
+    Express,
+    /// fastify 5 on the same node:http server (`node server.js --http fastify`).
+    Fastify,
+    /// axum on hyper and tokio (tier-4's only stack).
+    Axum,
+    /// Flask on gunicorn with the contract's own worker (the Python host's default).
+    Gunicorn,
+    /// Flask on granian, a Rust HTTP server, through WSGI (`python -m rusty_qr --server granian`).
+    Granian,
+}
+
+impl Stack {
+    /// Every stack, in order.
+    pub const ALL: &'static [Stack] = &[
+        Stack::Express,
+        Stack::Fastify,
+        Stack::Axum,
+        Stack::Gunicorn,
+        Stack::Granian,
+    ];
+
+    /// The stack's name, as the hosts' flags and contract/cases.json's `hosts` write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stack::Express => "express",
+            Stack::Fastify => "fastify",
+            Stack::Axum => "axum",
+            Stack::Gunicorn => "gunicorn",
+            Stack::Granian => "granian",
+        }
+    }
+
+    /// The host that runs on this stack.
+    pub fn host(self) -> Host {
+        match self {
+            Stack::Express | Stack::Fastify => Host::Node,
+            Stack::Axum => Host::Rust,
+            Stack::Gunicorn | Stack::Granian => Host::Python,
+        }
+    }
+
+    /// Whether it is its host's default, which a command line need not name.
+    pub fn is_default(self) -> bool {
+        self.host().default_stack() == self
+    }
+
+    /// The host's flag that selects this stack (`--http fastify`), `None` for a default.
+    pub fn flag(self) -> Option<[&'static str; 2]> {
+        match self {
+            _ if self.is_default() => None,
+            Stack::Fastify => Some(["--http", "fastify"]),
+            Stack::Granian => Some(["--server", "granian"]),
+            _ => unreachable!("every stack but the defaults has a flag"),
         }
     }
 }
@@ -250,6 +326,7 @@ macro_rules! named_enum {
 named_enum!(Tier, "tier");
 named_enum!(Mode, "mode");
 named_enum!(Host, "host");
+named_enum!(Stack, "stack");
 
 #[cfg(test)]
 mod tests {
@@ -308,6 +385,23 @@ mod tests {
         assert!(!Tier::Tier0.uses_rust_core() && Tier::NodeCeiling.uses_rust_core());
         assert_eq!(Tier::Tier1Sidecar.variant_of(), Some(Tier::Tier1));
         assert_eq!(Tier::Tier1.variant_of(), None);
+    }
+
+    #[test]
+    fn every_host_has_its_default_stack_first_and_flags_for_the_others() {
+        for &host in Host::ALL {
+            assert!(host.default_stack().is_default(), "{host}");
+            for &stack in host.stacks() {
+                assert_eq!(stack.host(), host, "{stack}");
+                assert_eq!(stack.flag().is_none(), stack.is_default(), "{stack}");
+                assert_eq!(stack.name().parse::<Stack>(), Ok(stack));
+            }
+        }
+        let listed: usize = Host::ALL.iter().map(|host| host.stacks().len()).sum();
+        assert_eq!(listed, Stack::ALL.len());
+        assert_eq!(Stack::Fastify.flag(), Some(["--http", "fastify"]));
+        assert_eq!(Stack::Granian.flag(), Some(["--server", "granian"]));
+        assert_eq!(Host::Python.default_stack(), Stack::Gunicorn);
     }
 
     #[test]

@@ -32,14 +32,21 @@ const REQUEST_TIMEOUT: &str = "10";
 const SEED: &str = "21";
 
 /// The tiers held to the document: every tier but the ceilings (one fixed PNG for every request,
-/// so not this API), each in single mode with the fast engine: a mode or an engine changes how an
-/// image is made, not what the HTTP layer answers, which the conformance suite checks for all.
+/// so not this API) on every stack of its host, each in single mode with the fast engine: a mode
+/// or an engine changes how an image is made, not what the HTTP layer answers, which the
+/// conformance suite checks for all.
 fn tiers() -> impl Iterator<Item = ServerSpec> {
     (Tier::ALL.iter())
         .filter(|tier| !tier.is_ceiling())
-        .map(|&tier| ServerSpec {
-            engine: tier.uses_rust_core().then_some(Engine::Fast),
-            ..ServerSpec::new(tier, Mode::Single)
+        .flat_map(|&tier| {
+            let spec = ServerSpec {
+                engine: tier.uses_rust_core().then_some(Engine::Fast),
+                ..ServerSpec::new(tier, Mode::Single)
+            };
+            tier.host()
+                .stacks()
+                .iter()
+                .map(move |&stack| spec.on(stack))
         })
 }
 
@@ -155,13 +162,17 @@ fn summary_line(stdout: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use qr_harness::Stack;
 
     #[test]
-    fn every_tier_but_the_ceilings_once() {
+    fn every_tier_but_the_ceilings_once_on_each_stack() {
         let specs: Vec<ServerSpec> = tiers().collect();
+        let stacks = |tier: &Tier| tier.host().stacks().len();
         assert_eq!(
             specs.len(),
-            Tier::ALL.iter().filter(|tier| !tier.is_ceiling()).count()
+            (Tier::ALL.iter().filter(|tier| !tier.is_ceiling()))
+                .map(stacks)
+                .sum::<usize>()
         );
         for spec in &specs {
             assert!(!spec.tier.is_ceiling() && spec.mode == Mode::Single);
@@ -173,6 +184,11 @@ mod tests {
             );
         }
         assert!(specs.iter().any(|spec| spec.tier == Tier::PyTier3));
+        let granian = ServerSpec {
+            engine: Some(Engine::Fast),
+            ..ServerSpec::new(Tier::PyTier3, Mode::Single).on(Stack::Granian)
+        };
+        assert!(specs.contains(&granian));
         assert!(specs.iter().any(|spec| spec.tier == Tier::Tier4Nginx));
     }
 

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result};
 use qr_contract::Engine;
-use qr_harness::{Mode, ServerSpec, Tier, repo_root};
+use qr_harness::{Mode, ServerSpec, Stack, Tier, repo_root};
 
 use crate::builds;
 
@@ -36,7 +36,7 @@ impl std::str::FromStr for Served {
     }
 }
 
-/// `cargo xtask serve TIER [--mode M] [--workers N] [--port P] [--engine E]`.
+/// `cargo xtask serve TIER [--mode M] [--workers N] [--port P] [--engine E] [--stack S]`.
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
     /// A tier (tier-0 ... tier-4-nginx, py-tier-0 ... py-tier-3, node-ceiling, rust-ceiling,
@@ -55,6 +55,10 @@ pub struct ServeArgs {
     /// The Rust engine, every tier but tier-0 [default: fast].
     #[arg(long)]
     engine: Option<Engine>,
+    /// The HTTP stack under the host's app: express | fastify (Node tiers), gunicorn | granian
+    /// (Python tiers) [default: express, gunicorn].
+    #[arg(long)]
+    stack: Option<Stack>,
 }
 
 /// Serves the tier or the playground `args` name; `web` with a tier's option is a usage error
@@ -65,9 +69,10 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
             workers: args.workers,
             port: args.port.unwrap_or(TIER_PORT),
             engine: args.engine,
+            stack: args.stack.unwrap_or(tier.host().default_stack()),
             ..ServerSpec::new(tier, args.mode)
         }),
-        Served::Web if args.engine.is_some() || args.workers.is_some() => {
+        Served::Web if args.engine.is_some() || args.workers.is_some() || args.stack.is_some() => {
             eprintln!("error: web takes only --port (the page picks the engine)");
             std::process::exit(2);
         }
@@ -77,9 +82,10 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
 
 /// Builds, then replaces this process with the tier's server.
 fn serve_tier(spec: &ServerSpec) -> Result<()> {
+    spec.check_stack()?;
     builds::tier(spec.tier)?;
     let mut command = spec.command();
-    eprintln!("serving {} ({} mode)", spec.tier, spec.mode);
+    eprintln!("serving {}", spec.label());
     let error = command.exec();
     Err(error).context("could not start the server")
 }

@@ -100,14 +100,14 @@ pub fn soak(specs: &[ServerSpec], duration: Duration) -> Result<()> {
         let label = spec.label();
         eprintln!(
             "==> soak {label} for {duration:?} ({CLIENTS} clients, {} contract cases, after {WARM_UP:?} of warm-up)",
-            contract.cases(spec.tier.host()).len()
+            contract.cases(spec.stack).len()
         );
         let server = Server::start(spec)?;
         let root = i32::try_from(server.pid()).context("pid out of range")?;
         let load = Load::start(
             server.addr(),
             CLIENTS,
-            contract.cases(spec.tier.host()),
+            contract.cases(spec.stack),
             &contract,
         )?;
         std::thread::sleep(WARM_UP);

@@ -9,7 +9,7 @@ use qr_contract::{Format, OptionName, Rgba};
 use serde_json::Value;
 
 use super::{Case, Contract, Expect, File, Image, Pixels, Reply};
-use crate::tier::Host;
+use crate::tier::{Host, Stack};
 
 /// Parses the JSON; files a text set or a case names are read relative to `root`.
 pub(super) fn contract(json: &str, root: &Path) -> Result<Contract> {
@@ -172,11 +172,19 @@ fn parse_pixels(value: &Value) -> Result<Pixels> {
     Ok(pixels)
 }
 
-/// `["node", "rust"]`.
-fn parse_hosts(value: &Value) -> Result<Vec<Host>> {
-    (array(value, "hosts")?.iter())
-        .map(|host| Ok(string(host)?.parse::<Host>()?))
-        .collect()
+/// `["node", "rust", "gunicorn"]`: hosts (each standing for all its stacks) or stacks, as the
+/// stacks they name.
+fn parse_hosts(value: &Value) -> Result<Vec<Stack>> {
+    let mut stacks = Vec::new();
+    for name in array(value, "hosts")? {
+        let name = string(name)?;
+        match (name.parse::<Host>(), name.parse::<Stack>()) {
+            (Ok(host), _) => stacks.extend_from_slice(host.stacks()),
+            (_, Ok(stack)) => stacks.push(stack),
+            (Err(_), Err(_)) => bail!("unknown host or stack {name:?} in \"hosts\""),
+        }
+    }
+    Ok(stacks)
 }
 
 /// The optional `headers` of `value`, as (name, value) pairs: an object, or a list where a name
@@ -278,7 +286,7 @@ mod tests {
                 {"name": "o", "method": "OPTIONS", "target": "/qrcode", "answer": "preflight"}
             ]}"#;
         let contract = Contract::parse(json, repo_root()).unwrap();
-        let cases = contract.cases(Host::Node);
+        let cases = contract.cases(Stack::Express);
         assert_eq!(cases[0].target, "/qrcode?text=%41%41");
         assert_eq!(cases[0].expect, Expect::Image(Image::png("AA")));
         assert_eq!(cases[1].target, "/qrcode?text=%C3%A9");

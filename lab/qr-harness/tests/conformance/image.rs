@@ -103,7 +103,7 @@ pub fn beyond_a_ceiling(case: &Case) -> bool {
 mod tests {
     use qr_core::Engine;
     use qr_harness::contract::Contract;
-    use qr_harness::{Host, Mode, Tier};
+    use qr_harness::{Mode, Stack, Tier};
 
     use super::*;
 
@@ -114,7 +114,7 @@ mod tests {
         let contract = Contract::load().unwrap();
         let case = |name: &str| {
             let found = contract
-                .cases(Host::Rust)
+                .cases(Stack::Axum)
                 .into_iter()
                 .find(|case| case.name == name);
             found.unwrap_or_else(|| panic!("contract/cases.json has no case {name:?}"))

@@ -16,6 +16,7 @@
 //! mode once.
 
 mod attacks;
+mod configurations;
 mod image;
 
 use std::io::{BufReader, Write};
@@ -26,8 +27,9 @@ use std::time::{Duration, Instant};
 use qr_core::Engine;
 use qr_harness::contract::{self, Case, Contract, Expect};
 use qr_harness::http::{self, SlowReader};
-use qr_harness::{Mode, Server, ServerSpec, Tier};
+use qr_harness::{Mode, Server, ServerSpec, Stack, Tier};
 
+use configurations::selected;
 use image::{beyond_a_ceiling, image_check};
 
 /// Sends `case` on its own connections and checks every answer (`contract::run`: HEAD,
@@ -169,31 +171,6 @@ fn run_refusal_after_keep_alive(
 /// Servers run one at a time: the machine has few cores, and ports and logs stay apart.
 static ONE_SERVER_AT_A_TIME: Mutex<()> = Mutex::new(());
 
-/// The configurations `RUSTY_QR_TIERS` selects (`tier-0:single,tier-4`; unset or empty: all).
-fn selected(selection: &str, tier: Tier, mode: Mode) -> bool {
-    let selection = selection.trim();
-    if selection.is_empty() {
-        return true;
-    }
-    selection
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .any(|entry| {
-            let (tier_name, mode_name) = match entry.split_once(':') {
-                Some((t, m)) => (t, Some(m)),
-                None => (entry, None),
-            };
-            let wanted_tier: Tier = tier_name
-                .parse()
-                .unwrap_or_else(|e| panic!("RUSTY_QR_TIERS: {e}"));
-            let wanted_mode: Option<Mode> =
-                mode_name.map(|m| m.parse().unwrap_or_else(|e| panic!("RUSTY_QR_TIERS: {e}")));
-            // Tier-4 has no modes: `tier-4` and `tier-4:single` both select it.
-            wanted_tier == tier && (!tier.has_modes() || wanted_mode.is_none_or(|m| m == mode))
-        })
-}
-
 /// `RUSTY_QR_EXTERNAL`'s `ENGINE@HOST:PORT`.
 fn external(value: &str) -> Option<(Engine, SocketAddr)> {
     let (engine, addr) = value.split_once('@')?;
@@ -202,18 +179,18 @@ fn external(value: &str) -> Option<(Engine, SocketAddr)> {
 
 /// Starts the server, runs every case and the pipelining test, checks it still serves, stops it
 /// gracefully, and fails with every failure found.
-fn conformance(tier: Tier, mode: Mode, engine: Option<Engine>) {
+fn conformance(tier: Tier, mode: Mode, engine: Option<Engine>, stack: Stack) {
     let spec = ServerSpec {
         workers: (tier.has_modes() && mode == Mode::Cluster).then_some(2),
         engine,
-        ..ServerSpec::new(tier, mode)
+        ..ServerSpec::new(tier, mode).on(stack)
     };
     let label = match engine {
         Some(engine) => format!("{} {engine}", spec.label()),
         None => spec.label(),
     };
     let selection = std::env::var("RUSTY_QR_TIERS").unwrap_or_default();
-    if !selected(&selection, tier, mode) {
+    if !selected(&selection, &spec) {
         eprintln!("{label}: not selected by RUSTY_QR_TIERS={selection:?}; skipped");
         return;
     }
@@ -226,7 +203,7 @@ fn conformance(tier: Tier, mode: Mode, engine: Option<Engine>) {
         return;
     }
     let contract = Contract::load().unwrap_or_else(|e| panic!("{e:#}"));
-    let mut cases = contract.cases(tier.host());
+    let mut cases = contract.cases(stack);
     if tier.is_ceiling() {
         cases.retain(|case| !beyond_a_ceiling(case));
     }
@@ -299,119 +276,6 @@ fn conformance(tier: Tier, mode: Mode, engine: Option<Engine>) {
     );
 }
 
-/// One test per configuration, and [`CONFIGURATIONS`], the list of what they run.
-macro_rules! tiers {
-    ($($name:ident: $tier:ident $mode:ident $engine:expr;)*) => {
-        $(
-            #[test]
-            #[ignore = "needs `cargo xtask build`; run by `cargo xtask test`"]
-            fn $name() {
-                conformance(Tier::$tier, Mode::$mode, $engine);
-            }
-        )*
-        const CONFIGURATIONS: &[(Tier, Mode, Option<Engine>)] =
-            &[$((Tier::$tier, Mode::$mode, $engine)),*];
-    };
-}
-
-const ARTICLE: Option<Engine> = Some(Engine::Article);
-const FAST: Option<Engine> = Some(Engine::Fast);
-
-tiers! {
-    tier_0_single: Tier0 Single None;
-    tier_0_cluster: Tier0 Cluster None;
-    tier_1_single_article: Tier1 Single ARTICLE;
-    tier_1_single_fast: Tier1 Single FAST;
-    tier_1_cluster_article: Tier1 Cluster ARTICLE;
-    tier_1_cluster_fast: Tier1 Cluster FAST;
-    tier_1_sidecar_single_article: Tier1Sidecar Single ARTICLE;
-    tier_1_sidecar_single_fast: Tier1Sidecar Single FAST;
-    tier_1_sidecar_cluster_article: Tier1Sidecar Cluster ARTICLE;
-    tier_1_sidecar_cluster_fast: Tier1Sidecar Cluster FAST;
-    tier_2_single_article: Tier2 Single ARTICLE;
-    tier_2_single_fast: Tier2 Single FAST;
-    tier_2_cluster_article: Tier2 Cluster ARTICLE;
-    tier_2_cluster_fast: Tier2 Cluster FAST;
-    tier_2_bindgen_single_article: Tier2Bindgen Single ARTICLE;
-    tier_2_bindgen_single_fast: Tier2Bindgen Single FAST;
-    tier_2_bindgen_cluster_article: Tier2Bindgen Cluster ARTICLE;
-    tier_2_bindgen_cluster_fast: Tier2Bindgen Cluster FAST;
-    tier_3_single_article: Tier3 Single ARTICLE;
-    tier_3_single_fast: Tier3 Single FAST;
-    tier_3_cluster_article: Tier3 Cluster ARTICLE;
-    tier_3_cluster_fast: Tier3 Cluster FAST;
-    tier_3_async_single_article: Tier3Async Single ARTICLE;
-    tier_3_async_single_fast: Tier3Async Single FAST;
-    tier_3_async_cluster_article: Tier3Async Cluster ARTICLE;
-    tier_3_async_cluster_fast: Tier3Async Cluster FAST;
-    tier_4_article: Tier4 Single ARTICLE;
-    tier_4_fast: Tier4 Single FAST;
-    tier_4_nginx_article: Tier4Nginx Single ARTICLE;
-    tier_4_nginx_fast: Tier4Nginx Single FAST;
-    node_ceiling_single_article: NodeCeiling Single ARTICLE;
-    node_ceiling_single_fast: NodeCeiling Single FAST;
-    node_ceiling_cluster_article: NodeCeiling Cluster ARTICLE;
-    node_ceiling_cluster_fast: NodeCeiling Cluster FAST;
-    rust_ceiling_article: RustCeiling Single ARTICLE;
-    rust_ceiling_fast: RustCeiling Single FAST;
-    py_tier_0_single: PyTier0 Single None;
-    py_tier_0_cluster: PyTier0 Cluster None;
-    py_tier_1_single_article: PyTier1 Single ARTICLE;
-    py_tier_1_single_fast: PyTier1 Single FAST;
-    py_tier_1_cluster_article: PyTier1 Cluster ARTICLE;
-    py_tier_1_cluster_fast: PyTier1 Cluster FAST;
-    py_tier_2_single_article: PyTier2 Single ARTICLE;
-    py_tier_2_single_fast: PyTier2 Single FAST;
-    py_tier_2_cluster_article: PyTier2 Cluster ARTICLE;
-    py_tier_2_cluster_fast: PyTier2 Cluster FAST;
-    py_tier_3_single_article: PyTier3 Single ARTICLE;
-    py_tier_3_single_fast: PyTier3 Single FAST;
-    py_tier_3_cluster_article: PyTier3 Cluster ARTICLE;
-    py_tier_3_cluster_fast: PyTier3 Cluster FAST;
-    py_ceiling_single_article: PyCeiling Single ARTICLE;
-    py_ceiling_single_fast: PyCeiling Single FAST;
-    py_ceiling_cluster_article: PyCeiling Cluster ARTICLE;
-    py_ceiling_cluster_fast: PyCeiling Cluster FAST;
-}
-
-#[test]
-fn every_engine_of_every_tier_and_mode_is_run() {
-    let mut expected = Vec::new();
-    for &tier in Tier::ALL {
-        let modes: &[Mode] = if tier.has_modes() {
-            Mode::ALL
-        } else {
-            &[Mode::Single]
-        };
-        for &mode in modes {
-            if tier.uses_rust_core() {
-                expected.extend(Engine::ALL.iter().map(|&engine| (tier, mode, Some(engine))));
-            } else {
-                expected.push((tier, mode, None));
-            }
-        }
-    }
-    let mut listed = CONFIGURATIONS.to_vec();
-    let key = |&(tier, mode, engine): &(Tier, Mode, Option<Engine>)| {
-        (tier.name(), mode.name(), engine.map(Engine::name))
-    };
-    listed.sort_by_key(key);
-    expected.sort_by_key(key);
-    assert_eq!(listed, expected);
-}
-
-#[test]
-fn rusty_qr_tiers_selects_configurations() {
-    assert!(selected("", Tier::Tier3, Mode::Cluster));
-    let selection = "tier-0:single, tier-4,tier-2-bindgen";
-    assert!(selected(selection, Tier::Tier0, Mode::Single));
-    assert!(!selected(selection, Tier::Tier0, Mode::Cluster));
-    assert!(selected(selection, Tier::Tier4, Mode::Single));
-    assert!(selected(selection, Tier::Tier2Bindgen, Mode::Cluster));
-    assert!(!selected(selection, Tier::Tier2, Mode::Single));
-    assert!(selected("tier-4:single", Tier::Tier4, Mode::Single));
-}
-
 #[test]
 fn rusty_qr_external_names_an_engine_and_an_address() {
     let addr: SocketAddr = "127.0.0.1:8080".parse().unwrap();
@@ -428,10 +292,4 @@ fn rusty_qr_external_names_an_engine_and_an_address() {
     ] {
         assert_eq!(external(wrong), None, "{wrong}");
     }
-}
-
-#[test]
-#[should_panic(expected = "RUSTY_QR_TIERS: unknown tier \"tier-9\"")]
-fn rusty_qr_tiers_rejects_unknown_names() {
-    selected("tier-9", Tier::Tier0, Mode::Single);
 }

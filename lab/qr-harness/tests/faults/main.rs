@@ -29,15 +29,16 @@ fn one_at_a_time() -> MutexGuard<'static, ()> {
 }
 
 /// Every configuration that serves real QR codes: each Node and Python tier in both modes (two
-/// workers in a cluster), tier-4 and tier-4-nginx. The ceilings share their host's code.
+/// workers in a cluster) on each stack of its host, tier-4 and tier-4-nginx. The ceilings share
+/// their host's code.
 fn configurations() -> Vec<ServerSpec> {
     let mut specs = Vec::new();
     for &tier in Tier::ALL.iter().filter(|t| !t.is_ceiling()) {
-        if tier.has_modes() {
-            specs.push(ServerSpec::new(tier, Mode::Single));
-            specs.push(cluster(tier));
-        } else {
-            specs.push(ServerSpec::new(tier, Mode::Single));
+        for &stack in tier.host().stacks() {
+            specs.push(ServerSpec::new(tier, Mode::Single).on(stack));
+            if tier.has_modes() {
+                specs.push(cluster(tier).on(stack));
+            }
         }
     }
     specs

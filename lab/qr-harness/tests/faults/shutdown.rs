@@ -39,7 +39,7 @@ fn sigterm_under_load_finishes_every_answer_it_began_and_exits_0() {
         ];
 
         // The whole contract, bad requests included, from 100 keep-alive connections.
-        let load = Load::start(addr, CLIENTS, contract.cases(spec.tier.host()), &contract).unwrap();
+        let load = Load::start(addr, CLIENTS, contract.cases(spec.stack), &contract).unwrap();
         load.wait_for("every client answered", Duration::from_secs(60), |t| {
             t.ok >= 2 * CLIENTS as u64
         });
