@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use qr_core::Engine;
-use qr_harness::{Mode, Tier};
+use qr_harness::{Mode, Stack, Tier};
 
 use crate::model::Workload;
 
@@ -18,6 +18,11 @@ pub struct Args {
     /// Tiers to run, comma-separated [default: every tier: tier-0,...,tier-4].
     #[arg(long, value_delimiter = ',')]
     pub tiers: Vec<Tier>,
+    /// HTTP stacks, comma-separated (express, fastify, axum, gunicorn, granian): each tier runs on
+    /// every listed stack of its host, or on its host's default if none is listed [default: each
+    /// host's default: express, axum, gunicorn].
+    #[arg(long, value_delimiter = ',', conflicts_with = "calls")]
+    pub stacks: Vec<Stack>,
     /// Node and Python host modes, comma-separated (tier-4 is one process and runs once).
     #[arg(long, value_delimiter = ',', default_value = "cluster")]
     pub modes: Vec<Mode>,
@@ -210,6 +215,25 @@ mod tests {
             (q.duration(), q.warmup()),
             (Duration::from_secs(3), Duration::from_secs(1))
         );
+    }
+
+    #[test]
+    fn stacks_are_a_list_of_names() {
+        let a = Args::try_parse_from(["qr-bench", "--stacks", "express,fastify,granian"]).unwrap();
+        assert_eq!(a.stacks, [Stack::Express, Stack::Fastify, Stack::Granian]);
+        let none = Args::try_parse_from(["qr-bench"]).unwrap();
+        assert!(none.stacks.is_empty(), "each host's default");
+        let err = Args::try_parse_from(["qr-bench", "--stacks", "express,koa"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(
+                "unknown stack \"koa\" (expected one of: express, fastify, axum, gunicorn, granian)"
+            ),
+            "{err}"
+        );
+        // --calls times the tiers in-process: no HTTP stack.
+        assert!(Args::try_parse_from(["qr-bench", "--calls", "--stacks", "fastify"]).is_err());
     }
 
     #[test]

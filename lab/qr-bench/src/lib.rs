@@ -4,8 +4,8 @@
 //! (`--workload options`). With `--calls`, the cost of each boundary per call instead, without
 //! options and with them.
 //!
-//! Run with `cargo xtask bench [--quick] [--tiers ...] [--workload options]` (or `qr-bench
-//! --help` from cargo's target directory).
+//! Run with `cargo xtask bench [--quick] [--tiers ...] [--stacks ...] [--workload options]` (or
+//! `qr-bench --help` from cargo's target directory).
 //!
 //! The crate in layers, each depending only on those below it:
 //!

@@ -177,7 +177,7 @@ fn run_once(
 ) -> Result<RunSample> {
     let args = ctx.args;
     let label = configuration.to_string();
-    let slug = format!("{}-r{rep}", label.replace(' ', "-"));
+    let slug = format!("{}-r{rep}", configuration.slug());
     // Everything this process reaps from here to the server's exit: the server tree's whole
     // life (a cross-check of the window's CPU) plus the oha runs, whose ticks are known.
     let life_start = own_children_cpu_ticks()?;
@@ -299,7 +299,7 @@ pub fn run_http(args: &Args, targets: Vec<String>, out: &Path) -> Result<Results
     let workers = args.workers.unwrap_or_else(qr_harness::cpus);
     let tiers = args.tiers();
     let engines = args.engines();
-    let planned = configurations(&tiers, &args.modes, &engines, workers);
+    let planned = configurations(&tiers, &args.stacks, &args.modes, &engines, workers);
     let raw_dir = out.join("raw");
     std::fs::create_dir_all(&raw_dir).with_context(|| format!("creating {}", raw_dir.display()))?;
 
@@ -322,6 +322,7 @@ pub fn run_http(args: &Args, targets: Vec<String>, out: &Path) -> Result<Results
     ));
     let config = Config {
         tiers: tiers.iter().map(ToString::to_string).collect(),
+        stacks: args.stacks.iter().map(ToString::to_string).collect(),
         modes: args.modes.iter().map(ToString::to_string).collect(),
         engines: engines.iter().map(ToString::to_string).collect(),
         workers,

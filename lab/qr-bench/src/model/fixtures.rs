@@ -2,7 +2,7 @@
 //! a whole run's results.
 
 use qr_core::Engine;
-use qr_harness::{Mode, Tier};
+use qr_harness::{Mode, Stack, Tier};
 
 use super::{Config, Configuration, Machine, Measured, Results, Row, RunSample, Workload};
 
@@ -29,14 +29,25 @@ pub(crate) fn sample(rps: f64, ok: u64, failed: u64) -> RunSample {
     }
 }
 
-/// `tier` in cluster mode with two workers.
+/// `tier` on its host's default stack in cluster mode with two workers.
 pub(crate) fn cluster(tier: Tier, engine: Option<Engine>) -> Configuration {
-    Configuration::new(tier, Mode::Cluster, engine, Some(2))
+    cluster_on(tier, tier.host().default_stack(), engine)
 }
 
-/// `tier` in single mode with a Rust `engine`.
+/// `tier` on `stack` in cluster mode with two workers.
+pub(crate) fn cluster_on(tier: Tier, stack: Stack, engine: Option<Engine>) -> Configuration {
+    Configuration::new(tier, stack, Mode::Cluster, engine, Some(2))
+}
+
+/// `tier` on its host's default stack in single mode with a Rust `engine`.
 pub(crate) fn single(tier: Tier, engine: Engine) -> Configuration {
-    Configuration::new(tier, Mode::Single, Some(engine), None)
+    Configuration::new(
+        tier,
+        tier.host().default_stack(),
+        Mode::Single,
+        Some(engine),
+        None,
+    )
 }
 
 /// tier-0 and tier-4 (article, and fast with one failed request: invalid), in cluster mode.
@@ -74,6 +85,7 @@ pub(crate) fn results(workload: Workload) -> Results {
         machine: machine(),
         config: Config {
             tiers: vec!["tier-0".into(), "tier-4".into()],
+            stacks: Vec::new(),
             modes: vec!["cluster".into()],
             engines: vec!["article".into(), "fast".into()],
             workers: 2,

@@ -24,6 +24,9 @@ pub struct Machine {
 #[derive(Debug, Clone, Serialize)]
 pub struct Config {
     pub tiers: Vec<String>,
+    /// The stacks `--stacks` listed; none (and no field) when each host ran on its default.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stacks: Vec<String>,
     pub modes: Vec<String>,
     pub engines: Vec<String>,
     pub workers: usize,

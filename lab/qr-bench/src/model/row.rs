@@ -192,11 +192,11 @@ impl Row {
 #[cfg(test)]
 mod tests {
     use qr_core::Engine;
-    use qr_harness::{Mode, Tier};
+    use qr_harness::{Stack, Tier};
     use serde_json::json;
 
     use super::*;
-    use crate::model::fixtures::{cluster, sample};
+    use crate::model::fixtures::{cluster, cluster_on, sample, single};
 
     #[test]
     fn aggregate_takes_medians_spreads_and_sums() {
@@ -266,7 +266,7 @@ mod tests {
         }
         assert_eq!(v.as_object().unwrap().len(), 21, "{v:#}");
         assert!(v.get("spread").is_none() && v.get("error").is_none());
-        let tier4 = Configuration::new(Tier::Tier4, Mode::Single, Some(Engine::Fast), None);
+        let tier4 = single(Tier::Tier4, Engine::Fast);
         let v = serde_json::to_value(Row::aggregate(tier4, &[])).unwrap();
         assert_eq!(
             [&v["tier"], &v["mode"], &v["engine"], &v["workers"]],
@@ -277,5 +277,13 @@ mod tests {
                 &json!(null)
             ]
         );
+        // A stack other than the host's default is its own field; the tier stays the tier.
+        let fastify = cluster_on(Tier::Tier3, Stack::Fastify, Some(Engine::Fast));
+        let v = serde_json::to_value(Row::aggregate(fastify, &[sample(100.0, 10, 0)])).unwrap();
+        assert_eq!(
+            [&v["tier"], &v["stack"]],
+            [&json!("tier-3"), &json!("fastify")]
+        );
+        assert_eq!(v.as_object().unwrap().len(), 22, "{v:#}");
     }
 }

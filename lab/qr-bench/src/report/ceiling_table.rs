@@ -1,15 +1,15 @@
-//! (e) Each row against its host's ceiling: which ceiling that is (the chart's ticks too), the
-//! share of its req/s the row reaches, and where the row's CPU per request goes (host, core,
-//! boundary).
+//! (e) Each row against its host's ceiling on the same stack: which ceiling that is (the chart's
+//! ticks too), the share of its req/s the row reaches, and where the row's CPU per request goes
+//! (host, core, boundary).
 
 use qr_core::Engine;
 
-use super::http_tables::{counterpart, label_cells};
+use super::http_tables::counterpart;
 use super::table::{Table, num};
 use crate::model::{CallRow, Row};
 
-/// The ceiling `r` is measured against: its host's ceiling with the same engine (tier-0, pure
-/// JS, against `article`, the nearer in PNG size).
+/// The ceiling `r` is measured against: its host's ceiling on the same stack with the same engine
+/// (tier-0, pure JS, against `article`, the nearer in PNG size); none if that did not run.
 pub(super) fn ceiling_of<'a>(rows: &'a [Row], r: &Row) -> Option<&'a Row> {
     let c = &r.configuration;
     counterpart(
@@ -45,8 +45,8 @@ fn percent(part: f64, whole: f64) -> String {
     }
 }
 
-/// (e) Each row against its host's ceiling: the share of the ceiling's req/s it reaches, and
-/// where its CPU per request goes. `None` when no ceiling ran.
+/// (e) Each row against its host's ceiling on the same stack: the share of the ceiling's req/s it
+/// reaches, and where its CPU per request goes. `None` when no ceiling ran.
 pub(super) fn ceiling_table(rows: &[Row], core: &[CallRow]) -> Option<Table> {
     let mut t = Table::new(&[
         "tier",
@@ -67,7 +67,7 @@ pub(super) fn ceiling_table(rows: &[Row], core: &[CallRow]) -> Option<Table> {
         };
         let (host, core_us, boundary) = split(r, ceiling, core);
         let total = r.cpu_us_per_request;
-        let [tier, mode, engine] = label_cells(r);
+        let [tier, mode, engine] = r.configuration.names();
         t.rows.push(vec![
             tier,
             mode,
@@ -96,10 +96,10 @@ pub(super) fn ceiling_table(rows: &[Row], core: &[CallRow]) -> Option<Table> {
 
 #[cfg(test)]
 mod tests {
-    use qr_harness::Tier;
+    use qr_harness::{Stack, Tier};
 
     use super::*;
-    use crate::model::fixtures::{cluster, rows, sample, single};
+    use crate::model::fixtures::{cluster, cluster_on, rows, sample, single};
 
     #[test]
     fn rows_are_put_against_their_hosts_ceiling_with_the_same_engine() {
@@ -155,5 +155,55 @@ mod tests {
         // No core timing for article: the split says so rather than guessing.
         assert_eq!(t.rows[1][8], "-");
         assert!(ceiling_table(&rows[..3], &core).is_none());
+    }
+
+    #[test]
+    fn a_row_on_another_stack_is_put_against_that_stacks_ceiling() {
+        let fast = Some(Engine::Fast);
+        let rows = [
+            // 2 s of CPU over the requests served.
+            Row::aggregate(
+                cluster(Tier::NodeCeiling, fast),
+                &[sample(10_000.0, 100, 0)],
+            ),
+            Row::aggregate(
+                cluster_on(Tier::NodeCeiling, Stack::Fastify, fast),
+                &[sample(20_000.0, 200, 0)],
+            ),
+            Row::aggregate(
+                cluster_on(Tier::Tier3, Stack::Fastify, fast),
+                &[sample(5000.0, 50, 0)],
+            ),
+            Row::aggregate(cluster(Tier::Tier3, fast), &[sample(5000.0, 50, 0)]),
+        ];
+        let t = ceiling_table(&rows, &[]).unwrap();
+        let cells: Vec<&[String]> = t.rows.iter().map(|r| &r[..8]).collect();
+        assert_eq!(
+            cells,
+            [
+                [
+                    "tier-3 (fastify)",
+                    "cluster",
+                    "fast",
+                    "5000",
+                    "20000 (cluster)",
+                    "25%",
+                    "40000",
+                    "10000"
+                ],
+                [
+                    "tier-3",
+                    "cluster",
+                    "fast",
+                    "5000",
+                    "10000 (cluster)",
+                    "50%",
+                    "40000",
+                    "20000"
+                ],
+            ]
+        );
+        // Without its own stack's ceiling a row has none: another stack's is another host.
+        assert!(ceiling_of(&rows[1..], &rows[3]).is_none());
     }
 }

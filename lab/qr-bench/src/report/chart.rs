@@ -32,13 +32,15 @@ struct Bar<'a> {
     row: &'a Row,
 }
 
-/// The groups' labels ("1-sidecar cl": tier without "tier-", mode initials; "4": the Rust
-/// host has no mode) and every bar, in row order. Ceilings are not bars: they are ticks.
+/// The groups' labels ("1-sidecar cl": the tier column without "tier-", mode initials;
+/// "3 (fastify) cl": a stack not the host's default; "4": the Rust host has no mode) and every
+/// bar, in row order. Ceilings are not bars: they are ticks.
 fn layout(rows: &[Row]) -> (Vec<String>, Vec<Bar<'_>>) {
     let mut groups: Vec<(String, Vec<&Row>)> = Vec::new();
     for row in rows.iter().filter(|r| !r.configuration.tier.is_ceiling()) {
         let c = &row.configuration;
-        let tier = c.tier.name().trim_start_matches("tier-");
+        let tier_label = c.tier_label();
+        let tier = tier_label.trim_start_matches("tier-");
         let label = if c.tier.has_modes() {
             format!("{tier} {}", &c.mode.name()[..2])
         } else {
@@ -287,14 +289,18 @@ pub fn render_svg(rows: &[Row], title: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use qr_core::Engine;
-    use qr_harness::{Mode, Tier};
+    use qr_harness::{Mode, Stack, Tier};
 
     use super::*;
     use crate::model::{Configuration, Measured, RunSample};
 
     fn row(tier: Tier, mode: Mode, engine: Option<Engine>, rps: f64) -> Row {
+        row_on(tier.host().default_stack(), tier, mode, engine, rps)
+    }
+
+    fn row_on(stack: Stack, tier: Tier, mode: Mode, engine: Option<Engine>, rps: f64) -> Row {
         Row::aggregate(
-            Configuration::new(tier, mode, engine, None),
+            Configuration::new(tier, stack, mode, engine, None),
             &[RunSample {
                 m: Measured {
                     requests_per_sec: rps,
@@ -360,6 +366,24 @@ mod tests {
         );
         // One row, and no ceiling at all, draw too.
         render_svg(&rows[..1], "one").unwrap();
+    }
+
+    #[test]
+    fn a_tier_on_another_stack_is_its_own_group_with_its_own_stacks_ceiling() {
+        let (cl, fast) = (Mode::Cluster, Some(Engine::Fast));
+        let rows = vec![
+            row(Tier::Tier3, cl, fast, 11457.0),
+            row_on(Stack::Fastify, Tier::Tier3, cl, fast, 12000.0),
+            row(Tier::NodeCeiling, cl, fast, 14500.0),
+            row_on(Stack::Fastify, Tier::NodeCeiling, cl, fast, 30000.0),
+        ];
+        let (groups, bars) = layout(&rows);
+        assert_eq!(groups, ["3 cl", "3 (fastify) cl"]);
+        let ceilings: Vec<f64> = bars
+            .iter()
+            .map(|b| ceiling_of(&rows, b.row).unwrap().m.requests_per_sec)
+            .collect();
+        assert_eq!(ceilings, [14500.0, 30000.0]);
     }
 
     #[test]

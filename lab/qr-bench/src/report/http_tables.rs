@@ -32,10 +32,6 @@ fn mark(cell: String, is_best: bool) -> String {
     if is_best { format!("**{cell}**") } else { cell }
 }
 
-pub(super) fn label_cells(r: &Row) -> [String; 3] {
-    r.configuration.names().map(str::to_owned)
-}
-
 fn status(r: &Row) -> String {
     match (&r.error, r.valid) {
         (Some(_), _) => "ERROR".into(),
@@ -77,7 +73,7 @@ pub(super) fn absolute_table(rows: &[Row]) -> Table {
         if let Some([lo, hi]) = r.spread.as_ref().and_then(|s| s.get("requests_per_sec")) {
             rps = format!("{rps} [{}-{}]", num(*lo), num(*hi));
         }
-        let [tier, mode, engine] = label_cells(r);
+        let [tier, mode, engine] = r.configuration.names();
         t.rows.push(vec![
             tier,
             mode,
@@ -101,7 +97,8 @@ pub(super) fn absolute_table(rows: &[Row]) -> Table {
 }
 
 /// The row `c`'s x-factors are relative to: its host's pure tier (py-tier-0 for the Python host,
-/// else tier-0) in the same mode, else any row of that tier, else the first row.
+/// else tier-0) on the same stack and in the same mode, else on the same stack, else in the same
+/// mode, else any row of that tier, else the first row.
 fn baseline<'a>(rows: &'a [Row], c: &Configuration) -> Option<&'a Row> {
     let pure = if c.tier.host() == Host::Python {
         Tier::PyTier0
@@ -109,10 +106,20 @@ fn baseline<'a>(rows: &'a [Row], c: &Configuration) -> Option<&'a Row> {
         Tier::Tier0
     };
     let is_pure = |r: &&Row| r.configuration.tier == pure;
+    let same_stack = |r: &&Row| is_pure(r) && r.configuration.stack == c.stack;
+    let same_mode = |r: &&Row| r.configuration.mode == c.mode;
     rows.iter()
-        .find(|r| is_pure(r) && r.configuration.mode == c.mode)
+        .find(|r| same_stack(r) && same_mode(r))
+        .or_else(|| rows.iter().find(same_stack))
+        .or_else(|| rows.iter().find(|r| is_pure(r) && same_mode(r)))
         .or_else(|| rows.iter().find(is_pure))
         .or_else(|| rows.first())
+}
+
+/// `tier-0 cluster`, `tier-3 (fastify) cluster`: the row a comparison is against.
+fn against(base: &Row) -> String {
+    let c = &base.configuration;
+    format!("{} {}", c.tier_label(), c.mode)
 }
 
 fn factor(v: f64, base: f64) -> String {
@@ -158,11 +165,11 @@ pub(super) fn relative_table(rows: &[Row]) -> Table {
         let Some(b) = baseline(rows, &r.configuration) else {
             continue;
         };
-        let [tier, mode, engine] = label_cells(r);
+        let [tier, mode, engine] = r.configuration.names();
         t.rows.push(vec![tier, mode, engine]);
         let cells = t.rows.last_mut().expect("just pushed");
         cells.extend(factors(r, b));
-        cells.push(format!("{} {}", b.configuration.tier, b.configuration.mode));
+        cells.push(against(b));
     }
     t
 }
@@ -192,7 +199,7 @@ fn factor_table<'a>(
     (!t.rows.is_empty()).then_some(t)
 }
 
-/// (c) Each engine against the `article` engine in the same tier and mode; `None` when no
+/// (c) Each engine against the `article` engine in the same tier, stack and mode; `None` when no
 /// tier ran with more than one Rust engine.
 pub(super) fn engine_table(rows: &[Row]) -> Option<Table> {
     let pairs = rows.iter().filter_map(|r| {
@@ -202,23 +209,26 @@ pub(super) fn engine_table(rows: &[Row]) -> Option<Table> {
         }
         let a = rows.iter().find(|a| {
             let o = &a.configuration;
-            o.tier == c.tier && o.mode == c.mode && o.engine == Some(Engine::Article)
+            o.tier == c.tier
+                && o.stack == c.stack
+                && o.mode == c.mode
+                && o.engine == Some(Engine::Article)
         })?;
-        let [tier, mode, engine] = label_cells(r);
+        let [tier, mode, engine] = r.configuration.names();
         Some(([tier, mode, engine, num(r.m.requests_per_sec)], r, a))
     });
     factor_table(["tier", "mode", "engine", "req/s"], pairs)
 }
 
-/// (f) Each variant against the article's tier it improves on, same engine; in the same mode
-/// if that ran, else in the faster one (tier-3-async is one process against tier-3's cluster).
+/// (f) Each variant against the article's tier it improves on, same stack and engine; in the
+/// same mode if that ran, else in the faster one (tier-3-async is one process against tier-3's
+/// cluster).
 pub(super) fn variant_table(rows: &[Row]) -> Option<Table> {
     let pairs = rows.iter().filter_map(|r| {
         let c = &r.configuration;
         let base = counterpart(rows, r, c.tier.variant_of()?, c.engine)?;
-        let [tier, mode, engine] = label_cells(r);
-        let against = format!("{} {}", base.configuration.tier, base.configuration.mode);
-        Some(([tier, mode, engine, against], r, base))
+        let [tier, mode, engine] = r.configuration.names();
+        Some(([tier, mode, engine, against(base)], r, base))
     });
     factor_table(["variant", "mode", "engine", "against"], pairs)
 }
@@ -239,7 +249,7 @@ pub(super) fn fixed_rate_table(rows: &[Row]) -> Option<Table> {
     ]);
     for r in rows {
         let Some(f) = &r.fixed_rate else { continue };
-        let [tier, mode, engine] = label_cells(r);
+        let [tier, mode, engine] = r.configuration.names();
         t.rows.push(vec![
             tier,
             mode,
@@ -256,8 +266,8 @@ pub(super) fn fixed_rate_table(rows: &[Row]) -> Option<Table> {
     (!t.rows.is_empty()).then_some(t)
 }
 
-/// The row of `tier` with `engine` that `r` is compared with: in `r`'s mode if that ran, else the
-/// fastest; rows that failed are never used.
+/// The row of `tier` with `engine` on `r`'s stack that `r` is compared with: in `r`'s mode if
+/// that ran, else the fastest; rows that failed are never used.
 pub(super) fn counterpart<'a>(
     rows: &'a [Row],
     r: &Row,
@@ -266,7 +276,11 @@ pub(super) fn counterpart<'a>(
 ) -> Option<&'a Row> {
     let candidates = || {
         rows.iter().filter(move |o| {
-            o.configuration.tier == tier && o.configuration.engine == engine && o.error.is_none()
+            let c = &o.configuration;
+            c.tier == tier
+                && c.stack == r.configuration.stack
+                && c.engine == engine
+                && o.error.is_none()
         })
     };
     candidates()
@@ -289,7 +303,7 @@ pub(super) fn memory_table(rows: &[Row]) -> Table {
         "file-backed MB",
     ]);
     for r in rows.iter().filter(|r| r.error.is_none()) {
-        let [tier, mode, engine] = label_cells(r);
+        let [tier, mode, engine] = r.configuration.names();
         t.rows.push(vec![
             tier,
             mode,

@@ -49,6 +49,14 @@ pub(super) fn report_markdown(results: &Results) -> String {
          generator shares the machine and its CPU is shown in parentheses.\n",
         c.connections, c.warmup_s, c.duration_s, c.repeat, c.workers, c.monitor_interval_ms
     );
+    if !c.stacks.is_empty() {
+        let _ = writeln!(
+            md,
+            "Stacks: {}; each tier ran on each of them its host has, else on its host's \
+             default.\n",
+            c.stacks.join(", ")
+        );
+    }
     let _ = writeln!(
         md,
         "Command: `{}`. oha's raw JSON for every run is in `raw/`.\n",
@@ -76,6 +84,17 @@ fn ceiling_note(workload: Workload) -> &'static str {
              host µs include reading the options, its bytes are not the workload's; core µs is \
              timed over the workload's requests."
         }
+    }
+}
+
+/// Under the ceiling table when a row ran on a stack other than its host's default: how it is
+/// named and paired.
+fn stack_note(rows: &[Row]) -> &'static str {
+    if rows.iter().all(|r| r.configuration.stack.is_default()) {
+        ""
+    } else {
+        " A tier cell that names a stack, as `tier-3 (fastify)`, ran on that stack instead of its \
+         host's default, and is put against its host's ceiling on the same stack."
     }
 }
 
@@ -113,8 +132,9 @@ pub fn tables_markdown(rows: &[Row], core: &[CallRow], workload: Workload) -> St
              free. Host µs is the ceiling's CPU per request; core µs is `qr_core::generate` per call, \
              timed in-process in this run (tier-0 and py-tier-0: their own encoder, all that is \
              left); the boundary is the rest: getting to Rust and back (processes, pipes, Wasm \
-             copies, napi, PyO3, nginx).{}\n\n{}",
+             copies, napi, PyO3, nginx).{}{}\n\n{}",
             ceiling_note(workload),
+            stack_note(rows),
             t.to_markdown()
         );
     }
@@ -151,10 +171,10 @@ pub fn tables_markdown(rows: &[Row], core: &[CallRow], workload: Workload) -> St
 #[cfg(test)]
 mod tests {
     use qr_core::Engine;
-    use qr_harness::Tier;
+    use qr_harness::{Stack, Tier};
 
     use super::*;
-    use crate::model::fixtures::{cluster, results, rows};
+    use crate::model::fixtures::{cluster, cluster_on, results, rows, sample};
 
     #[test]
     fn failed_rows_are_listed_under_the_tables() {
@@ -169,6 +189,36 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("| tier-1 | cluster | fast    |"), "{md}");
+    }
+
+    #[test]
+    fn rows_on_another_stack_are_named_in_every_table_and_the_header() {
+        let fast = Some(Engine::Fast);
+        let mut results = results(Workload::Default);
+        results.config.stacks = vec!["express".into(), "fastify".into()];
+        results.rows = [Stack::Express, Stack::Fastify]
+            .into_iter()
+            .flat_map(|stack| {
+                [Tier::Tier3, Tier::NodeCeiling].map(|tier| {
+                    Row::aggregate(cluster_on(tier, stack, fast), &[sample(100.0, 10, 0)])
+                })
+            })
+            .collect();
+        let md = report_markdown(&results);
+        assert!(
+            md.contains("Stacks: express, fastify; each tier ran"),
+            "{md}"
+        );
+        assert!(
+            md.contains("is put against its host's ceiling on the same stack"),
+            "{md}"
+        );
+        let rows_of = |tier: &str| md.lines().filter(|l| l.starts_with(tier)).count();
+        // Absolute, relative, ceiling and memory tables; a ceiling has no ceiling row.
+        assert_eq!(rows_of("| tier-3 (fastify) "), 4, "{md}");
+        assert_eq!(rows_of("| node-ceiling (fastify) "), 3, "{md}");
+        let default = tables_markdown(&rows(), &[], Workload::Default);
+        assert!(!default.contains("names a stack"), "{default}");
     }
 
     #[test]
