@@ -1,11 +1,12 @@
 """`python -m rusty_qr`: the Python host's command line. The Flask app (rusty_qr.app) on gunicorn
-(rusty_qr.host), backed by one tier.
+(rusty_qr.host) or granian (rusty_qr.granian_host, `--server granian`), backed by one tier.
 
 Run with `PYTHONPATH=python target/venv/bin/python -m rusty_qr --tier TIER
-         [--mode single|cluster] [--workers N] [--port P] [--engine E] [--max-connections N]`
+         [--mode single|cluster] [--workers N] [--port P] [--engine E] [--max-connections N]
+         [--server gunicorn|granian]`
 (port 42069 by default, 0 = an ephemeral port; binds 127.0.0.1 only). TIER is a key of
-rusty_qr.tiers.TIERS. `single`: one worker process, gthread with one thread per CPU; `cluster`:
-one worker process per CPU (or --workers), one thread each.
+rusty_qr.tiers.TIERS. `single`: one worker process with one thread per CPU; `cluster`: one worker
+process per CPU (or --workers), one thread each.
 
 Ready: exactly one line `listening on http://127.0.0.1:PORT` on stdout once every worker has
 passed its self-check and listens; logs on stderr. Usage errors: one line, exit 2; a tier that
@@ -26,9 +27,11 @@ DEFAULT_PORT = 42069
 #: Open connections per worker process past which a new one gets 503 (node/server.js, qr-server).
 DEFAULT_MAX_CONNECTIONS = 1024
 MODES = ("single", "cluster")
+#: The HTTP servers the host runs on; the first is the default.
+SERVERS = ("gunicorn", "granian")
 USAGE = (
     f"usage: python -m rusty_qr --tier {'|'.join(tiers.TIERS)} [--mode single|cluster] "
-    "[--workers N] [--port P] [--engine E] [--max-connections N]"
+    "[--workers N] [--port P] [--engine E] [--max-connections N] [--server gunicorn|granian]"
 )
 
 
@@ -50,6 +53,7 @@ def parse_command_line(argv: list[str]) -> dict:
     parser.add_argument("--port", default=str(DEFAULT_PORT))
     parser.add_argument("--engine")
     parser.add_argument("--max-connections", default=str(DEFAULT_MAX_CONNECTIONS))
+    parser.add_argument("--server", default=SERVERS[0])
     parser.add_argument("-h", "--help", action="store_true")
     args = parser.parse_args(argv)
     if args.help:
@@ -66,6 +70,8 @@ def parse_command_line(argv: list[str]) -> dict:
         raise UsageError(f"--tier must be one of {', '.join(tiers.TIERS)}, got '{args.tier}'")
     if args.mode not in MODES:
         raise UsageError(f"--mode must be single or cluster, got '{args.mode}'")
+    if args.server not in SERVERS:
+        raise UsageError(f"--server must be gunicorn or granian, got '{args.server}'")
     if args.workers is not None and args.mode != "cluster":
         raise UsageError("--workers needs --mode cluster")
     if args.engine is not None and args.tier in tiers.WITHOUT_ENGINE:
@@ -80,6 +86,7 @@ def parse_command_line(argv: list[str]) -> dict:
         "port": integer("port", args.port, 0, 65535),
         "engine": args.engine,
         "max_connections": integer("max-connections", args.max_connections, 1, 1_000_000),
+        "server": args.server,
     }
 
 
@@ -94,7 +101,12 @@ def main(argv: list[str] | None = None) -> None:
         return
     set_prefix(f"[{options['tier']} master]")
     raise_open_file_limit()
-    Host(options).run()
+    if options["server"] == "granian":
+        from . import granian_host  # imports granian only when it is asked for
+
+        granian_host.run(options)
+    else:
+        Host(options).run()
 
 
 if __name__ == "__main__":

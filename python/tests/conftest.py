@@ -104,12 +104,12 @@ class Case:
         return "image/png" if self.png is not None else "image/svg+xml"
 
 
-def cases(host: str = HOST) -> list[Case]:
-    """Every case `host` answers: the table's (those without `hosts`, or naming it), then one PNG
-    case per text of every text set."""
+def cases(stack: str = "gunicorn") -> list[Case]:
+    """Every case the host answers on `stack` (gunicorn or granian): the table's (those without
+    `hosts`, or naming this host or the stack), then one PNG case per text of every text set."""
     out = []
     for c in CONTRACT["cases"]:
-        if "hosts" in c and host not in c["hosts"]:
+        if "hosts" in c and HOST not in c["hosts"] and stack not in c["hosts"]:
             continue
         query = None
         png = None

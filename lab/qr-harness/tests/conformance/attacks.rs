@@ -3,14 +3,14 @@
 //! requests, clients that pipeline requests and never read the answers, and one connection's
 //! pipelined flood. Each returns the failures it found, one line each.
 
-use std::io::{BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use qr_harness::contract::{self, Case};
-use qr_harness::{ServerSpec, http, procs};
+use qr_harness::{ServerSpec, Stack, http, procs};
 
 use crate::image_check;
 
@@ -42,14 +42,19 @@ pub fn all(spec: ServerSpec, addr: SocketAddr, server_pid: Option<u32>) -> Vec<S
 }
 
 /// A client writes its request (two, pipelined, every other time), shuts its sending side, and
-/// must still get every answer, then the end of the connection.
+/// must still get every answer, then the end of the connection. On granian, whose hyper is not
+/// told to allow half-closed connections (granian has no setting for it), an answer may instead
+/// never come, the connection closed before its first byte: counted and printed, as
+/// docs/python.md says; a wrong or cut answer, or a connection left open, fails there too.
 fn half_closed(spec: ServerSpec, addr: SocketAddr) -> Vec<String> {
     let mut failures = Vec::new();
+    let mut unanswered = 0;
     for attempt in 0..HALF_CLOSES {
         let cases: Vec<Case> = (0..1 + attempt % 2)
             .map(|i| Case::png("", &format!("half-closed {i}")))
             .collect();
-        let exchange = || -> Result<(), String> {
+        // Ok(true): every answer came; Ok(false): the connection closed before one began.
+        let exchange = || -> Result<bool, String> {
             let stream = http::connect(addr).map_err(|e| e.to_string())?;
             for case in &cases {
                 (&stream)
@@ -61,6 +66,9 @@ fn half_closed(spec: ServerSpec, addr: SocketAddr) -> Vec<String> {
                 .map_err(|e| format!("shutting the sending side: {e}"))?;
             let mut reader = BufReader::new(stream);
             for case in &cases {
+                if spec.stack == Stack::Granian && reader.fill_buf().is_ok_and(|b| b.is_empty()) {
+                    return Ok(false);
+                }
                 let response = http::read_response(&mut reader, false)
                     .map_err(|e| format!("reading its answer: {e}"))?;
                 contract::check(case, &response, false, image_check(spec, case))?;
@@ -71,20 +79,29 @@ fn half_closed(spec: ServerSpec, addr: SocketAddr) -> Vec<String> {
                 .set_read_timeout(Some(Duration::from_secs(5)))
                 .map_err(|e| e.to_string())?;
             match reader.read_to_end(&mut rest) {
-                Ok(_) if rest.is_empty() => Ok(()),
+                Ok(_) if rest.is_empty() => Ok(true),
                 Ok(_) => Err(format!("{} bytes after the answers", rest.len())),
                 Err(e) => Err(format!(
                     "the connection was not closed after the answers: {e}"
                 )),
             }
         };
-        if let Err(e) = exchange() {
-            failures.push(format!(
-                "half-closed client (attempt {attempt}, {} request(s)): {e}",
-                cases.len()
-            ));
-            break;
+        match exchange() {
+            Ok(answered) => unanswered += usize::from(!answered),
+            Err(e) => {
+                failures.push(format!(
+                    "half-closed client (attempt {attempt}, {} request(s)): {e}",
+                    cases.len()
+                ));
+                break;
+            }
         }
+    }
+    if unanswered > 0 {
+        eprintln!(
+            "{}: {unanswered} of {HALF_CLOSES} half-closed clients got no answer (granian)",
+            spec.label()
+        );
     }
     failures
 }

@@ -15,11 +15,10 @@ fn a_cluster_worker_killed_under_load_costs_at_most_its_in_flight_requests() {
     let _alone = one_at_a_time();
     const CLIENTS: usize = 16;
     let contract = contract();
-    for tier in Tier::ALL
-        .iter()
+    let clusters = (Tier::ALL.iter())
         .filter(|t| t.has_modes() && !t.is_ceiling())
-    {
-        let spec = cluster(*tier);
+        .flat_map(|&tier| (tier.host().stacks().iter()).map(move |&stack| cluster(tier).on(stack)));
+    for spec in clusters {
         let label = spec.label();
         let server = Server::start(&spec).unwrap();
         let workers = children(server.pid());
