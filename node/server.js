@@ -1,7 +1,8 @@
-// rusty-qr's Node.js host: one express server for GET /qrcode?text=T, backed by one tier of Rust adoption.
+// rusty-qr's Node.js host: one server for GET /qrcode?text=T, backed by one tier of Rust adoption.
 // Run with `node server.js --tier TIER [--mode single|cluster]
-//          [--workers N] [--port P] [--engine E] [--max-connections N]`  (port 42069 by default; 0 = an
-//          ephemeral port; past N open connections per process, 1024 by default, a new one gets a 503).
+//          [--workers N] [--port P] [--engine E] [--max-connections N] [--http express|fastify]`  (port 42069 by
+//          default; 0 = an ephemeral port; past N open connections per process, 1024 by default, a new one gets a
+//          503; the app on express by default, or on fastify: node/http/frameworks.js).
 // TIER is one of TIERS below, each a module node/tiers/<TIER>.js; node-ceiling is the host's benchmark ceiling.
 //
 // The tier interface (every node/tiers/<tier>.js; see node/tiers/README.md):
@@ -18,6 +19,7 @@
 const cluster = require('node:cluster');
 const os = require('node:os');
 const { parseArgs } = require('node:util');
+const { HTTP_FRAMEWORKS } = require('./http/frameworks');
 const { serveTier } = require('./http/serve-tier');
 const { runPrimary, workerPort } = require('./primary');
 
@@ -27,9 +29,10 @@ const DEFAULT_PORT = 42069;
 const DEFAULT_MAX_CONNECTIONS = 1024; // as tier-4's qr-server: far above the benchmark's 100
 const USAGE =
   `usage: node server.js --tier ${TIERS.join('|')} [--mode single|cluster] ` +
-  '[--workers N] [--port P] [--engine E] [--max-connections N]';
+  `[--workers N] [--port P] [--engine E] [--max-connections N] [--http ${HTTP_FRAMEWORKS.join('|')}]`;
 
-/** Parses argv into `{ tier, mode, workers, port, engine }`; throws an Error with a one-line message. */
+/** Parses argv into `{ tier, mode, workers, port, engine, maxConnections, http }`; throws an Error with a one-line
+ * message. */
 function parseCommandLine(argv) {
   const { values } = parseArgs({
     args: argv,
@@ -40,6 +43,7 @@ function parseCommandLine(argv) {
       port: { type: 'string', default: String(DEFAULT_PORT) },
       engine: { type: 'string' },
       'max-connections': { type: 'string', default: String(DEFAULT_MAX_CONNECTIONS) },
+      http: { type: 'string', default: HTTP_FRAMEWORKS[0] },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -57,6 +61,9 @@ function parseCommandLine(argv) {
   if (values.workers !== undefined && values.mode !== 'cluster') throw new Error('--workers needs --mode cluster');
   if (values.engine !== undefined && values.tier === 'tier-0') throw new Error('tier-0 is pure JS: it takes no --engine');
   if (values.engine === '') throw new Error('--engine must not be empty');
+  if (!HTTP_FRAMEWORKS.includes(values.http)) {
+    throw new Error(`--http must be one of ${HTTP_FRAMEWORKS.join(', ')}, got '${values.http}'`);
+  }
   return {
     tier: values.tier,
     mode: values.mode,
@@ -64,6 +71,7 @@ function parseCommandLine(argv) {
     port: integer('port', values.port, 0, 65535),
     engine: values.engine,
     maxConnections: integer('max-connections', values['max-connections'], 1, 1_000_000),
+    http: values.http,
   };
 }
 
@@ -79,7 +87,7 @@ function main() {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const { tier, mode, workers, port, engine, maxConnections } = options;
+  const { tier, mode, workers, port, engine, maxConnections, http } = options;
   if (tier === 'tier-3-async' && process.env.UV_THREADPOOL_SIZE === undefined) {
     process.stderr.write('[tier-3-async] UV_THREADPOOL_SIZE is not set: libuv\'s pool has 4 threads (set it before node starts)\n');
   }
@@ -87,14 +95,15 @@ function main() {
 
   if (mode === 'single') {
     const log = (line) => process.stderr.write(`[${tier}] ${line}\n`);
-    serveTier({ tier, engine, port, maxConnections, log, onListening: ready });
+    serveTier({ tier, engine, framework: http, port, maxConnections, log, onListening: ready });
   } else if (cluster.isPrimary) {
     const log = (line) => process.stderr.write(`[${tier} primary] ${line}\n`);
     log(`forking ${workers} worker(s)`);
     runPrimary({ workers, port, log, onReady: ready });
   } else {
     const log = (line) => process.stderr.write(`[${tier} worker ${cluster.worker.id}] ${line}\n`);
-    serveTier({ tier, engine, port: workerPort(), maxConnections, log, onListening: () => {}, clustered: true });
+    const port = workerPort();
+    serveTier({ tier, engine, framework: http, port, maxConnections, log, onListening: () => {}, clustered: true });
   }
 }
 

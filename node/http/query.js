@@ -1,6 +1,6 @@
 // The query of the HTTP contract: `text` and the image options (docs/api.md, "Options"), parsed byte for byte like
 // the Rust tiers do (crates/qr-server/src/query.rs, with the rules and messages of crates/qr-contract/src/options.rs).
-// Used by node/http/app.js; unit-tested by node/tests/query.test.js (`npm test`).
+// Used by node/http/answers.js and fastify-app.js; unit-tested by node/tests/query.test.js (`npm test`).
 'use strict';
 
 /** The limit on the decoded `text`, in UTF-8 bytes. */

@@ -1,12 +1,14 @@
-// One HTTP server process: loads a tier, self-checks it, serves the app on 127.0.0.1 (with a connection bound and a
-// header timeout), shuts down gracefully. Started by node/server.js (single mode) or by each cluster worker
-// (node/primary.js); tested by node/tests/server.test.js.
+// One HTTP server process: loads a tier, self-checks it, serves the app on 127.0.0.1 on express or fastify (the
+// connection rules here, the same for both: the connection bound, the header timeout, pipelined requests one at a
+// time, a half-closed client, the parser's refusals), shuts down gracefully. Started by node/server.js (single mode)
+// or by each cluster worker (node/primary.js); tested by node/tests/server.test.js.
 'use strict';
 
 const http = require('node:http');
 const net = require('node:net');
 const path = require('node:path');
-const { createApp, sendText, clientErrorResponse, ERRORS } = require('./app');
+const { ANSWERS, clientErrorResponse, writeAnswer } = require('./answers');
+const { appServer } = require('./frameworks');
 const { oneAtATime } = require('./one-at-a-time');
 
 /** Request line + headers up to 64 KiB, so a 20 KB URL reaches the app (and gets "text must be <= 512 bytes"). */
@@ -34,14 +36,15 @@ function loadTier(tier, engine) {
 }
 
 /**
- * Loads `tier`, self-checks it, and serves it on 127.0.0.1:`port` until SIGINT/SIGTERM (one process: single mode,
- * or one cluster worker). `onListening(port)` is called once the socket listens.
+ * Loads `tier`, self-checks it, and serves it with the app on `framework` (node/http/frameworks.js) on
+ * 127.0.0.1:`port` until SIGINT/SIGTERM (one process: single mode, or one cluster worker). `onListening(port)` is
+ * called once the socket listens.
  * Failing to load the tier, its self-check or listen is fatal: one log line, exit 1.
  * A cluster worker (`clustered`) takes orders from the primary only: SIGTERM stops it gracefully (again and
  * again: the primary forwards a signal the whole process group may also have got) and SIGINT, which a
  * terminal's Ctrl-C sends to every process of the group, is ignored; the primary forces with SIGKILL.
  */
-async function serveTier({ tier, engine, port, maxConnections, log, onListening, clustered = false }) {
+async function serveTier({ tier, engine, framework, port, maxConnections, log, onListening, clustered = false }) {
   let server = null;
   let closing = false;
   const inFlight = new Set(); // responses not finished yet
@@ -95,17 +98,17 @@ async function serveTier({ tier, engine, port, maxConnections, log, onListening,
   }
   if (closing) process.exit(0);
 
-  const app = createApp(generate, log, () => closing);
   const options = {
     maxHeaderSize: MAX_HEADER_SIZE,
     headersTimeout: HEADERS_TIMEOUT_MS,
     connectionsCheckingInterval: CHECK_INTERVAL_MS,
     requireHostHeader: false, // hyper (tier-4) does not require one either
   };
-  server = http.createServer(options, (req, res) => {
+  // The one server, whichever framework answers: `app(req, res)` is called for each request it lets through.
+  const makeServer = (app) => http.createServer(options, (req, res) => {
     if (turnedAway.has(req.socket)) {
       res.setHeader('Connection', 'close');
-      sendText(res, 503, ERRORS.busy);
+      writeAnswer(res, ANSWERS.busy);
       return;
     }
     if (req.rawHeaders.length > 2 * MAX_HEADER_FIELDS) {
@@ -125,6 +128,7 @@ async function serveTier({ tier, engine, port, maxConnections, log, onListening,
     }
     oneAtATime(req.socket, res, () => app(req, res));
   });
+  server = await appServer(framework, makeServer, generate, log, () => closing);
   // A client that has sent its whole request and then shut its sending side (`nc -N`, HTTP/1.0-style clients) still
   // gets every answer: Node's default ends such a connection at once, losing the answers still being made (every
   // answer of an async tier). This is http.Server's own switch for it; the connection ends after the last answer.

@@ -2,8 +2,8 @@
 // every host shares run over HTTP in the lab (lab/qr-harness/tests/conformance/ and faults/), against every Node
 // tier; here: stdout holds the ready line alone, SIGTERM and SIGINT (a terminal's Ctrl-C to a cluster's process
 // group) exit 0 after in-flight requests, the flags and their errors, --max-connections, a body never read (the
-// header timeout is the fault tests'), the primary replacing a killed worker, and tier-1 with a binary gone, not
-// executable or hung.
+// header timeout is the fault tests'), the primary replacing a killed worker, tier-1 with a binary gone, not
+// executable or hung, and `--http fastify` in both modes.
 // Run with `npm test` (in node/).
 'use strict';
 
@@ -41,6 +41,52 @@ async function expectQr(port, text) {
 function assertOnlyReadyLine(server) {
   assert.equal(server.stdout(), `listening on http://127.0.0.1:${server.port}\n`);
 }
+
+/** The header names of the answer to a GET of `urlPath` (through `agent`, if given) as sent, in their case. */
+function headerNamesAsSent(port, urlPath, agent = false) {
+  return new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path: urlPath, agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.rawHeaders.filter((_, i) => i % 2 === 0)));
+    }).on('error', reject);
+  });
+}
+
+/** The first header names of a /healthz answer from fastify, which writes them in lower case (express as given). */
+const FASTIFY_HEALTHZ_NAMES = ['content-type', 'content-length'];
+
+test('--http fastify: answers, 503 past the bound, drains at SIGTERM; cluster workers run it too', BOUNDED, async () => {
+  const server = await startServer(['--tier', 'tier-0', '--http', 'fastify', '--max-connections', '1']);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    // The kept-alive connection holds the one place.
+    assert.deepEqual((await headerNamesAsSent(server.port, '/healthz', agent)).slice(0, 2), FASTIFY_HEALTHZ_NAMES);
+    const busy = await expectError(server.port, qrPath('second'), 'busy');
+    assert.equal(busy.headers.connection, 'close');
+    // Draining: the kept-alive connection's next request, within the 250 ms grace, is answered and closes it.
+    const code = server.stop('SIGTERM');
+    await server.waitForStderr(/SIGTERM: finishing/);
+    const draining = await request(server.port, '/healthz', { agent });
+    assert.equal(draining.status, 503);
+    assert.equal(draining.body.toString(), 'draining');
+    assert.equal(draining.headers.connection, 'close');
+    assert.equal(await code, 0, server.stderr());
+  } finally {
+    agent.destroy();
+  }
+  assertOnlyReadyLine(server);
+
+  const cluster = await startServer(['--tier', 'tier-0', '--mode', 'cluster', '--workers', '2', '--http', 'fastify']);
+  try {
+    for (let i = 0; i < 4; i++) {
+      assert.deepEqual((await headerNamesAsSent(cluster.port, '/healthz')).slice(0, 2), FASTIFY_HEALTHZ_NAMES);
+      await expectQr(cluster.port, `fastify ${i}`);
+    }
+  } finally {
+    assert.equal(await cluster.stop('SIGTERM'), 0, cluster.stderr());
+  }
+  assertOnlyReadyLine(cluster);
+});
 
 test('a connection past --max-connections gets a 503 and is closed; its place frees up again', BOUNDED, async () => {
   const server = await startServer(['--tier', 'tier-0', '--max-connections', '1']);
@@ -130,6 +176,7 @@ test('stdout holds the ready line alone; SIGTERM or SIGINT lets an in-flight req
     for (const [mode, signal, group] of [
       [['--mode', 'single'], 'SIGTERM', false],
       [['--mode', 'single'], 'SIGINT', false],
+      [['--mode', 'single', '--http', 'fastify'], 'SIGTERM', false],
       [['--mode', 'cluster', '--workers', '2'], 'SIGTERM', false],
       [['--mode', 'cluster', '--workers', '2'], 'SIGINT', true],
     ]) {
@@ -209,6 +256,8 @@ test('start-up failures: bad flags exit 2 with one line; a tier that cannot star
     ['--tier', 'tier-0', '--mode', 'cluster', '--workers', '0'],
     ['--tier', 'tier-0', '--port', '70000'],
     ['--tier', 'tier-0', 'positional'],
+    ['--tier', 'tier-0', '--http', 'koa'],
+    ['--tier', 'tier-0', '--http'],
   ]) {
     const run = spawnSync(process.execPath, [SERVER_JS, ...args], { encoding: 'utf8', timeout: 10_000 });
     assert.equal(run.status, 2, `${args.join(' ')}: ${run.stderr}`);
