@@ -50,9 +50,10 @@ class Drain:
 
     def advance(self, now: float) -> bool | None:
         """One turn of the main loop while draining: once the grace is over, closes every
-        connection not being answered. True once nothing is left open, False when what is left
+        connection not being answered (heads.close_waiting). True once nothing is left open, False when what is left
         was cut at DRAIN_LIMIT_S, None while the drain goes on."""
-        if not self.idle_closed and now >= self.started + IDLE_GRACE_S:
+        if now >= self.started + IDLE_GRACE_S:
+            # Every turn: a connection left open for its unread request closes once it is read.
             self.idle_closed = True
             self.heads.close_waiting()
         if self.idle_closed and not self.heads and not self.lingering:

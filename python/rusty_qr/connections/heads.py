@@ -34,6 +34,14 @@ MAX_HEAD_FIELDS = 1000
 HEADER_TIMEOUT_S = float(os.environ.get("RUSTY_QR_HEADER_TIMEOUT_S") or 10.0)  # tests shorten it
 
 
+def unread_bytes(sock: socket.socket) -> bool:
+    """Whether the client has sent bytes that wait, unread, on the (non-blocking) socket."""
+    try:
+        return bool(sock.recv(1, socket.MSG_PEEK))
+    except OSError:  # nothing waiting (BlockingIOError), or the connection is gone
+        return False
+
+
 class Conn:
     """One client connection, owned by the main thread but while a pool thread answers it."""
 
@@ -247,9 +255,11 @@ class HeadReader:
 
     def close_waiting(self):
         """Closes every connection not being answered (kept alive, silent, or halfway through a
-        head); those being answered close after their answer."""
+        head); those being answered close after their answer. A kept-alive connection whose
+        client has sent bytes this thread has not read yet (its pool threads held the GIL) is
+        left to be read and answered: closing it would reset a request sent in time."""
         for conn in list(self.conns):
-            if conn.state is Conn.HEAD:
+            if conn.state is Conn.HEAD and (conn.buf or not unread_bytes(conn.sock)):
                 self.close(conn)
 
     def close_all(self):
