@@ -8,31 +8,31 @@ use std::str::FromStr;
 /// a team builds next, and one ceiling per host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Tier {
-    /// Pure JS: npm `qrcode` inside express.
+    /// Pure JS: npm `qrcode` inside the Node app (express or fastify, as every Node tier).
     Tier0,
-    /// express spawns `qr-cli` once per request.
+    /// The Node app spawns `qr-cli` once per request.
     Tier1,
-    /// express talks to one long-lived `qr-cli --serve` per worker over framed stdin/stdout.
+    /// The Node app talks to one long-lived `qr-cli --serve` per worker over framed stdin/stdout.
     Tier1Sidecar,
-    /// express calls the hand-written-ABI Wasm module.
+    /// The Node app calls the hand-written-ABI Wasm module.
     Tier2,
-    /// express calls the wasm-bindgen module.
+    /// The Node app calls the wasm-bindgen module.
     Tier2Bindgen,
-    /// express calls the napi-rs addon.
+    /// The Node app calls the napi-rs addon.
     Tier3,
-    /// express calls the napi-rs addon on libuv's thread pool (`generateAsync`).
+    /// The Node app calls the napi-rs addon on libuv's thread pool (`generateAsync`).
     Tier3Async,
     /// The whole server in Rust (axum).
     Tier4,
     /// nginx routes `/qrcode` to tier 4 and every other path to the Node app (tier-0).
     Tier4Nginx,
-    /// Not a tier: express answering every valid `/qrcode` with one precomputed PNG, the most the
+    /// Not a tier: the Node app answering every valid `/qrcode` with one precomputed PNG, the most the
     /// Node host can serve when the QR work is free.
     NodeCeiling,
     /// Not a tier: qr-server (`--ceiling`) answering every valid `/qrcode` with one precomputed
     /// PNG, the most the Rust host can serve when the QR work is free.
     RustCeiling,
-    /// Pure Python: the `qrcode` package (pypng) inside Flask on gunicorn.
+    /// Pure Python: the `qrcode` package (pypng) inside Flask (on gunicorn or granian).
     PyTier0,
     /// Flask spawns `qr-cli` once per request.
     PyTier1,
@@ -255,10 +255,10 @@ impl Tier {
 /// process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Mode {
-    /// One Node.js process; one gunicorn worker process with a thread per CPU.
+    /// One Node.js process; one Python worker process with a thread per CPU.
     Single,
-    /// A primary and N worker processes (`--workers`, default: one per CPU); gunicorn's workers
-    /// have one thread each.
+    /// A primary and N worker processes (`--workers`, default: one per CPU); a Python worker has
+    /// one thread.
     Cluster,
 }
 

@@ -6,7 +6,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use qr_harness::load::Load;
-use qr_harness::{Server, Tier, http};
+use qr_harness::{Server, Stack, Tier, http};
 
 use crate::{configurations, contract, one_at_a_time};
 
@@ -66,9 +66,11 @@ fn sigterm_under_load_finishes_every_answer_it_began_and_exits_0() {
         // closes: none here is lost but one that crossed the close on the wire, the race HTTP/1.1
         // lets a client retry. (Closing idle connections unread, as Node's server.close() and
         // hyper-util's graceful shutdown do, lost one request on each of the 100.) nginx closes its
-        // idle kept-alive connections unread: reported only. After the first `close`, the clients'
-        // new connections are refused: the port is closed.
-        if spec.tier != Tier::Tier4Nginx {
+        // idle kept-alive connections unread, and granian keeps its port open through the grace and
+        // then drops the connections still waiting to be accepted (docs/python.md, "On granian"):
+        // reported only. After the first `close`, the clients' new connections are refused: the
+        // port is closed.
+        if spec.tier != Tier::Tier4Nginx && spec.stack != Stack::Granian {
             assert!(total.dropped <= CLIENTS as u64 / 20, "{label}: {total}");
         }
         // Exit 0: no connection, silent or busy, made it wait out its grace period.
