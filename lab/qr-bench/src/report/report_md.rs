@@ -128,7 +128,8 @@ pub fn tables_markdown(rows: &[Row], core: &[CallRow], workload: Workload) -> St
             out,
             "### {named}Share of the host's ceiling, and where each request's CPU goes\n\n\
              A ceiling serves one precomputed PNG of the same size for every request: the most \
-             its host (express, axum, or Flask on gunicorn) serves here when the QR work is \
+             its host serves on its stack (express or fastify, axum, Flask on gunicorn or granian) \
+             here when the QR work is \
              free. Host µs is the ceiling's CPU per request; core µs is `qr_core::generate` per call, \
              timed in-process in this run (tier-0 and py-tier-0: their own encoder, all that is \
              left); the boundary is the rest: getting to Rust and back (processes, pipes, Wasm \
