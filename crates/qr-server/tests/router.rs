@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::http::{Request, Uri};
 use common::*;
 use qr_core::{EcLevel, Format, Options};
-use qr_harness::Host;
+use qr_harness::Stack;
 use qr_harness::contract::{self, Case, Contract, Expect, Image};
 use qr_harness::http::{self, Headers, Response};
 use qr_server::{ServeConfig, qrcode_query};
@@ -73,7 +73,7 @@ fn contract_through_the_router() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let mut skipped = Vec::new();
     let mut failures = Vec::new();
-    for case in Contract::load().unwrap().cases(Host::Rust) {
+    for case in Contract::load().unwrap().cases(Stack::Axum) {
         // The HTTP layer's own answers (431) and targets a `Uri` cannot hold (raw UTF-8, raw `<`
         // and its kin, a fragment) only exist over a socket: the conformance suite and the
         // binary's tests send those.
@@ -96,7 +96,7 @@ fn contract_through_the_router() {
 #[test]
 fn the_table_s_option_cases_run_in_process() {
     let contract = Contract::load().unwrap();
-    let in_process = (contract.cases(Host::Rust).into_iter())
+    let in_process = (contract.cases(Stack::Axum).into_iter())
         .filter(|case| case.target.parse::<Uri>().is_ok())
         .filter_map(|case| {
             let query = case.target.split_once('?')?.1.to_owned();
