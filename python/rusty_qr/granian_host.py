@@ -115,6 +115,9 @@ def serve_worker(
     serve(_new_cbscheduler(loop, wsgi, impl_asyncio=task_impl == TaskImpl.asyncio), loop, stop)
     readiness.tell_master()
     DRAINING.wait()
+    # The master's own SIGTERM may follow the one the process group got: the drain has begun,
+    # and one arriving while Python finalizes would kill the worker (a non-zero exit).
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     time.sleep(GRACE_S)
     stop.set()
     if not IN_FLIGHT.wait_idle(DRAIN_LIMIT_S - GRACE_S):
@@ -181,6 +184,11 @@ class GranianMaster(MPServer):
             for wrk in self.wrks:
                 wrk.kill()
             os._exit(1)
+        # A signal to the whole process group reaches the workers too, and they drain and exit
+        # by themselves: mark them stopped by the master now, before its main loop gets to it,
+        # or granian's watcher takes a worker's exit for a crash (exit status 1).
+        for wrk in self.wrks:
+            wrk.interrupt_by_parent = True
         super().signal_handler_interrupt(*args, **kwargs)
 
     def stop_now(self, status: int):
@@ -191,8 +199,16 @@ class GranianMaster(MPServer):
     def _stop_workers(self):
         workers = list(self.wrks)
         super()._stop_workers()
-        if any(wrk.inner.exitcode != 0 for wrk in workers):
-            self.interrupt_children.append(-1)  # shutdown() then exits 1
+        # Stopping on a signal, the exit status is the workers' own: granian's watcher may have
+        # taken a worker that drained and exited 0 on the process group's SIGTERM, before the
+        # master handled its own, for a crash. (A crash loop keeps its status 1.)
+        if self.interrupt_signal:
+            self.interrupt_children.clear()
+        for wrk in workers:
+            if wrk.inner.exitcode != 0:
+                if wrk.inner.exitcode != SELF_CHECK_FAILED:  # that one has said why itself
+                    log(f"worker {wrk.inner.pid} exited with status {wrk.inner.exitcode}")
+                self.interrupt_children.append(-1)  # shutdown() then exits 1
 
 
 def run(options: dict) -> None:
