@@ -179,6 +179,22 @@ class GranianMaster(MPServer):
             time.sleep(0.02)
         print(f"listening on http://127.0.0.1:{self.bind_port}", flush=True)
 
+    def _spawn_worker(self, idx, target, callback_loader):
+        # granian's watcher takes any exit it did not order for a crash (and respawns, forking a
+        # master that has threads); a worker that exits 0 has drained on a signal the process
+        # group got before the master handled its own.
+        worker = super()._spawn_worker(idx, target, callback_loader)
+        granians_watcher = worker._watcher
+
+        def watcher():
+            worker.inner.join()
+            if worker.inner.exitcode == 0:
+                worker.interrupt_by_parent = True
+            granians_watcher()
+
+        worker._watcher = watcher
+        return worker
+
     def signal_handler_interrupt(self, *args, **kwargs):
         if self.interrupt_signal:  # a second signal while stopping
             for wrk in self.wrks:
