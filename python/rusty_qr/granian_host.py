@@ -229,6 +229,11 @@ class GranianMaster(MPServer):
         if self.interrupt_signal:
             self.interrupt_children.clear()
         for wrk in workers:
+            # granian's watcher thread joins each worker too: the one whose waitpid loses the race
+            # sees no status until the other has recorded it.
+            deadline = time.monotonic() + 2
+            while wrk.inner.exitcode is None and time.monotonic() < deadline:
+                time.sleep(0.01)
             if wrk.inner.exitcode != 0:
                 if wrk.inner.exitcode != SELF_CHECK_FAILED:  # that one has said why itself
                     log(f"worker {wrk.inner.pid} exited with status {wrk.inner.exitcode}")

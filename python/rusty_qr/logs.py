@@ -21,4 +21,7 @@ def set_prefix(prefix: str) -> None:
 def log(line: str) -> None:
     """One line on stderr, with the process's prefix."""
     prefix = _prefix.replace("{pid}", str(os.getpid()))
-    print(f"{prefix} {line}", file=sys.stderr, flush=True)
+    # One write, so that lines from workers logging at once never interleave (a pipe keeps a
+    # write of up to 4 KiB whole).
+    sys.stderr.flush()
+    os.write(2, f"{prefix} {line}\n".encode("utf-8", "replace"))
